@@ -1,0 +1,92 @@
+"""Where the database is and how to talk to it: the URL (a server from DATABASE_URL, else an
+embedded PostgreSQL in a local data folder), engines, and running named queries."""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import Connection, make_url
+
+from core import config
+
+QUERY_DIR = config.ROOT / "queries"
+
+
+def normalize_url(url: str) -> str:
+    """Accept libpq-style URLs and pin the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def embedded_url(data_dir: Path | None = None) -> str:
+    """Start (or reuse) an embedded PostgreSQL in data_dir and return its URL."""
+    import pgserver  # only needed without a server
+
+    data_dir = Path(data_dir or config.DATA_DIR / "pg")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(data_dir, cleanup_mode=None)
+    return normalize_url(server.get_uri())
+
+
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    return normalize_url(url) if url else embedded_url()
+
+
+def with_database(url: str, database: str) -> str:
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def make_engine(url: str | None = None, statement_timeout_ms: int | None = None,
+                pool_size: int = 5) -> Engine:
+    options = "-c timezone=UTC"
+    if statement_timeout_ms:
+        options += f" -c statement_timeout={int(statement_timeout_ms)}"
+    return create_engine(
+        url or database_url(),
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=10,
+        pool_recycle=1800,
+        connect_args={"options": options, "connect_timeout": 5},
+    )
+
+
+@lru_cache(maxsize=None)
+def query(name: str):
+    """The SQL statement queries/<name>.sql, parameters bound by name."""
+    path = QUERY_DIR / f"{name}.sql"
+    if not path.exists():
+        raise KeyError(f"No query named {name!r}: expected {path}")
+    return text(path.read_text())
+
+
+def query_names() -> list[str]:
+    return sorted(p.stem for p in QUERY_DIR.glob("*.sql"))
+
+
+def fetch_df(db: Engine | Connection, name: str, **params: Any) -> pd.DataFrame:
+    """Run queries/<name>.sql and return its rows as a DataFrame."""
+    if isinstance(db, Engine):
+        with db.connect() as conn:
+            return fetch_df(conn, name, **params)
+    result = db.execute(query(name), params)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def fetch_scalar(db: Engine | Connection, name: str, **params: Any) -> Any:
+    if isinstance(db, Engine):
+        with db.connect() as conn:
+            return fetch_scalar(conn, name, **params)
+    return db.execute(query(name), params).scalar()
+
+
+def execute(conn: Connection, name: str, **params: Any):
+    return conn.execute(query(name), params)

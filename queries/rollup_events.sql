@@ -1,0 +1,106 @@
+-- Fold the events with event_id in (:from_id, :to_id] into every rollup, in one statement so
+-- that the caller's transaction advances all of them and the watermark together.
+WITH new_events AS MATERIALIZED (
+    SELECT e.event_time, e.campaign_id, e.member_id, e.variant, e.event_type,
+           coalesce(e.revenue, 0) AS revenue, coalesce(e.reward_cost, 0) AS reward_cost,
+           coalesce(e.device, m.device, 'unknown') AS device,
+           coalesce(e.region_code, m.region_code, 'unknown') AS region_code,
+           coalesce(m.segment, 'unknown') AS segment
+    FROM events e
+    LEFT JOIN members m ON m.member_id = e.member_id
+    WHERE e.event_id > :from_id AND e.event_id <= :to_id
+),
+per_minute AS MATERIALIZED (
+    SELECT campaign_id, date_trunc('minute', event_time, 'UTC') AS bucket,
+           count(*) FILTER (WHERE event_type = 1) AS sends,
+           count(*) FILTER (WHERE event_type = 2) AS delivered,
+           count(*) FILTER (WHERE event_type = 3) AS opens,
+           count(*) FILTER (WHERE event_type = 4) AS impressions,
+           count(*) FILTER (WHERE event_type = 5) AS clicks,
+           count(*) FILTER (WHERE event_type = 6) AS conversions,
+           sum(revenue) AS revenue, sum(reward_cost) AS reward_cost
+    FROM new_events GROUP BY 1, 2
+),
+minute_upsert AS (
+    INSERT INTO rollup_campaign_minute AS r
+    SELECT * FROM per_minute
+    ON CONFLICT (campaign_id, bucket) DO UPDATE SET
+        sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+        opens = r.opens + excluded.opens, impressions = r.impressions + excluded.impressions,
+        clicks = r.clicks + excluded.clicks, conversions = r.conversions + excluded.conversions,
+        revenue = r.revenue + excluded.revenue, reward_cost = r.reward_cost + excluded.reward_cost
+    RETURNING 1
+),
+hour_upsert AS (
+    INSERT INTO rollup_campaign_hour AS r
+    SELECT campaign_id, date_trunc('hour', bucket, 'UTC'), sum(sends), sum(delivered), sum(opens),
+           sum(impressions), sum(clicks), sum(conversions), sum(revenue), sum(reward_cost)
+    FROM per_minute GROUP BY 1, 2
+    ON CONFLICT (campaign_id, bucket) DO UPDATE SET
+        sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+        opens = r.opens + excluded.opens, impressions = r.impressions + excluded.impressions,
+        clicks = r.clicks + excluded.clicks, conversions = r.conversions + excluded.conversions,
+        revenue = r.revenue + excluded.revenue, reward_cost = r.reward_cost + excluded.reward_cost
+    RETURNING 1
+),
+day_upsert AS (
+    INSERT INTO rollup_campaign_day AS r
+    SELECT campaign_id, (bucket AT TIME ZONE 'UTC')::date, sum(sends), sum(delivered), sum(opens),
+           sum(impressions), sum(clicks), sum(conversions), sum(revenue), sum(reward_cost)
+    FROM per_minute GROUP BY 1, 2
+    ON CONFLICT (campaign_id, day) DO UPDATE SET
+        sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+        opens = r.opens + excluded.opens, impressions = r.impressions + excluded.impressions,
+        clicks = r.clicks + excluded.clicks, conversions = r.conversions + excluded.conversions,
+        revenue = r.revenue + excluded.revenue, reward_cost = r.reward_cost + excluded.reward_cost
+    RETURNING 1
+),
+breakdown_upsert AS (
+    INSERT INTO rollup_breakdown_day AS r
+    SELECT campaign_id, (event_time AT TIME ZONE 'UTC')::date, d.dimension, d.value,
+           count(*) FILTER (WHERE event_type = 1), count(*) FILTER (WHERE event_type = 2),
+           count(*) FILTER (WHERE event_type = 3), count(*) FILTER (WHERE event_type = 4),
+           count(*) FILTER (WHERE event_type = 5), count(*) FILTER (WHERE event_type = 6),
+           sum(revenue), sum(reward_cost)
+    FROM new_events
+    CROSS JOIN LATERAL (VALUES ('segment', segment), ('device', device), ('region', region_code)) AS d(dimension, value)
+    GROUP BY 1, 2, 3, 4
+    ON CONFLICT (campaign_id, day, dimension, value) DO UPDATE SET
+        sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+        opens = r.opens + excluded.opens, impressions = r.impressions + excluded.impressions,
+        clicks = r.clicks + excluded.clicks, conversions = r.conversions + excluded.conversions,
+        revenue = r.revenue + excluded.revenue, reward_cost = r.reward_cost + excluded.reward_cost
+    RETURNING 1
+),
+member_upsert AS (
+    INSERT INTO campaign_members AS cm
+        (campaign_id, member_id, variant, first_send_at, first_delivered_at, first_open_at,
+         first_click_at, first_conversion_at, last_engaged_at, sends, opens, clicks, conversions,
+         revenue, reward_cost)
+    SELECT campaign_id, member_id, max(variant),
+           min(event_time) FILTER (WHERE event_type = 1), min(event_time) FILTER (WHERE event_type = 2),
+           min(event_time) FILTER (WHERE event_type = 3), min(event_time) FILTER (WHERE event_type = 5),
+           min(event_time) FILTER (WHERE event_type = 6), max(event_time) FILTER (WHERE event_type IN (3, 5)),
+           count(*) FILTER (WHERE event_type = 1), count(*) FILTER (WHERE event_type = 3),
+           count(*) FILTER (WHERE event_type = 5), count(*) FILTER (WHERE event_type = 6),
+           sum(revenue), sum(reward_cost)
+    FROM new_events GROUP BY 1, 2
+    ON CONFLICT (campaign_id, member_id) DO UPDATE SET
+        variant = coalesce(cm.variant, excluded.variant),
+        first_send_at = least(cm.first_send_at, excluded.first_send_at),
+        first_delivered_at = least(cm.first_delivered_at, excluded.first_delivered_at),
+        first_open_at = least(cm.first_open_at, excluded.first_open_at),
+        first_click_at = least(cm.first_click_at, excluded.first_click_at),
+        first_conversion_at = least(cm.first_conversion_at, excluded.first_conversion_at),
+        last_engaged_at = greatest(cm.last_engaged_at, excluded.last_engaged_at),
+        sends = cm.sends + excluded.sends, opens = cm.opens + excluded.opens,
+        clicks = cm.clicks + excluded.clicks, conversions = cm.conversions + excluded.conversions,
+        revenue = cm.revenue + excluded.revenue, reward_cost = cm.reward_cost + excluded.reward_cost
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM new_events) AS events,
+       (SELECT count(*) FROM minute_upsert) AS minute_rows,
+       (SELECT count(*) FROM hour_upsert) AS hour_rows,
+       (SELECT count(*) FROM day_upsert) AS day_rows,
+       (SELECT count(*) FROM breakdown_upsert) AS breakdown_rows,
+       (SELECT count(*) FROM member_upsert) AS member_rows
