@@ -241,8 +241,8 @@ def analyze(
         variant=table.variant[treatment_rows],
         method=method,
         difference=difference,
-        n_control=control_arm.n,
-        n_treatment=treatment_arm.n,
+        n_control=_as_counts(control_arm.n),
+        n_treatment=_as_counts(treatment_arm.n),
         control_mean=control_arm.mean,
         treatment_mean=treatment_arm.mean,
     )
@@ -697,7 +697,7 @@ class _Effect:
     estimate: np.ndarray
     se: np.ndarray
     df: np.ndarray
-    scale: np.ndarray  # |control mean| for relative differences, 1 for absolute
+    relative_to_effect_units: np.ndarray  # 1 for relative differences, |control mean| for absolute
     reason: np.ndarray
 
 
@@ -711,10 +711,8 @@ def _effect(control: _Arms, treatment: _Arms, difference: str) -> _Effect:
         if difference == "absolute":
             estimate = treatment.mean - control.mean
             variance = var_sum
-            scale = np.ones_like(estimate)
         else:
-            scale = np.abs(control.mean)
-            estimate = (treatment.mean - control.mean) / scale
+            estimate = (treatment.mean - control.mean) / np.abs(control.mean)
             variance = var_treatment_mean / control.mean**2 + treatment.mean**2 * var_control_mean / control.mean**4
     se = np.sqrt(variance)
 
@@ -733,7 +731,7 @@ def _effect(control: _Arms, treatment: _Arms, difference: str) -> _Effect:
         estimate=nan_where_undefined(estimate),
         se=nan_where_undefined(se),
         df=nan_where_undefined(df),
-        scale=scale,
+        relative_to_effect_units=np.ones_like(estimate) if difference == "relative" else np.abs(control.mean),
         reason=reason,
     )
 
@@ -757,20 +755,22 @@ def _log_t_sf(x: np.ndarray, df: np.ndarray) -> np.ndarray:
         deep_tail = (log_sf < _LOG_SF_ASYMPTOTIC_BELOW) & (x > 0) & np.isfinite(x)
         if deep_tail.any():
             xt, nu = x[deep_tail], df[deep_tail]
-            spread = nu + xt * xt
-            tail_factor = spread / ((nu + 1) * xt) + (xt * xt - nu) * spread / ((nu + 1) ** 2 * xt**3)
             normal = nu > _DF_TREATED_AS_NORMAL
-            log_tail = np.where(
-                normal, stats.norm.logsf(xt), stats.t.logpdf(xt, np.where(normal, 1.0, nu)) + np.log(tail_factor)
-            )
             log_sf = log_sf.copy()
-            log_sf[deep_tail] = log_tail
+            log_sf[deep_tail] = np.where(normal, stats.norm.logsf(xt), _log_t_sf_tail(xt, np.where(normal, 1.0, nu)))
     return log_sf
+
+
+def _log_t_sf_tail(x: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """Two-term Laplace expansion of log P(T > x) for large positive x (see :func:`_log_t_sf`)."""
+    spread = df + x * x
+    tail_factor = spread / ((df + 1) * x) + (x * x - df) * spread / ((df + 1) ** 2 * x**3)
+    return stats.t.logpdf(x, df) + np.log(tail_factor)
 
 
 def _p_from_log(log_p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(p, log10 p) from natural-log p; p is floored at the smallest normal double."""
-    log_p = np.minimum(log_p, 0.0)
+    log_p = np.minimum(log_p, 0.0) + 0.0  # + 0.0 turns -0.0 into 0.0
     p = np.maximum(np.exp(log_p), SMALLEST_REPORTED_P_VALUE)
     return np.where(np.isnan(log_p), np.nan, p), log_p / np.log(10)
 
@@ -849,8 +849,8 @@ def _bayesian(effect: _Effect, control_mean, alpha: float, alternative: str, pri
     mean, sd = effect.estimate, effect.se
     if prior is not None:
         # The prior is on the relative lift; rescale it to absolute units when needed.
-        prior_mean = prior.mean * effect.scale
-        prior_variance = prior.variance * effect.scale**2
+        prior_mean = prior.mean * effect.relative_to_effect_units
+        prior_variance = prior.variance * effect.relative_to_effect_units**2
         precision = 1 / sd**2 + 1 / prior_variance
         mean = (mean / sd**2 + prior_mean / prior_variance) / precision
         sd = np.sqrt(1 / precision)
@@ -909,6 +909,11 @@ def _parse_prior(prior, method: str) -> NormalPrior | None:
     if not isinstance(prior, NormalPrior) or not prior.variance > 0 or not np.isfinite(prior.mean):
         raise ValueError(f"prior needs a finite mean and a positive variance, got {prior!r}.")
     return prior
+
+
+def _as_counts(n: np.ndarray) -> np.ndarray:
+    """Unit counts as integers when they are whole numbers (they nearly always are)."""
+    return n.astype(np.int64) if np.all(n == np.round(n)) else n
 
 
 def _as_frame(results) -> pd.DataFrame:

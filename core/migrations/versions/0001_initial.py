@@ -126,6 +126,31 @@ BEGIN
 END
 $fn$;
 
+-- Retention helpers: they act only on partitions of events, named by the catalog.
+CREATE FUNCTION event_partition_max_id(partition_name text) RETURNS bigint
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    result bigint;
+BEGIN
+    PERFORM 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = 'events'::regclass AND c.relname = partition_name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '% is not a partition of events', partition_name;
+    END IF;
+    EXECUTE format('SELECT max(event_id) FROM %I', partition_name) INTO result;
+    RETURN result;
+END
+$fn$;
+
+CREATE FUNCTION drop_event_partition(partition_name text) RETURNS void
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    PERFORM event_partition_max_id(partition_name);  -- raises unless it is a partition of events
+    EXECUTE format('ALTER TABLE events DETACH PARTITION %I', partition_name);
+    EXECUTE format('DROP TABLE %I', partition_name);
+END
+$fn$;
+
 CREATE TABLE rollup_campaign_minute (
     campaign_id integer NOT NULL,
     bucket timestamptz NOT NULL,
@@ -275,6 +300,8 @@ DROP TABLE IF EXISTS user_roles, audit_log, job_runs, recommendations, ab_assign
     rollup_campaign_day, rollup_campaign_hour, rollup_campaign_minute, events, event_types,
     campaigns, offers, merchants, members, regions CASCADE;
 DROP FUNCTION IF EXISTS ensure_event_partitions(date, date);
+DROP FUNCTION IF EXISTS event_partition_max_id(text);
+DROP FUNCTION IF EXISTS drop_event_partition(text);
 """
 
 

@@ -1,0 +1,178 @@
+"""Operators' command line: python -m core <command> (see --help)."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+
+
+def _engine():
+    from core.db import make_engine
+
+    return make_engine(pool_size=2)
+
+
+def cmd_db_url(args) -> int:
+    from core.db import database_url
+
+    print(database_url())
+    return 0
+
+
+def cmd_migrate(args) -> int:
+    from core import migrate
+
+    db = _engine()
+    if args.direction == "up":
+        migrate.upgrade(db, args.revision or "head")
+    else:
+        migrate.downgrade(db, args.revision or "base")
+    print(f"schema at revision {migrate.current_revision(db) or 'base (empty)'}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from core import demo, migrate, rollup
+    from core.db import fetch_scalar
+
+    db = _engine()
+    migrate.upgrade(db)
+    if args.if_empty and not fetch_scalar(db, "database_is_empty"):
+        print("database already has data; demo not loaded")
+        return 0
+    if not fetch_scalar(db, "database_is_empty"):
+        print("The database already has campaigns. Run `python -m core migrate down` and "
+              "`python -m core migrate up` to start empty, or use --if-empty.", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    members, campaigns = args.members, args.campaigns
+    if args.events:  # scale the population to reach about this many events
+        scale = max(args.events / 3_150_000, 0.05)
+        members, campaigns = int(15_000 * scale ** 0.5), int(36 * scale ** 0.5)
+    print(f"generating demo data (seed {args.seed}, {members:,} members, {campaigns} campaigns, {args.days} days)")
+    data = demo.generate(seed=args.seed, members=members, campaigns=campaigns, days=args.days)
+    print(f"  {len(data.events):,} events in {time.monotonic() - started:.1f}s")
+    demo.load(db, data, progress=lambda m: print("  " + m))
+    print("rolling up")
+    total = rollup.refresh_all(db, progress=lambda r: print(f"  {r.to_id:,} events rolled up"))
+    print(f"done: {total:,} events in {time.monotonic() - started:.1f}s")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from core.ingest import ImportRejected, import_events
+
+    db = _engine()
+    started = time.monotonic()
+    try:
+        result = import_events(db, args.file)
+    except ImportRejected as rejected:
+        print(str(rejected), file=sys.stderr)
+        return 1
+    seconds = time.monotonic() - started
+    print(f"imported {result.rows:,} events ({result.attributed:,} conversions attributed) "
+          f"in {seconds:.1f}s, {result.rows / max(seconds, 1e-9):,.0f} rows/s")
+    return 0
+
+
+def cmd_worker(args) -> int:
+    from core import migrate, worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    db = _engine()
+    migrate.upgrade(db)
+    if args.once:
+        for outcome in worker.run_once(db, args.job or None):
+            print(f"{outcome.job}: {outcome.status} in {outcome.seconds:.2f}s — {outcome.detail}")
+        return 0
+    worker.run_forever(db, stop_after_seconds=args.seconds)
+    return 0
+
+
+def cmd_rollup(args) -> int:
+    from core import rollup
+
+    total = rollup.refresh_all(_engine())
+    print(f"rolled up {total:,} events")
+    return 0
+
+
+def cmd_health(args) -> int:
+    from core import health
+
+    report = health.check(_engine())
+    out = {"status": report.status, "reachable": report.reachable, "error": report.error,
+           "latency_ms": report.latency_ms, "latest_event_at": str(report.latest_event_at),
+           "pending_events": report.pending_events, "rollup_lag_seconds": report.rollup_lag_seconds}
+    print(json.dumps(out, indent=2, default=str))
+    return 0 if report.status != "down" else 1
+
+
+def cmd_grant(args) -> int:
+    from core import auth
+
+    admin = auth.User("operator@command-line", "operator", "admin")
+    auth.grant_role(_engine(), admin, args.email, args.role)
+    print(f"{args.email} is now {args.role}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    import runpy
+
+    sys.argv = ["bench/bench_platform.py", *args.rest]
+    runpy.run_path("bench/bench_platform.py", run_name="__main__")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("db-url", help="print the database URL (starts the embedded database if needed)").set_defaults(fn=cmd_db_url)
+
+    p = sub.add_parser("migrate", help="apply or roll back schema migrations")
+    p.add_argument("direction", choices=["up", "down"], nargs="?", default="up")
+    p.add_argument("--revision", help="target revision (default: head for up, base for down)")
+    p.set_defaults(fn=cmd_migrate)
+
+    p = sub.add_parser("demo", help="generate and load the deterministic demo data set")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--members", type=int, default=15_000)
+    p.add_argument("--campaigns", type=int, default=36)
+    p.add_argument("--days", type=int, default=90)
+    p.add_argument("--events", type=int, help="scale members and campaigns to about this many events (e.g. 10000000)")
+    p.add_argument("--if-empty", action="store_true", help="load only into an empty database")
+    p.set_defaults(fn=cmd_demo)
+
+    p = sub.add_parser("import", help="import data files")
+    p.add_argument("kind", choices=["events"])
+    p.add_argument("file")
+    p.set_defaults(fn=cmd_import)
+
+    p = sub.add_parser("worker", help="run the scheduled jobs (rollups, maintenance, …)")
+    p.add_argument("--once", action="store_true", help="run every job once and exit")
+    p.add_argument("--job", action="append", help="with --once: only this job (repeatable)")
+    p.add_argument("--seconds", type=float, help="stop after this many seconds")
+    p.set_defaults(fn=cmd_worker)
+
+    sub.add_parser("rollup", help="roll up every pending event now").set_defaults(fn=cmd_rollup)
+    sub.add_parser("health", help="database, freshness and job status as JSON").set_defaults(fn=cmd_health)
+
+    p = sub.add_parser("grant", help="give a person a role (exec, analyst, manager, admin)")
+    p.add_argument("email")
+    p.add_argument("role")
+    p.set_defaults(fn=cmd_grant)
+
+    p = sub.add_parser("bench", help="run the platform benchmark (bench/bench_platform.py)")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(fn=cmd_bench)
+
+    args = parser.parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

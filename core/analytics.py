@@ -1,0 +1,138 @@
+"""Campaign analytics (Screen 1): portfolio, KPI cards with comparison, time series,
+breakdowns and trend — every number from the rollups, every metric from core.metrics."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sqlalchemy import Engine
+
+from core.db import fetch_df
+from core.metrics import METRICS, add_metrics, relative_change, totals
+from core.periods import Period, comparison_period
+
+KPI_KEYS = ["sends", "delivery_rate", "open_rate", "ctr", "conversion_rate", "reach_conversion",
+            "revenue", "cost", "roi"]
+PORTFOLIO_COLUMNS = ["campaign_id", "name", "channel", "segment", "status", "sends", "delivery_rate",
+                     "open_rate", "ctr", "conversion_rate", "conversions", "revenue", "cost", "roi"]
+
+
+def list_campaigns(db: Engine) -> pd.DataFrame:
+    return fetch_df(db, "campaigns_list")
+
+
+def _ids(db: Engine, campaign_ids) -> list[int]:
+    if campaign_ids is None:
+        return list_campaigns(db).campaign_id.astype(int).tolist()
+    return [int(i) for i in campaign_ids]
+
+
+def campaign_totals(db: Engine, period: Period, campaign_ids=None) -> pd.DataFrame:
+    """One row per campaign with counts, money and every metric, for the period."""
+    frame = fetch_df(db, "campaign_totals", campaign_ids=_ids(db, campaign_ids), **period.bounds())
+    return add_metrics(frame)
+
+
+def portfolio(db: Engine, period: Period) -> pd.DataFrame:
+    return campaign_totals(db, period)[PORTFOLIO_COLUMNS]
+
+
+def top_campaigns(portfolio_frame: pd.DataFrame, by: str = "revenue", n: int = 5) -> pd.DataFrame:
+    return portfolio_frame.sort_values(by, ascending=False, na_position="last").head(n)
+
+
+def reach(db: Engine, period: Period, campaign_ids) -> pd.Series:
+    frame = fetch_df(db, "campaign_reach", campaign_ids=_ids(db, campaign_ids), end_at=period.end_at)
+    return frame.iloc[0]
+
+
+def period_summary(db: Engine, period: Period, campaign_ids) -> pd.Series:
+    """Totals of the chosen campaigns over the period, with reach and every metric."""
+    per_campaign = campaign_totals(db, period, campaign_ids)
+    summed = per_campaign.drop(columns=[c for c in per_campaign if c not in
+                                        ["sends", "delivered", "opens", "impressions", "clicks", "conversions",
+                                         "revenue", "reward_cost", "send_cost"]])
+    members = reach(db, period, campaign_ids)
+    summed = summed.assign(delivered_members=0, converting_members=0)
+    if len(summed):
+        summed.loc[summed.index[0], ["delivered_members", "converting_members"]] = [
+            int(members.delivered_members), int(members.converting_members)]
+    return totals(summed)
+
+
+@dataclass
+class KpiCard:
+    key: str
+    label: str
+    unit: str
+    value: float
+    previous: float | None
+    change: float | None
+    higher_is_better: bool
+
+
+def kpi_cards(db: Engine, period: Period, campaign_ids, comparison: str = "previous") -> list[KpiCard]:
+    current = period_summary(db, period, campaign_ids)
+    other = comparison_period(period, comparison)
+    previous = period_summary(db, other, campaign_ids) if other else None
+    cards = []
+    for key in KPI_KEYS:
+        metric = METRICS[key]
+        before = float(previous[key]) if previous is not None else None
+        cards.append(KpiCard(key, metric.label, metric.unit, float(current[key]), before,
+                             relative_change(float(current[key]), before) if before is not None else None,
+                             metric.higher_is_better))
+    return cards
+
+
+def series(db: Engine, period: Period, campaign_ids, grain: str = "day", now: datetime | None = None) -> pd.DataFrame:
+    """Metrics per local hour/day/week; `bucket` is local time in period.tz, `incomplete` marks
+    the bucket that has not ended yet."""
+    if grain not in ("hour", "day", "week"):
+        raise ValueError(f"Unknown grain {grain!r}; choose hour, day or week.")
+    frame = fetch_df(db, "campaign_series", campaign_ids=_ids(db, campaign_ids), grain=grain, tz=period.tz,
+                     start_at=period.start_at, end_at=period.end_at)
+    frame = add_metrics(frame)
+    now_local = (now or datetime.now(timezone.utc)).astimezone(ZoneInfo(period.tz)).replace(tzinfo=None)
+    step = {"hour": pd.Timedelta(hours=1), "day": pd.Timedelta(days=1), "week": pd.Timedelta(weeks=1)}[grain]
+    if len(frame):
+        frame["bucket"] = pd.to_datetime(frame.bucket)
+        frame["incomplete"] = frame.bucket + step > pd.Timestamp(now_local)
+    else:
+        frame["incomplete"] = pd.Series(dtype=bool)
+    return frame
+
+
+def breakdown(db: Engine, period: Period, campaign_ids) -> pd.DataFrame:
+    """Metrics by segment, device, region and channel over the whole UTC days of the period."""
+    day_from, day_to = period.utc_whole_days()
+    frame = fetch_df(db, "campaign_breakdown", campaign_ids=_ids(db, campaign_ids), day_from=day_from, day_to=day_to)
+    return add_metrics(frame)
+
+
+@dataclass
+class Trend:
+    metric: str
+    slope_per_week: float     # relative change per week of the fitted line, e.g. 0.03 = +3 %/week
+    p_value: float
+    direction: str            # "up", "down", "flat"
+
+
+def trend(daily: pd.DataFrame, metric: str = "conversions", alpha: float = 0.05) -> Trend | None:
+    """Least-squares trend of a daily metric over complete days: slope, and whether it is
+    distinguishable from flat."""
+    complete = daily[~daily.incomplete] if "incomplete" in daily else daily
+    values = complete[metric].astype(float).to_numpy()
+    keep = np.isfinite(values)
+    if keep.sum() < 7:
+        return None
+    x = np.arange(len(values))[keep]
+    fit = stats.linregress(x, values[keep])
+    level = np.nanmean(values[keep])
+    slope = 7 * fit.slope / level if level else float("nan")
+    direction = "flat" if not (fit.pvalue < alpha) else ("up" if fit.slope > 0 else "down")
+    return Trend(metric, float(slope), float(fit.pvalue), direction)

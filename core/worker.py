@@ -1,0 +1,73 @@
+"""The background worker: runs each scheduled job at its interval, forever or once.
+
+Jobs are safe to run twice and from two workers at once (each takes its own advisory lock);
+every run is recorded in job_runs by core.jobs.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from core import config, maintenance, rollup
+from core.jobs import JobOutput, run_job
+
+log = logging.getLogger("core.worker")
+
+
+def rollup_job(db: Engine) -> JobOutput:
+    result = rollup.refresh(db)
+    if result.skipped:
+        return JobOutput(skipped=True, detail="another worker holds the rollup lock")
+    return JobOutput(rows=result.events, detail=f"event_id {result.from_id}→{result.to_id}")
+
+
+@dataclass
+class ScheduledJob:
+    name: str
+    every_seconds: float
+    work: Callable[[Engine], JobOutput]
+
+
+SCHEDULE: list[ScheduledJob] = [
+    ScheduledJob("rollup", config.ROLLUP_INTERVAL_SECONDS, rollup_job),
+    ScheduledJob("maintenance", 3600, lambda db: maintenance.maintain(db)),
+]
+
+
+def register(job: ScheduledJob) -> None:
+    """Add a job to the schedule (other features register theirs here)."""
+    SCHEDULE[:] = [j for j in SCHEDULE if j.name != job.name] + [job]
+
+
+def run_once(db: Engine, names: list[str] | None = None) -> list:
+    return [run_job(db, job.name, lambda job=job: job.work(db)) for job in SCHEDULE
+            if names is None or job.name in names]
+
+
+def run_forever(db: Engine, stop_after_seconds: float | None = None) -> None:
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    next_due = {job.name: 0.0 for job in SCHEDULE}
+    started = time.monotonic()
+    while not stopping and (stop_after_seconds is None or time.monotonic() - started < stop_after_seconds):
+        for job in list(SCHEDULE):
+            now = time.monotonic()
+            if now < next_due.get(job.name, 0.0):
+                continue
+            outcome = run_job(db, job.name, lambda job=job: job.work(db))
+            if outcome.status != "succeeded" or outcome.rows:
+                log.info("%s: %s %s (%.2fs)", job.name, outcome.status, outcome.detail, outcome.seconds)
+            next_due[job.name] = time.monotonic() + job.every_seconds
+        time.sleep(0.2)
+

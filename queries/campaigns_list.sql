@@ -1,0 +1,6 @@
+SELECT c.campaign_id, c.name, c.channel, c.segment, c.status, c.send_hour, c.starts_at, c.ends_at,
+       c.budget, c.cost_per_send, o.name AS offer, o.reward_type, o.reward_value, m.category
+FROM campaigns c
+JOIN offers o USING (offer_id)
+JOIN merchants m USING (merchant_id)
+ORDER BY c.campaign_id

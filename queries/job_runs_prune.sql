@@ -1,0 +1,1 @@
+DELETE FROM job_runs WHERE started_at < :before

@@ -1,0 +1,1 @@
+SELECT drop_event_partition(:partition)

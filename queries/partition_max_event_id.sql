@@ -1,0 +1,1 @@
+SELECT event_partition_max_id(:partition)

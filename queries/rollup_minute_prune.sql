@@ -1,0 +1,1 @@
+DELETE FROM rollup_campaign_minute WHERE bucket < :before

@@ -1,0 +1,1 @@
+SELECT last_event_id FROM rollup_watermarks WHERE name = 'events'

@@ -1,0 +1,1 @@
+SELECT role FROM user_roles WHERE email = :email

@@ -1,0 +1,69 @@
+"""Streamlit-side data access: the app's engine (one per process) and cached calls into core.
+
+Cached functions take small scalar arguments only (ids, dates, zone names), so cache keys
+stay cheap; lifetimes match how fast the data can change.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from core import analytics, audit, auth, config, health, jobs
+from core.db import database_url, make_engine
+from core.periods import Period
+
+
+@st.cache_resource(show_spinner=False)
+def engine():
+    return make_engine(database_url(), statement_timeout_ms=config.DASHBOARD_STATEMENT_TIMEOUT_MS, pool_size=5)
+
+
+@st.cache_data(ttl=60, max_entries=4, show_spinner=False)
+def campaigns():
+    return analytics.list_campaigns(engine())
+
+
+@st.cache_data(ttl=30, max_entries=64, show_spinner=False)
+def portfolio(first: date, last: date, tz: str):
+    return analytics.portfolio(engine(), Period(first, last, tz))
+
+
+@st.cache_data(ttl=30, max_entries=128, show_spinner=False)
+def kpi_cards(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | None, comparison: str):
+    return analytics.kpi_cards(engine(), Period(first, last, tz), campaign_ids, comparison)
+
+
+@st.cache_data(ttl=30, max_entries=128, show_spinner=False)
+def series(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | None, grain: str):
+    return analytics.series(engine(), Period(first, last, tz), campaign_ids, grain)
+
+
+@st.cache_data(ttl=30, max_entries=128, show_spinner=False)
+def breakdown(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | None):
+    return analytics.breakdown(engine(), Period(first, last, tz), campaign_ids)
+
+
+@st.cache_data(ttl=5, max_entries=2, show_spinner=False)
+def health_report():
+    return health.check(engine())
+
+
+@st.cache_data(ttl=5, max_entries=2, show_spinner=False)
+def recent_job_runs():
+    return jobs.recent_runs(engine(), limit=50)
+
+
+@st.cache_data(ttl=5, max_entries=2, show_spinner=False)
+def recent_audit():
+    return audit.recent(engine(), limit=100)
+
+
+@st.cache_data(ttl=60, max_entries=256, show_spinner=False)
+def role_for(email: str) -> str:
+    return auth.role_for(engine(), email)
+
+
+@st.cache_data(ttl=10, max_entries=2, show_spinner=False)
+def role_mapping():
+    return auth.list_roles(engine())

@@ -1,0 +1,53 @@
+"""Who is using the app: sign-in with the identity provider when one is configured, else the
+demo's role picker. Pages ask current_user(); core checks every action against its role."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.auth import ROLE_LABELS, ROLES, User
+from ui import data
+
+DEMO_ROLE_KEY = "demo_role"
+
+
+def identity_provider_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def current_user() -> User | None:
+    if identity_provider_configured():
+        if not st.user.is_logged_in:
+            return None
+        email = str(st.user.get("email") or "").lower()
+        return User(email, str(st.user.get("name") or email), data.role_for(email))
+    role = st.session_state.get(DEMO_ROLE_KEY, "manager")
+    return User(f"demo-{role}@swipesavvy.example", f"Demo {ROLE_LABELS[role].lower()}", role)
+
+
+def sign_in_gate() -> User:
+    """Stop the script with a sign-in screen unless somebody is signed in."""
+    user = current_user()
+    if user is None:
+        st.title("SwipeSavvy Campaign Insights")
+        st.write("Sign in with your company account to see campaign analytics.")
+        if st.button("Sign in", type="primary"):
+            st.login()
+        st.stop()
+    return user
+
+
+def account_box(user: User) -> None:
+    """Sidebar: who is signed in, and in the demo a role picker."""
+    with st.sidebar:
+        if identity_provider_configured():
+            st.caption(f"Signed in as **{user.name}** · {ROLE_LABELS[user.role]}")
+            if st.button("Sign out"):
+                st.logout()
+        else:
+            st.session_state.setdefault(DEMO_ROLE_KEY, "manager")
+            st.selectbox("Demo role", ROLES, key=DEMO_ROLE_KEY,
+                         format_func=lambda r: ROLE_LABELS[r],
+                         help="No identity provider is configured, so this demo lets you pick whom to be.")

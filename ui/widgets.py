@@ -1,0 +1,127 @@
+"""Shared widgets: the sidebar's period and time zone, KPI cards, CSV downloads, and the
+database-down message that recovers by itself."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
+
+from core.analytics import KpiCard
+from core.metrics import METRICS, format_value
+from core.periods import COMPARISONS, Period
+from ui import data
+
+TIME_ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+              "America/Los_Angeles", "UTC", "Europe/London", "Europe/Berlin", "Asia/Kolkata",
+              "Asia/Tokyo", "Australia/Sydney"]
+PRESETS = {"Last 7 days": 7, "Last 28 days": 28, "Last 90 days": 90}
+
+
+def sidebar_filters() -> None:
+    """The shared sidebar: time zone, date range and comparison period (kept in session state)."""
+    state = st.session_state
+    with st.sidebar:
+        st.selectbox("Time zone", TIME_ZONES, key="tz",
+                     help="Days, hours and weeks on every screen are in this time zone.")
+        today = datetime.now(ZoneInfo(state.get("tz", TIME_ZONES[0]))).date()
+        state.setdefault("date_range", (today - timedelta(days=27), today))
+        st.date_input("Date range", key="date_range", max_value=today + timedelta(days=366), format="YYYY-MM-DD")
+        st.selectbox("Compare with", list(COMPARISONS), key="comparison", format_func=COMPARISONS.get,
+                     help="Comparison periods are shifted by whole weeks so weekdays line up.")
+
+
+def current_period() -> Period:
+    state = st.session_state
+    tz = state.get("tz", TIME_ZONES[0])
+    chosen = state.get("date_range")
+    today = datetime.now(ZoneInfo(tz)).date()
+    if not chosen:
+        return Period(today - timedelta(days=27), today, tz)
+    if isinstance(chosen, date):
+        chosen = (chosen,)
+    first = chosen[0]
+    last = chosen[1] if len(chosen) > 1 else chosen[0]  # while the second date is being picked
+    return Period(first, last, tz)
+
+
+def comparison_kind() -> str:
+    return st.session_state.get("comparison", "previous")
+
+
+def kpi_row(cards: list[KpiCard], columns: int = 3) -> None:
+    for start in range(0, len(cards), columns):
+        cols = st.columns(columns)
+        for col, card in zip(cols, cards[start:start + columns]):
+            delta = None
+            if card.change is not None and pd.notna(card.change):
+                delta = f"{card.change:+.1%} vs {format_value(card.key, card.previous)}"
+            col.metric(card.label, format_value(card.key, card.value), delta=delta,
+                       delta_color="normal" if card.higher_is_better else "inverse",
+                       help=METRICS[card.key].help or None, border=True)
+
+
+def csv_download(frame: pd.DataFrame, label: str, file_stem: str, key: str) -> None:
+    """Download exactly the frame that is shown, as CSV."""
+    st.download_button(label, frame.to_csv(index=False).encode(), file_name=f"{file_stem}.csv",
+                       mime="text/csv", key=key, icon=":material/download:")
+
+
+def display_metrics(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Rates as percentages and money rounded, for tables and their CSV exports alike."""
+    out = frame[columns].copy()
+    for column in columns:
+        unit = METRICS[column].unit if column in METRICS else None
+        if unit in ("%", "ratio"):
+            out[column] = (out[column].astype(float) * 100).round(2)
+        elif unit == "USD":
+            out[column] = out[column].astype(float).round(2)
+    return out
+
+
+def column_config(columns: list[str]) -> dict:
+    config = {}
+    for column in columns:
+        metric = METRICS.get(column)
+        if metric is None:
+            continue
+        if metric.unit == "%":
+            config[column] = st.column_config.NumberColumn(f"{metric.label} (%)", format="%.2f%%", help=metric.help)
+        elif metric.unit == "ratio":
+            config[column] = st.column_config.NumberColumn(f"{metric.label} (%)", format="%.1f%%", help=metric.help)
+        elif metric.unit == "USD":
+            config[column] = st.column_config.NumberColumn(f"{metric.label} (USD)", format="$%.2f", help=metric.help)
+        else:
+            config[column] = st.column_config.NumberColumn(metric.label, format="%d", help=metric.help)
+    return config
+
+
+DATABASE_ERRORS = (OperationalError, DBAPIError, PoolTimeout, ConnectionError)
+
+
+@contextmanager
+def database_guard():
+    """Run a screen's body; if the database is unreachable show a plain message and retry by
+    itself every few seconds, never a traceback."""
+    try:
+        yield
+    except DATABASE_ERRORS as error:
+        st.error("**The database cannot be reached right now.** The numbers will come back by "
+                 "themselves as soon as it answers again — no need to reload.", icon=":material/cloud_off:")
+        st.caption(f"Detail for the operator: {type(error).__name__}: {str(getattr(error, 'orig', error)).strip()[:200]}")
+        _retry_when_database_is_back()
+
+
+@st.fragment(run_every=5)
+def _retry_when_database_is_back() -> None:
+    try:
+        with data.engine().connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except Exception:
+        st.caption(f"Still unreachable at {datetime.now():%H:%M:%S}; trying again every 5 seconds.")
+        return
+    st.cache_data.clear()
+    st.rerun()
