@@ -1,4 +1,6 @@
 """SwipeSavvy Campaign Insights: navigation, sign-in gate and the shared sidebar."""
+from pathlib import Path
+
 import streamlit as st
 
 from ui.session import account_box, identity_provider_configured, sign_in_gate
@@ -8,11 +10,19 @@ st.set_page_config(page_title="SwipeSavvy Campaign Insights", page_icon=":materi
 
 user = sign_in_gate()
 
-pages = [
-    st.Page("pages/campaigns.py", title="Campaign analytics", icon=":material/campaign:", default=True),
-    st.Page("pages/system.py", title="System", icon=":material/monitor_heart:"),
+# Screens in menu order; a screen appears once its file exists.
+SCREENS = [
+    ("pages/campaigns.py", "Campaign analytics", ":material/campaign:"),
+    ("pages/ab_tests.py", "A/B tests", ":material/science:"),
+    ("pages/optimization.py", "Recommendations", ":material/auto_graph:"),
+    ("pages/live.py", "Real-time", ":material/bolt:"),
+    ("pages/system.py", "System", ":material/monitor_heart:"),
 ]
-navigation = st.navigation(pages)
+HERE = Path(__file__).parent
+navigation = st.navigation([
+    st.Page(path, title=title, icon=icon, default=index == 0)
+    for index, (path, title, icon) in enumerate(SCREENS) if (HERE / path).exists()
+])
 
 if not identity_provider_configured():
     st.sidebar.info("**Demo mode** — no identity provider is configured. Pick a role below to "

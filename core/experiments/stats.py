@@ -251,7 +251,7 @@ def analyze(
     elif method == "sequential":
         result.update(_sequential(effect, control_arm.n + treatment_arm.n, alpha, sequential_tuning, alternative))
     else:
-        result.update(_bayesian(effect, control_arm.mean, alpha, alternative, prior))
+        result.update(_bayesian(effect, alpha, alternative, prior))
 
     if correction is not None:
         family = None if correction_by is None else table.extra[correction_by][treatment_rows]
@@ -260,7 +260,7 @@ def analyze(
         result["significant_adjusted"] = adjusted < alpha
     if theta is not None:
         result["cuped_theta"] = theta
-    result["reason"] = effect.reason
+    result["reason"] = pd.array(effect.reason, dtype="str")  # NaN where the row is fine
     return pd.DataFrame(result)
 
 
@@ -389,8 +389,9 @@ def verdict(
 ) -> str:
     """Plain-words decision for the UI from the primary metric's result row(s) of one test.
 
-    Checked in this order: sample-ratio mismatch, breached guardrails (bool or
-    the names of the breached guardrails), not enough units yet (fixed-horizon
+    Checked in this order: sample-ratio mismatch, breached guardrails (a bool,
+    or the name(s) of the breached guardrails, e.g. the ``breached`` rows of
+    :func:`guardrail_check`), not enough units yet (fixed-horizon
     and Bayesian results must reach ``needed_per_arm``; sequential results may
     stop early once significant), a significant winner, a significant loser,
     otherwise no detectable difference.  Uses ``significant_adjusted`` when the
@@ -398,9 +399,12 @@ def verdict(
     """
     if srm_detected:
         return "sample ratio mismatch — do not trust the results"
-    if isinstance(guardrails_breached, bool):
+    if isinstance(guardrails_breached, (bool, np.bool_)):
         breached_names: list[str] = []
-        any_breached = guardrails_breached
+        any_breached = bool(guardrails_breached)
+    elif isinstance(guardrails_breached, str):
+        breached_names = [guardrails_breached]
+        any_breached = True
     else:
         breached_names = [str(name) for name in guardrails_breached]
         any_breached = bool(breached_names)
@@ -845,7 +849,7 @@ def _expected_shortfall(x: np.ndarray) -> np.ndarray:
     return np.maximum(stats.norm.pdf(x) - x * stats.norm.sf(x), 0.0)
 
 
-def _bayesian(effect: _Effect, control_mean, alpha: float, alternative: str, prior: NormalPrior | None):
+def _bayesian(effect: _Effect, alpha: float, alternative: str, prior: NormalPrior | None):
     mean, sd = effect.estimate, effect.se
     if prior is not None:
         # The prior is on the relative lift; rescale it to absolute units when needed.
