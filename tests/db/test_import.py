@@ -1,0 +1,90 @@
+"""CSV import of events: every row validated, a bad file rejected with line, column and
+problem, and the database left exactly as it was; good files load and conversions without a
+campaign are attributed to the last open or click within the window."""
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from core import rollup
+from core.ingest import ImportRejected, import_events
+from tests.factories import events_frame, insert_events, seed_dimensions
+
+HEADER = "event_time,campaign_id,member_id,event_type,variant,revenue,reward_cost,device,region_code\n"
+
+
+def snapshot(engine) -> dict:
+    with engine.connect() as conn:
+        return {
+            "events": conn.execute(text("SELECT count(*), coalesce(sum(event_id), 0) FROM events")).one(),
+            "partitions": conn.execute(text("SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass")).scalar(),
+            "sequence": conn.execute(text("SELECT last_value FROM events_event_id_seq")).scalar(),
+        }
+
+
+def write(tmp_path: Path, body: str, name: str = "events.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(HEADER + body)
+    return path
+
+
+@pytest.fixture
+def seeded(db):
+    seed_dimensions(db)
+    insert_events(db, events_frame([("2026-10-01T10:00:00Z", 1, 1, "send")]))
+    return db
+
+
+BAD_ROWS = [
+    ("2026-10-02T10:00:00Z,1,1,open,,,,,\n2026-10-02 10:00:00,1,1,click,,,,,\n", "line 3, column event_time", "no time zone"),
+    ("2026-10-02T10:00:00Z,1,1,opened,,,,,\n", "line 2, column event_type", "is not one of"),
+    ("2026-10-02T10:00:00Z,99,1,open,,,,,\n", "line 2, column campaign_id", "not a known campaign"),
+    ("2026-10-02T10:00:00Z,1,abc,open,,,,,\n", "line 2, column member_id", "not a whole number"),
+    ("2026-10-02T10:00:00Z,1,1,conversion,,,,,\n", "line 2, column revenue", "missing on a conversion"),
+    ("2026-10-02T10:00:00Z,1,1,conversion,,-5,1,,\n", "line 2, column revenue", "is negative"),
+    ("2026-10-02T10:00:00Z,1,1,open,,12.5,,,\n", "line 2, column revenue", "not a conversion"),
+    ("2026-10-02T10:00:00Z,1,1,open,,,,tablet,\n", "line 2, column device", "is not one of"),
+    ("2099-10-02T10:00:00Z,1,1,open,,,,,\n", "line 2, column event_time", "in the future"),
+    ("2026-10-02T10:00:00Z,,1,open,,,,,\n", "line 2, column campaign_id", "only a conversion may leave it empty"),
+    ("2026-10-20T10:00:00Z,,5,conversion,,10,1,,\n", "line 2, column campaign_id", "opened or clicked no campaign"),
+]
+
+
+@pytest.mark.parametrize("body, where, what", BAD_ROWS)
+def test_bad_file_is_rejected_and_changes_nothing(seeded, tmp_path, body, where, what):
+    before = snapshot(seeded)
+    good = "2026-11-15T10:00:00Z,2,3,send,,,,,\n" * 3  # valid rows in a new day's partition
+    with pytest.raises(ImportRejected) as rejected:
+        import_events(seeded, write(tmp_path, body + good))
+    message = str(rejected.value)
+    assert where in message and what in message
+    assert "nothing was written" in message
+    assert snapshot(seeded) == before
+
+
+def test_header_problems_are_named(seeded, tmp_path):
+    path = tmp_path / "wrong.csv"
+    path.write_text("when,campaign,member\n2026-10-01T00:00:00Z,1,1\n")
+    with pytest.raises(ImportRejected, match="missing column"):
+        import_events(seeded, path)
+
+
+def test_many_problems_are_counted_and_the_first_listed(seeded, tmp_path):
+    body = "".join(f"2026-10-02T10:00:00Z,1,{i},jump,,,,,\n" for i in range(1, 21)) * 3
+    with pytest.raises(ImportRejected) as rejected:
+        import_events(seeded, write(tmp_path, body))
+    assert rejected.value.total == 60
+    assert "and 40 more" in str(rejected.value)
+
+
+def test_good_file_loads_and_attributes_conversions(seeded, tmp_path):
+    insert_events(seeded, events_frame([("2026-10-10T09:00:00Z", 2, 4, "click"), ("2026-10-12T09:00:00Z", 3, 4, "open")]))
+    rollup.refresh_all(seeded)
+    body = ("2026-10-13T10:00:00Z,,4,conversion,,80.00,4.00,ios,NYC\n"     # last touch: campaign 3 (12 Oct)
+            "2026-10-11T10:00:00Z,,4,conversion,,20.00,1.00,,\n"           # last touch before it: campaign 2
+            "2026-10-13T10:00:00Z,1,2,send,control,,,android,LAX\n")
+    result = import_events(seeded, write(tmp_path, body))
+    assert (result.rows, result.attributed) == (3, 2)
+    with seeded.connect() as conn:
+        rows = conn.execute(text("SELECT campaign_id, revenue FROM events WHERE event_type = 6 ORDER BY revenue")).all()
+    assert [(r[0], float(r[1])) for r in rows] == [(2, 20.0), (3, 80.0)]

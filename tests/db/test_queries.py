@@ -1,0 +1,79 @@
+"""Every SQL file in queries/ runs against a real database with representative parameters
+(each inside a transaction that is rolled back). A new query without parameters here fails."""
+from datetime import date, datetime, timezone
+
+import pytest
+from sqlalchemy import text
+
+from core import rollup
+from core.db import query, query_names
+from tests.factories import events_frame, insert_events, seed_dimensions
+
+T0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
+T1 = datetime(2026, 10, 8, tzinfo=timezone.utc)
+RANGE = {"campaign_ids": [1, 2], "start_at": T0, "end_at": T1, "day_from": date(2026, 10, 2), "day_to": date(2026, 10, 8)}
+
+PARAMS: dict[str, dict] = {
+    "advisory_try_lock": {"lock_key": 1},
+    "attribute_conversions": {"member_ids": [1, 2], "event_times": [T1, T1], "window_days": 7},
+    "audit_insert": {"actor": "a@example.com", "role": "admin", "action": "test", "target": "x", "details": "{}"},
+    "audit_recent": {"limit": 5},
+    "campaign_breakdown": {"campaign_ids": [1, 2], "day_from": date(2026, 10, 1), "day_to": date(2026, 10, 8)},
+    "campaign_ids": {},
+    "campaign_reach": {"campaign_ids": [1], "end_at": T1},
+    "campaign_series": {"campaign_ids": [1], "grain": "day", "tz": "America/New_York", "start_at": T0, "end_at": T1},
+    "campaign_totals": RANGE,
+    "campaigns_list": {},
+    "database_is_empty": {},
+    "event_partitions": {},
+    "events_ensure_partitions": {"first_day": date(2026, 10, 1), "last_day": date(2026, 10, 3)},
+    "events_last_assigned_id": {},
+    "events_wait_for_writers": {},
+    "health_freshness": {},
+    "health_row_counts": {},
+    "job_run_finish": {"run_id": 1, "status": "succeeded", "rows": 1, "detail": ""},
+    "job_run_start": {"job": "test", "worker": "w", "attempt": 1},
+    "job_runs_latest": {},
+    "job_runs_prune": {"before": T0},
+    "job_runs_recent": {"limit": 5},
+    "member_ids": {},
+    "partition_detach_drop": {"partition": "events_p20261001"},
+    "partition_max_event_id": {"partition": "events_p20261001"},
+    "rollup_events": {"from_id": 0, "to_id": 10},
+    "rollup_minute_prune": {"before": T0},
+    "rollup_watermark_advance": {"to_id": 0},
+    "rollup_watermark_lock": {},
+    "rollup_watermark_read": {},
+    "user_role": {"email": "a@example.com"},
+    "user_role_upsert": {"email": "a@example.com", "role": "analyst", "granted_by": "admin@example.com"},
+    "user_roles_list": {},
+}
+
+
+@pytest.fixture
+def populated(db):
+    seed_dimensions(db)
+    insert_events(db, events_frame([("2026-10-01T10:00:00Z", 1, 1, "send"), ("2026-10-01T10:05:00Z", 1, 1, "open"),
+                                    ("2026-10-02T10:00:00Z", 2, 3, "click"), ("2026-10-03T10:00:00Z", 2, 3, "conversion")]))
+    rollup.refresh_all(db)
+    return db
+
+
+def test_every_query_has_parameters_here():
+    missing = sorted(set(query_names()) - set(PARAMS))
+    assert not missing, f"add representative parameters for {missing} to PARAMS"
+    stale = sorted(set(PARAMS) - set(query_names()))
+    assert not stale, f"PARAMS names queries that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("name", query_names())
+def test_query_runs(populated, name):
+    with populated.connect() as conn:
+        transaction = conn.begin()
+        try:
+            conn.execute(text("SET LOCAL lock_timeout = '5s'"))
+            result = conn.execute(query(name), PARAMS[name])
+            if result.returns_rows:
+                result.fetchall()
+        finally:
+            transaction.rollback()
