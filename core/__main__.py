@@ -64,6 +64,8 @@ def cmd_demo(args) -> int:
 def cmd_import(args) -> int:
     from core.ingest import ImportRejected, import_events
 
+    if args.kind == "experiment":
+        return cmd_import_experiment(args)
     db = _engine()
     started = time.monotonic()
     try:
@@ -74,6 +76,33 @@ def cmd_import(args) -> int:
     seconds = time.monotonic() - started
     print(f"imported {result.rows:,} events ({result.attributed:,} conversions attributed) "
           f"in {seconds:.1f}s, {result.rows / max(seconds, 1e-9):,.0f} rows/s")
+    return 0
+
+
+def cmd_import_experiment(args) -> int:
+    from core.experiments.importer import import_experiment, spec_from_options
+
+    def pairs(items, flag):
+        bad = [item for item in items or [] if "=" not in item]
+        if bad:
+            raise ValueError(f"{flag} {bad[0]!r}: expected COLUMN=TARGET, e.g. {flag} converted=conversions")
+        return dict(item.split("=", 1) for item in items or [])
+
+    started = time.monotonic()
+    try:
+        outcomes = pairs(args.outcome, "--outcome")
+        pre_period = pairs(args.pre, "--pre")
+        spec = spec_from_options(args.file, args.preset, name=args.name, unit_column=args.unit_column,
+                                 variant_column=args.variant_column, control=args.control, outcomes=outcomes,
+                                 pre_period=pre_period, time_column=args.time_column,
+                                 primary_metric=args.primary_metric)
+        result = import_experiment(_engine(), args.file, spec)
+    except ValueError as rejected:  # ImportRejected, or a malformed COLUMN=TARGET
+        print(str(rejected), file=sys.stderr)
+        return 1
+    print(f"imported test {result.test_id} “{spec.name}” on campaign {result.campaign_id}: {result.units:,} units "
+          f"({', '.join(f'{v} {n:,}' for v, n in result.per_variant.items())}); {result.dropped_rows:,} rows dropped "
+          f"by cleaning; {time.monotonic() - started:.1f}s")
     return 0
 
 
@@ -119,6 +148,24 @@ def cmd_grant(args) -> int:
     return 0
 
 
+def cmd_simulate(args) -> int:
+    from core.live import simulator
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    say = lambda message: print(f"{time.strftime('%H:%M:%S')} {message}", flush=True)
+    try:
+        report = simulator.run(_engine(), rate=args.rate, seconds=args.seconds, burst_every=args.burst_every,
+                               tick_seconds=args.tick, seed=args.seed, progress=say)
+    except KeyboardInterrupt:
+        return 0
+    except ValueError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    print(f"wrote {report.events:,} events ({report.sends:,} sends, {report.bursts} bursts) in "
+          f"{report.seconds:.1f}s: {report.rate:,.0f} events/s achieved (asked {args.rate:g}/s)")
+    return 0
+
+
 def cmd_bench(args) -> int:
     import runpy
 
@@ -147,9 +194,20 @@ def main(argv=None) -> int:
     p.add_argument("--if-empty", action="store_true", help="load only into an empty database")
     p.set_defaults(fn=cmd_demo)
 
-    p = sub.add_parser("import", help="import data files")
-    p.add_argument("kind", choices=["events"])
+    p = sub.add_parser("import", help="import data files: events (CSV) or an experiment (one row per unit)")
+    p.add_argument("kind", choices=["events", "experiment"])
     p.add_argument("file")
+    p.add_argument("--preset", help="experiment: cookie_cats, ab_data or hillstrom (default: from the file name)")
+    p.add_argument("--name", help="experiment: the test's name")
+    p.add_argument("--unit-column", help="experiment: the unit id column (default: the line number)")
+    p.add_argument("--variant-column", help="experiment: the column naming each unit's variant")
+    p.add_argument("--control", help="experiment: the control variant")
+    p.add_argument("--outcome", action="append", metavar="COLUMN=TARGET",
+                   help="experiment: map a column onto opens, clicks, conversions or revenue (repeatable)")
+    p.add_argument("--pre", action="append", metavar="COLUMN=TARGET",
+                   help="experiment: a pre-treatment covariate for CUPED, mapped like --outcome")
+    p.add_argument("--time-column", help="experiment: when each unit entered the test (UTC unless it has a zone)")
+    p.add_argument("--primary-metric", help="experiment: clicked, opened, converted, clicks, revenue or reward_cost")
     p.set_defaults(fn=cmd_import)
 
     p = sub.add_parser("worker", help="run the scheduled jobs (rollups, maintenance, …)")
@@ -165,6 +223,14 @@ def main(argv=None) -> int:
     p.add_argument("email")
     p.add_argument("role")
     p.set_defaults(fn=cmd_grant)
+
+    p = sub.add_parser("simulate", help="write live events for the live campaigns (Screen 4) until stopped")
+    p.add_argument("--rate", type=float, default=50, help="events per second (default 50; bursts come on top)")
+    p.add_argument("--seconds", type=float, help="stop after this many seconds and print the achieved rate")
+    p.add_argument("--burst-every", type=float, default=180, help="a campaign sends a burst every this many seconds (0: never)")
+    p.add_argument("--tick", type=float, default=0.5, help="seconds between batches (one COPY each)")
+    p.add_argument("--seed", type=int, help="random seed (default: a new one each run)")
+    p.set_defaults(fn=cmd_simulate)
 
     p = sub.add_parser("bench", help="run the platform benchmark (bench/bench_platform.py)")
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from core import config, maintenance, rollup
+from core.experiments import snapshots as ab_snapshots
 from core.jobs import JobOutput, run_job
 
 log = logging.getLogger("core.worker")
@@ -36,6 +37,7 @@ class ScheduledJob:
 SCHEDULE: list[ScheduledJob] = [
     ScheduledJob("rollup", config.ROLLUP_INTERVAL_SECONDS, rollup_job),
     ScheduledJob("maintenance", 3600, lambda db: maintenance.maintain(db)),
+    ScheduledJob("ab_snapshots", 300, ab_snapshots.take_snapshots),
 ]
 
 

@@ -16,6 +16,11 @@ from ui.widgets import (column_config, comparison_kind, csv_download, current_pe
                         display_metrics, kpi_row)
 
 CHART_METRICS = ["conversions", "revenue", "sends", "open_rate", "ctr", "conversion_rate", "delivery_rate", "roi", "cost"]
+# Legends go between the title and the plot: below the x axis they collide with the axis title
+# on a phone, where they wrap to two rows.
+TOP_MARGIN = 100
+TITLE_AT_TOP = dict(y=0.98, yref="container", yanchor="top")
+LEGEND_ON_TOP = dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, title_text="")
 BREAKDOWN_COLUMNS = ["value", "sends", "delivery_rate", "open_rate", "ctr", "conversion_rate", "conversions", "revenue", "cost", "roi"]
 
 user = current_user()
@@ -34,26 +39,30 @@ def portfolio_section() -> None:
     top = analytics.top_campaigns(active, "revenue", 8)
     left, right = st.columns([3, 2])
     with left:
-        chart = px.bar(top.sort_values("revenue"), x="revenue", y="name", orientation="h",
+        # Names on two lines (offer, then segment · channel) so they fit beside the bars on a phone.
+        ranked = top.sort_values("revenue").assign(label=lambda t: t.name.str.replace(" · ", "<br>", n=1, regex=False))
+        chart = px.bar(ranked, x="revenue", y="label", orientation="h", hover_name="name",
                        color="roi", color_continuous_scale="RdYlGn", range_color=(-1, 3),
-                       labels={"revenue": "Revenue (USD)", "name": "", "roi": "ROI"},
+                       labels={"revenue": "Revenue (USD)", "label": "", "roi": "ROI"},
                        title=f"Top campaigns by revenue · {period.tz}")
-        chart.update_layout(height=360, margin=dict(l=0, r=0, t=40, b=0), coloraxis_colorbar=dict(tickformat=".0%"))
-        st.plotly_chart(chart, use_container_width=True)
+        chart.update_layout(height=420, margin=dict(l=0, r=0, t=40, b=0),
+                            coloraxis_colorbar=dict(tickformat=".0%", thickness=12))
+        st.plotly_chart(chart, width="stretch")
     with right:
         by_roi = active.assign(roi_pct=active.roi * 100)
         chart = px.scatter(by_roi, x="cost", y="revenue", color="channel", hover_name="name", size="sends",
                            labels={"cost": "Cost (USD)", "revenue": "Revenue (USD)"}, title="Revenue against cost")
-        limit = float(max(by_roi.cost.max(), by_roi.revenue.max()))
+        limit = float(by_roi.cost.max())  # the line spans the costs only, so it does not squash the points
         chart.add_trace(go.Scatter(x=[0, limit], y=[0, limit], mode="lines", name="break-even",
                                    line=dict(dash="dot", color="grey")))
-        chart.update_layout(height=360, margin=dict(l=0, r=0, t=40, b=0), legend=dict(orientation="h"))
-        st.plotly_chart(chart, use_container_width=True)
+        chart.update_layout(height=420, margin=dict(l=0, r=0, t=TOP_MARGIN, b=0), legend=LEGEND_ON_TOP,
+                            title=TITLE_AT_TOP)
+        st.plotly_chart(chart, width="stretch")
 
     columns = ["name", "channel", "segment", "status", "sends", "delivery_rate", "open_rate", "ctr",
                "conversion_rate", "conversions", "revenue", "cost", "roi"]
     shown = display_metrics(frame.sort_values("revenue", ascending=False), columns)
-    st.dataframe(shown, hide_index=True, use_container_width=True, column_config=column_config(columns), height=420)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=column_config(columns), height=420)
     if can(user, "export"):
         csv_download(shown, "Download portfolio (CSV)", f"portfolio_{period.first}_{period.last}_{period.tz.replace('/', '-')}", "dl_portfolio")
 
@@ -72,9 +81,10 @@ def series_chart(frame: pd.DataFrame, metric: str, grain: str) -> go.Figure:
         figure.add_trace(go.Scatter(x=frame.bucket[joined], y=values[joined], mode="lines+markers",
                                     name=f"{spec.label} (incomplete {grain})",
                                     line=dict(color="#2563eb", dash="dot"), marker=dict(symbol="circle-open")))
-    figure.update_layout(title=f"{spec.label} per {grain} · {period.tz}", height=340,
-                         margin=dict(l=0, r=0, t=40, b=0), yaxis_title=f"{spec.label}{unit}",
-                         xaxis_title=f"{GRAINS[grain]} ({period.tz})", legend=dict(orientation="h", y=-0.25))
+    figure.update_layout(title=dict(TITLE_AT_TOP, text=f"{spec.label} per {grain} · {period.tz}"), height=360,
+                         margin=dict(l=0, r=0, t=TOP_MARGIN if len(figure.data) > 1 else 40, b=0),  # legend: 2 lines only
+                         yaxis_title=f"{spec.label}{unit}",
+                         xaxis_title=f"{GRAINS[grain]} ({period.tz})", legend=LEGEND_ON_TOP)
     return figure
 
 
@@ -94,7 +104,7 @@ def detail_section(campaign_ids) -> None:
     if frame.empty:
         st.info("No activity in this period.")
     else:
-        st.plotly_chart(series_chart(frame, metric, grain), use_container_width=True)
+        st.plotly_chart(series_chart(frame, metric, grain), width="stretch")
         if grain == "day":
             fitted = analytics.trend(frame, metric)
             if fitted:
@@ -129,10 +139,10 @@ def detail_section(campaign_ids) -> None:
                            labels={"value": dimension.title(), "shown": spec.label + {"%": " (%)", "ratio": " (%)", "USD": " (USD)"}.get(spec.unit, "")},
                            title=f"{spec.label} by {dimension}")
             chart.update_layout(height=300, margin=dict(l=0, r=0, t=40, b=0))
-            st.plotly_chart(chart, use_container_width=True)
+            st.plotly_chart(chart, width="stretch")
             shown = display_metrics(part, BREAKDOWN_COLUMNS).rename(columns={"value": dimension})
-            st.dataframe(shown, hide_index=True, use_container_width=True,
-                         column_config=column_config(BREAKDOWN_COLUMNS))
+            st.dataframe(shown, hide_index=True, width="stretch",
+                         column_config=column_config(list(shown.columns)))
             if can(user, "export"):
                 csv_download(shown, f"Download {dimension} breakdown (CSV)", f"breakdown_{dimension}_{day_from}",
                              f"dl_breakdown_{dimension}")

@@ -4,12 +4,27 @@ import streamlit as st
 
 from core import auth
 from core.auth import ROLE_LABELS, ROLES, can
-from ui import data
+from ui import ab_data, data
 from ui.session import current_user
 from ui.widgets import database_guard
 
 user = current_user()
 st.title("System")
+
+
+def utc_time(label: str):
+    return st.column_config.DatetimeColumn(f"{label} (UTC)", format="YYYY-MM-DD HH:mm:ss", timezone="UTC")
+
+
+JOB_RUN_COLUMNS = {
+    "run_id": st.column_config.NumberColumn("Run", format="%d"), "job": "Job", "status": "Status",
+    "attempt": st.column_config.NumberColumn("Attempt", format="%d"), "started_at": utc_time("Started"),
+    "duration_ms": st.column_config.NumberColumn("Duration (ms)", format="%,.0f"),
+    "rows_processed": st.column_config.NumberColumn("Rows", format="%,d"), "detail": "Detail", "worker": "Worker",
+}
+AUDIT_COLUMNS = {"at": utc_time("At"), "actor": "Who", "role": "Role", "action": "Action", "target": "Target",
+                 "details": "Details"}
+ROLE_COLUMNS = {"email": "E-mail", "role": "Role", "granted_by": "Granted by", "granted_at": utc_time("Granted")}
 
 
 def seconds_text(seconds) -> str:
@@ -41,33 +56,48 @@ def status_panel() -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Row counts")
-        st.dataframe(report.row_counts, hide_index=True, use_container_width=True,
-                     column_config={"rows": st.column_config.NumberColumn("Rows", format="%d")})
+        st.dataframe(report.row_counts, hide_index=True, width="stretch",
+                     column_config={"table": "Table", "rows": st.column_config.NumberColumn("Rows", format="%,d")})
     with right:
         st.subheader("Jobs")
         if report.jobs.empty:
             st.info("No job has run yet. Start the worker: `python -m core worker`.")
         else:
             jobs = report.jobs[["job", "status", "started_at", "duration_ms", "rows_processed", "failures_last_day", "detail"]]
-            st.dataframe(jobs, hide_index=True, use_container_width=True, column_config={
-                "started_at": st.column_config.DatetimeColumn("Last started (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-                "duration_ms": st.column_config.NumberColumn("Duration (ms)", format="%.0f"),
-                "rows_processed": st.column_config.NumberColumn("Rows", format="%d"),
+            st.dataframe(jobs, hide_index=True, width="stretch", column_config={
+                "job": "Job", "status": "Status", "detail": "Detail",
+                "started_at": utc_time("Last started"),
+                "duration_ms": st.column_config.NumberColumn("Duration (ms)", format="%,.0f"),
+                "rows_processed": st.column_config.NumberColumn("Rows", format="%,d"),
                 "failures_last_day": st.column_config.NumberColumn("Failures (24 h)", format="%d"),
             })
 
 
+def ab_alerts_section() -> None:
+    """Open A/B test alerts (sample-ratio mismatch, guardrail breached, decision reached)."""
+    alerts = ab_data.open_alerts()
+    st.subheader("A/B alerts")
+    if alerts.empty:
+        st.caption("No open A/B test alert. The worker's ab_snapshots job raises them every 5 minutes.")
+        return
+    st.dataframe(alerts[["raised_at", "kind_label", "test", "message"]], hide_index=True, width="stretch",
+                 column_config={"raised_at": st.column_config.DatetimeColumn("Raised (UTC)", format="YYYY-MM-DD HH:mm"),
+                                "kind_label": "Alert", "test": "Test", "message": "Message"})
+    st.caption("Acknowledge them on the A/B tests screen.")
+
+
 with database_guard():
     status_panel()
+    ab_alerts_section()
     with st.expander("Recent job runs"):
-        st.dataframe(data.recent_job_runs(), hide_index=True, use_container_width=True)
+        st.dataframe(data.recent_job_runs(), hide_index=True, width="stretch", column_config=JOB_RUN_COLUMNS)
     with st.expander("Audit log (latest 100 actions)"):
-        st.dataframe(data.recent_audit(), hide_index=True, use_container_width=True)
+        st.dataframe(data.recent_audit(), hide_index=True, width="stretch", column_config=AUDIT_COLUMNS)
 
     st.subheader("People and roles")
     st.caption("People signed in through the identity provider get the role an admin gave them here; "
                "anyone not listed is an executive (read-only).")
-    st.dataframe(data.role_mapping(), hide_index=True, use_container_width=True)
+    st.dataframe(data.role_mapping(), hide_index=True, width="stretch", column_config=ROLE_COLUMNS)
     if can(user, "manage_roles"):
         with st.form("grant_role", clear_on_submit=True):
             c1, c2 = st.columns([2, 1])
@@ -81,6 +111,6 @@ with database_guard():
                 else:
                     data.role_mapping.clear()
                     data.role_for.clear()
-                    st.success(f"{email} is now {ROLE_LABELS[role]}.")
+                    st.success(f"{email.strip().lower()} is now {ROLE_LABELS[role]}.")  # as stored
     else:
         st.caption("Only admins can change roles.")

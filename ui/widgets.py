@@ -82,10 +82,16 @@ def display_metrics(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
+TEXT_COLUMN_LABELS = {"name": "Campaign", "channel": "Channel", "segment": "Segment", "status": "Status",
+                      "device": "Device", "region": "Region"}
+
+
 def column_config(columns: list[str]) -> dict:
     config = {}
     for column in columns:
         metric = METRICS.get(column)
+        if column in TEXT_COLUMN_LABELS:  # the name stays in view while a phone scrolls sideways
+            config[column] = st.column_config.TextColumn(TEXT_COLUMN_LABELS[column], pinned=column == "name")
         if metric is None:
             continue
         if metric.unit == "%":
@@ -93,9 +99,9 @@ def column_config(columns: list[str]) -> dict:
         elif metric.unit == "ratio":
             config[column] = st.column_config.NumberColumn(f"{metric.label} (%)", format="%.1f%%", help=metric.help)
         elif metric.unit == "USD":
-            config[column] = st.column_config.NumberColumn(f"{metric.label} (USD)", format="$%.2f", help=metric.help)
+            config[column] = st.column_config.NumberColumn(f"{metric.label} (USD)", format="dollar", help=metric.help)
         else:
-            config[column] = st.column_config.NumberColumn(metric.label, format="%d", help=metric.help)
+            config[column] = st.column_config.NumberColumn(metric.label, format="%,d", help=metric.help)
     return config
 
 

@@ -93,3 +93,56 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def full_screenshot(page, name: str) -> Path:
+    """Like screenshot(), but of everything on the page: Streamlit scrolls inside its main
+    container, so full_page alone captures one viewport. The viewport is stretched to the
+    content's height for the shot, then put back."""
+    size = dict(page.viewport_size)
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": min(max(height + 40, size["height"]), 16_000)})
+    time.sleep(1)  # charts re-lay out to the new size
+    try:
+        return screenshot(page, name)
+    finally:
+        page.set_viewport_size(size)
+
+
+# --- reading and driving the app (shared by the screen tests) -----------------------------
+
+def open_screen(page, app_url: str, title: str) -> None:
+    """Open the app at its root (so app.py runs: sign-in gate, sidebar), then the screen with
+    this navigation title, and wait for its run to finish."""
+    if not page.url.startswith(app_url):
+        page.goto(app_url + "/")
+        wait_for_app(page)
+    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    page.get_by_role("heading", level=1).first.wait_for()
+    wait_for_app(page)
+
+
+def metric_value(page, label: str) -> str:
+    card = page.get_by_test_id("stMetric").filter(has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
+    return card.get_by_test_id("stMetricValue").inner_text().strip()
+
+
+def set_date_range(page, first, last) -> None:
+    """Type a range into the sidebar's st.date_input (React Aria segments: year, month, day of
+    the start, then of the end) and leave the field, which is when Streamlit takes the value."""
+    field = page.get_by_test_id("stSidebar").get_by_test_id("stDateInput")
+    for end, day in (("start", first), ("end", last)):
+        field.get_by_role("spinbutton", name=f"year, Date range {end} date").click()
+        page.keyboard.type(f"{day:%Y%m%d}", delay=20)
+    page.get_by_test_id("stMain").get_by_role("heading", level=1).first.click()  # blur: the value is sent
+
+
+def horizontal_overflow(page) -> dict:
+    """How far the page and Streamlit's main block are wider than the window (px, > 0 = overflow)."""
+    return page.evaluate("""() => {
+        const main = document.querySelector('[data-testid="stMain"]');
+        const block = document.querySelector('[data-testid="stMainBlockContainer"]');
+        return {page: document.scrollingElement.scrollWidth - window.innerWidth,
+                main: main.scrollWidth - main.clientWidth,
+                block: block ? block.scrollWidth - block.clientWidth : 0};
+    }""")

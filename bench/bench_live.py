@@ -1,0 +1,194 @@
+"""Benchmark: the live queries of Screen 4 at scale (target: each well under 50 ms).
+
+Builds (or reuses) a separate database: the demo scaled to --events (default 10,000,000) by
+`python -m core demo --events N`, plus a live backlog written by the live simulator at
+--live-rate events/s for the last hour and for two hours around the same time yesterday (so the
+newest partitions hold what a live day holds), rolled up except the last seconds (the rollup
+lags by a few seconds in production), BRIN ranges summarized (core.live.brin) and analyzed.
+Then, while the simulator keeps writing at --concurrent-rate events/s, it times each live query
+--runs times on one connection (like the app) and the whole snapshot, and reports p50/p95.
+
+Run from the repository root (the full size takes many minutes and both cores):
+    .venv/bin/python bench/bench_live.py                       # 10M events
+    .venv/bin/python bench/bench_live.py --events 1000000      # a quick run
+    .venv/bin/python bench/bench_live.py --reuse               # measure again, no reload
+Writes bench/results/live.json and prints the same JSON. Uses DATABASE_URL (a server) as the
+admin connection, default postgresql://postgres@127.0.0.1:5432/postgres.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from core import rollup  # noqa: E402
+from core.db import make_engine, normalize_url, with_database  # noqa: E402
+from core.ingest import write_events  # noqa: E402
+from core.live import brin, simulator, tiles  # noqa: E402
+from core.live.windows import last_minutes, yesterday_window  # noqa: E402
+
+RESULTS_PATH = REPO_ROOT / "bench" / "results" / "live.json"
+DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+TARGET_MS = 50.0
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def prepare_database(admin_url: str, name: str, events: int, reuse: bool) -> str:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_size=1)
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+        if exists and not reuse:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        if not exists or not reuse:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = with_database(admin_url, name)
+    if not exists or not reuse:
+        say(f"loading the demo scaled to about {events:,} events into {name} (python -m core demo)")
+        subprocess.run([sys.executable, "-m", "core", "demo", "--events", str(events)], cwd=REPO_ROOT,
+                       env={**os.environ, "DATABASE_URL": url}, check=True, stdout=sys.stderr)
+    return url
+
+
+def write_backlog(db, rate: float, start: datetime, end: datetime, step_seconds: float = 2.0, seed: int = 1) -> int:
+    """What the simulator would have written between start and end (simulated clock)."""
+    population = simulator.Population.load(db)
+    campaigns = simulator.load_campaigns(db, population, end)
+    sim = simulator.Simulator(population, campaigns, rate, burst_every=180, seed=seed)
+    now, written, batches = start, 0, []
+    while now < end:
+        now += timedelta(seconds=step_seconds)
+        batches.append(sim.step(now, monotonic=(now - start).total_seconds()))
+        if len(batches) >= 60 or now >= end:
+            frame = pd.concat([b for b in batches if len(b)], ignore_index=True)
+            with db.begin() as conn:
+                written += write_events(conn, frame)
+            batches = []
+    return written
+
+
+def timings(function, runs: int) -> dict:
+    values = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        values.append((time.perf_counter() - started) * 1000)
+    values.sort()
+    return {"p50_ms": round(statistics.median(values), 2),
+            "p95_ms": round(values[min(len(values) - 1, int(np.ceil(0.95 * len(values))) - 1)], 2),
+            "max_ms": round(values[-1], 2), "runs": runs}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000_000, help="demo size (events)")
+    parser.add_argument("--database", default="swipesavvy_bench_live")
+    parser.add_argument("--reuse", action="store_true", help="reuse the database if it exists (no reload)")
+    parser.add_argument("--live-rate", type=float, default=200, help="events/s of the live backlog")
+    parser.add_argument("--concurrent-rate", type=float, default=50, help="events/s written while measuring")
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--tz", default="America/New_York")
+    args = parser.parse_args()
+
+    admin_url = normalize_url(os.environ.get("DATABASE_URL") or DEFAULT_ADMIN_URL)
+    url = prepare_database(admin_url, args.database, args.events, args.reuse)
+    db = make_engine(url, pool_size=4)
+    now = datetime.now(timezone.utc)
+    if not args.reuse:
+        say(f"writing the live backlog at {args.live_rate:g} events/s: the last hour, and two hours around now yesterday")
+        yesterday = now - timedelta(days=1)
+        backlog = write_backlog(db, args.live_rate, yesterday - timedelta(hours=1), yesterday + timedelta(hours=1), seed=1)
+        backlog += write_backlog(db, args.live_rate, now - timedelta(hours=1), now, seed=2)
+        say(f"  {backlog:,} live events written; rolling up")
+        rollup.refresh_all(db)
+        say("summarizing BRIN ranges and analyzing the newest partitions")
+        brin.summarize_recent(db)
+        with db.begin() as conn:
+            for day in (yesterday.date(), now.date()):
+                conn.execute(text(f"ANALYZE events_p{day:%Y%m%d}"))
+            conn.execute(text("ANALYZE rollup_campaign_minute"))
+
+    stop = threading.Event()
+    writer_report = {}
+
+    def keep_writing():  # the live feed while measuring
+        writer_report["report"] = simulator.run(db, args.concurrent_rate, burst_every=60, seed=3, should_stop=stop.is_set)
+
+    def keep_rolling_up():  # what the worker does every 3 s
+        while not stop.is_set():
+            rollup.refresh(db)
+            stop.wait(3)
+
+    threads = [threading.Thread(target=keep_writing, daemon=True), threading.Thread(target=keep_rolling_up, daemon=True)]
+    if args.concurrent_rate > 0:
+        for thread in threads:
+            thread.start()
+        time.sleep(15)  # let the feed and the rollup settle
+
+    with db.connect() as conn:
+        sizes = conn.execute(text("""
+            SELECT (SELECT sum(c.reltuples)::bigint FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                    WHERE i.inhparent = 'events'::regclass) AS events_estimate,
+                   (SELECT count(*) FROM events WHERE event_time > now() - interval '1 hour') AS events_last_hour,
+                   (SELECT count(*) FROM rollup_campaign_minute) AS minute_rollup_rows,
+                   (SELECT count(*) FROM campaigns) AS campaigns,
+                   (SELECT count(*) FROM members) AS members""")).mappings().one()
+    say(f"database: {dict(sizes)}")
+
+    results = {}
+    with db.connect() as conn:
+        at = lambda: datetime.now(timezone.utc)
+        for minutes in (5, 15, 60):
+            results[f"window_totals_{minutes}min"] = timings(lambda: tiles.window_totals(conn, last_minutes(at(), minutes)), args.runs)
+            results[f"window_totals_{minutes}min_yesterday"] = timings(
+                lambda: tiles.window_totals(conn, yesterday_window(at(), minutes, args.tz)), args.runs)
+            results[f"activity_{minutes}min"] = timings(lambda: tiles.activity(conn, last_minutes(at(), minutes)), args.runs)
+        results["minute_series_60min"] = timings(lambda: tiles.minute_series(conn, at(), args.tz), args.runs)
+        results["latest_50_events"] = timings(lambda: tiles.latest_events(conn, at(), args.tz), args.runs)
+    for minutes in (5, 15, 60):
+        results[f"snapshot_{minutes}min_all_tiles"] = timings(lambda: tiles.snapshot(db, minutes, args.tz), args.runs)
+    stop.set()
+    if args.concurrent_rate > 0:
+        for thread in threads:
+            thread.join(timeout=30)
+    report = writer_report.get("report")
+
+    queries = {k: v for k, v in results.items() if not k.startswith("snapshot")}
+    out = {
+        "benchmark": "live queries of Screen 4 (core.live.tiles), one connection, times include the Python side",
+        "command": " ".join(["bench/bench_live.py", *sys.argv[1:]]),
+        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "database": {k: int(v) for k, v in sizes.items()},
+        "demo_events_requested": args.events,
+        "live_backlog_rate_per_s": args.live_rate,
+        "concurrent_writes_per_s": round(report.rate, 1) if report else 0,
+        "target_ms_per_query": TARGET_MS,
+        "all_queries_p95_under_target": all(v["p95_ms"] < TARGET_MS for v in queries.values()),
+        "results": results,
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+    }
+    RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS_PATH.write_text(json.dumps(out, indent=2) + "\n")
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()

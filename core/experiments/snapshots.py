@@ -1,0 +1,131 @@
+"""The A/B snapshot job and its alerts.
+
+Every run (the worker's "ab_snapshots" job), for each running or paused test:
+1. records the assignment of members the campaign reached since the test started and who have
+   none yet (same deterministic hash as the sending system);
+2. stores the per-variant summary statistics of every outcome for the UTC days that have no
+   final snapshot yet — past days as of their end (exact for binary outcomes; totals keep the
+   last value stored during that day) and today as of now — so the screen can draw how the
+   estimate and its interval moved;
+3. analyses the test the way the screen does by default (sequential, CUPED) and raises alerts —
+   sample-ratio mismatch, guardrail breached, decision reached — each at most once per test.
+
+Safe to run twice (upserts, alerts unique per test and kind) and from two workers at once (an
+advisory lock makes the second one skip).
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from core.audit import record
+from core.auth import User, require
+from core.db import execute, fetch_df
+from core.experiments import results as tracker
+from core.experiments.outcomes import OUTCOMES
+from core.experiments.tests_repo import assign_reached_members, list_tests
+from core.jobs import JobOutput, try_exclusive
+
+JOB_NAME = "ab_snapshots"
+SNAPSHOT_STATUSES = ("running", "paused")
+ALERT_KINDS = {"srm": "Sample-ratio mismatch", "guardrail": "Guardrail breached", "decision": "Decision reached"}
+
+
+def days_to_store(test: pd.Series, stored: pd.DataFrame, now: datetime) -> list:
+    """Days without a final snapshot: missing, stored before the day ended, or the last day."""
+    days = tracker.days_of_test(test, now)
+    if not days:
+        return []
+    final = {}
+    binary = stored[stored.metric.map(lambda m: OUTCOMES[m].kind == "binomial")] if len(stored) else stored
+    if len(binary):
+        latest = binary.groupby("snapshot_date").as_of.min()
+        final = {day: pd.Timestamp(as_of) >= pd.Timestamp(tracker.utc_day_end(day)) for day, as_of in latest.items()}
+    return [day for day in days if day == days[-1] or not final.get(day, False)]
+
+
+def store_snapshots(db: Engine, test: pd.Series, now: datetime) -> int:
+    stored = tracker.snapshot_history(db, int(test.test_id))
+    frame = tracker.daily_summaries(db, test, days_to_store(test, stored, now), now)
+    if frame.empty:
+        return 0
+    with db.begin() as conn:
+        execute(conn, "ab_snapshots_upsert", test_id=int(test.test_id),
+                snapshot_dates=frame.snapshot_date.tolist(), metrics=frame.metric.tolist(),
+                variants=frame.variant.tolist(), as_ofs=[pd.Timestamp(t).to_pydatetime() for t in frame.as_of],
+                ns=frame.n.astype(int).tolist(), sums=frame["sum"].tolist(), sum_squares=frame.sum_squares.tolist(),
+                pre_sums=frame.pre_sum.tolist(), pre_sum_squares=frame.pre_sum_squares.tolist(),
+                pre_sum_products=frame.pre_sum_product.tolist())
+    return len(frame)
+
+
+def raise_alert(db: Engine, test: pd.Series, kind: str, message: str, details: dict) -> bool:
+    """Record an alert of this kind for the test unless it was raised before; True when new."""
+    with db.begin() as conn:
+        new = execute(conn, "ab_alert_raise", test_id=int(test.test_id),
+                      kind=kind, message=message, details=json.dumps(details, default=str)).one_or_none()
+    return new is not None
+
+
+def _p(value) -> str:
+    return "–" if value is None else f"{value:.2g}"
+
+
+def alerts_for(outcome: tracker.TrackerResults) -> list[tuple[str, str, dict]]:
+    """(kind, message, details) of every alert the results call for."""
+    found = []
+    name = f"“{outcome.test['name']}”"
+    if outcome.srm_detected:
+        found.append(("srm", f"{name}: sample ratio mismatch — do not trust the results "
+                             f"(split p = {_p(outcome.srm_p_value)}, reach p = {_p(outcome.exposure_p_value)})",
+                      {"srm_p_value": outcome.srm_p_value, "exposure_p_value": outcome.exposure_p_value,
+                       "n_per_arm": outcome.n_per_arm.to_dict()}))
+    if len(outcome.guardrails) and outcome.guardrails.breached.any():
+        breached = outcome.guardrails[outcome.guardrails.breached]
+        found.append(("guardrail", f"{name}: guardrail breached — {', '.join(sorted(set(breached.metric)))}",
+                      {"breached": breached[["metric", "variant", "estimate", "best_case_bound"]].to_dict("records")}))
+    if outcome.ready_for_decision:
+        found.append(("decision", f"{name}: {outcome.verdict}", {"verdict": outcome.verdict,
+                                                                   "n_per_arm": outcome.n_per_arm.to_dict()}))
+    return found
+
+
+def take_snapshots(db: Engine, now: datetime | None = None) -> JobOutput:
+    """The scheduled job (see the module docstring)."""
+    now = now or datetime.now(timezone.utc)
+    with db.connect() as lock, lock.begin():
+        if not try_exclusive(lock, JOB_NAME):
+            return JobOutput(skipped=True, detail="another worker is taking the A/B snapshots")
+        tests = list_tests(db)
+        active = tests[tests.status.isin(SNAPSHOT_STATUSES)]
+        rows = assigned = new_alerts = 0
+        for test in active.itertuples(index=False):
+            test = pd.Series(test._asdict())
+            if test.status == "running":
+                assigned += assign_reached_members(db, int(test.test_id))
+            rows += store_snapshots(db, test, now)
+            outcome = tracker.analyze_test(db, int(test.test_id), now=now)
+            for kind, message, details in alerts_for(outcome):
+                new_alerts += raise_alert(db, test, kind, message, details)
+    return JobOutput(rows=rows, detail=f"{len(active)} tests, {rows} snapshot rows, {assigned} new assignments, "
+                                       f"{new_alerts} new alerts")
+
+
+def open_alerts(db, limit: int = 50) -> pd.DataFrame:
+    frame = fetch_df(db, "ab_alerts_open", limit=int(limit))
+    frame["kind_label"] = frame.kind.map(ALERT_KINDS)
+    return frame
+
+
+def acknowledge_alert(db: Engine, user: User, alert_id: int) -> bool:
+    """Mark an alert as seen (managers); audited. False when somebody already acknowledged it."""
+    require(user, "control_test")
+    with db.begin() as conn:
+        done = execute(conn, "ab_alert_acknowledge", alert_id=int(alert_id), actor=user.email).one_or_none()
+        if done is None:
+            return False
+        record(conn, user, "acknowledge_alert", f"ab_test:{done.test_id}", {"alert_id": int(alert_id), "kind": done.kind})
+    return True

@@ -1,0 +1,283 @@
+"""A/B tests as records: create (with its sample-size plan), list, read, assign members, and the
+people's controls — start, pause, resume, stop, declare a winner.
+
+Every control is one conditional UPDATE (WHERE status IN the statuses it may leave), written in
+the same transaction as its audit entry: two managers pressing stop at the same moment produce
+one stop and one audit entry; the second is told the test already moved. Role checks happen
+here (core.auth.require), whatever the page shows.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from core.audit import record
+from core.auth import User, require
+from core.db import execute, fetch_df
+from core.experiments import assignment, power
+from core.experiments.outcomes import OUTCOMES, outcome
+
+MAX_VARIANTS = 6
+VARIANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,39}$")
+DEFAULT_POWER = 0.8
+
+
+class UnknownTest(LookupError):
+    pass
+
+
+class TransitionRefused(ValueError):
+    """The test is not in a status the action can leave (e.g. somebody else stopped it first)."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str              # as written in the audit log
+    label: str               # as shown on the screen
+    from_statuses: tuple[str, ...]
+    to_status: str
+
+
+TRANSITIONS = {t.action: t for t in [
+    Transition("start_test", "Start", ("draft",), "running"),
+    Transition("pause_test", "Pause", ("running",), "paused"),
+    Transition("resume_test", "Resume", ("paused",), "running"),
+    Transition("stop_test", "Stop", ("running", "paused"), "stopped"),
+    Transition("declare_winner", "Declare a winner", ("running", "paused", "stopped"), "completed"),
+]}
+ACTIVE_STATUSES = ("draft", "running", "paused")
+ENDED_STATUSES = ("stopped", "completed")
+
+
+def available_actions(status: str) -> list[Transition]:
+    return [t for t in TRANSITIONS.values() if status in t.from_statuses]
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def list_tests(db) -> pd.DataFrame:
+    return fetch_df(db, "ab_tests_list")
+
+
+def get_test(db, test_id: int) -> pd.Series:
+    tests = list_tests(db)
+    found = tests[tests.test_id == int(test_id)]
+    if found.empty:
+        raise UnknownTest(f"There is no A/B test {test_id}.")
+    return found.iloc[0]
+
+
+def variants_of(db, test_id: int) -> pd.DataFrame:
+    """Variants in declared order (control first), with weights normalised to shares."""
+    frame = fetch_df(db, "ab_test_variants", test_ids=[int(test_id)])
+    if frame.empty:
+        raise UnknownTest(f"A/B test {test_id} has no variants.")
+    return frame.assign(share=frame.weight / frame.weight.sum())
+
+
+# ----------------------------------------------------------------------------- planning
+
+
+@dataclass
+class Plan:
+    """What a test needs before it starts: members per arm for the MDE, and how long that takes."""
+
+    metric: str
+    baseline: float
+    sd: float | None
+    needed_per_arm: int | None
+    needed_total: int | None
+    members_per_day: float | None
+    expected_days: float | None
+    problem: str | None = None
+
+
+def campaign_baseline(db, campaign_id: int, recent_days: int = 14) -> pd.DataFrame:
+    """Per outcome: n, mean, variance over the campaign's reached members, and new members per day."""
+    return fetch_df(db, "ab_campaign_baseline", campaign_id=int(campaign_id), recent_days=int(recent_days))
+
+
+def plan(metric: str, baseline: float, mde: float, weights: dict[str, float], alpha: float = 0.05,
+         sd: float | None = None, members_per_day: float | None = None, power_target: float = DEFAULT_POWER) -> Plan:
+    """Sample size per arm (the smallest arm decides) and expected days at members_per_day.
+
+    The fixed-horizon plan of core.experiments.power; the sequential analysis may stop earlier
+    when the effect is larger than the MDE, and needs somewhat more when it is just at the MDE.
+    """
+    kind = outcome(metric).kind
+    shares = np.array(list(weights.values()), dtype=float)
+    shares = shares / shares.sum()
+    try:
+        per_arm = int(power.required_sample_size(baseline, mde, alpha=alpha, power=power_target, metric=kind,
+                                                 relative=True, sd=sd, variants=len(weights)))
+    except ValueError as error:
+        return Plan(metric, baseline, sd, None, None, members_per_day, None, problem=str(error))
+    total = int(math.ceil(per_arm / shares.min()))
+    days = None
+    if members_per_day is not None:
+        days = float(power.expected_days(total, 0, max(float(members_per_day), 0.0)))
+    return Plan(metric, baseline, sd, per_arm, total, members_per_day, days)
+
+
+# ----------------------------------------------------------------------------- creating
+
+
+def _clean_variants(variants: dict[str, float], control: str) -> dict[str, float]:
+    cleaned: dict[str, float] = {}
+    for name, weight in variants.items():
+        name = str(name).strip()
+        if not VARIANT_NAME.match(name):
+            raise ValueError(f"Variant name {name!r} is not allowed: use 1–40 letters, digits, spaces, '-', '_' or '.'.")
+        if name in cleaned:
+            raise ValueError(f"Variant {name!r} appears twice; give every variant its own name.")
+        try:
+            weight = float(weight)
+        except (TypeError, ValueError):
+            raise ValueError(f"Weight of variant {name!r} is {weight!r}, not a number.") from None
+        if not (weight > 0 and math.isfinite(weight)):
+            raise ValueError(f"Weight of variant {name!r} must be a positive number (it is {weight}).")
+        cleaned[name] = weight
+    if not 2 <= len(cleaned) <= MAX_VARIANTS:
+        raise ValueError(f"A test needs between 2 and {MAX_VARIANTS} variants; it has {len(cleaned)}.")
+    if control not in cleaned:
+        raise ValueError(f"The control {control!r} is not one of the variants ({', '.join(cleaned)}).")
+    return cleaned
+
+
+def create_test(db: Engine, user: User, *, campaign_id: int, name: str, primary_metric: str,
+                variants: dict[str, float], control: str = "control", hypothesis: str = "",
+                guardrail_metrics: list[str] | tuple[str, ...] = (), minimum_detectable_effect: float = 0.05,
+                alpha: float = 0.05, planned_per_arm: int | None = None, start: bool = True) -> int:
+    """Create a test (running at once, or a draft when start=False); returns its id. Audited."""
+    require(user, "create_test")
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("Give the test a name, e.g. “Urgent subject line”.")
+    outcome(primary_metric)
+    guardrails = [g for g in dict.fromkeys(guardrail_metrics)]
+    for guardrail in guardrails:
+        outcome(guardrail)
+    if primary_metric in guardrails:
+        raise ValueError(f"{OUTCOMES[primary_metric].label} is the primary metric; it cannot also be a guardrail.")
+    if not 0 < float(minimum_detectable_effect) < 10:
+        raise ValueError("The minimum detectable effect is a relative change such as 0.05 (= 5 %); it must be above 0.")
+    if not 0 < float(alpha) < 0.5:
+        raise ValueError("alpha (the error rate) must be between 0 and 0.5, e.g. 0.05.")
+    cleaned = _clean_variants(variants, control.strip())
+    status = "running" if start else "draft"
+    try:
+        with db.begin() as conn:
+            created = execute(conn, "ab_test_insert", campaign_id=int(campaign_id), test_name=name,
+                              hypothesis=hypothesis.strip(), primary_metric=primary_metric,
+                              guardrail_metrics=guardrails, minimum_detectable_effect=float(minimum_detectable_effect),
+                              alpha=float(alpha), status=status, created_by=user.email, started_at=None,
+                              ended_at=None, decision=None, planned_per_arm=int(planned_per_arm) if planned_per_arm else None).one()
+            execute(conn, "ab_variants_insert", test_id=created.test_id, variants=list(cleaned),
+                    weights=list(cleaned.values()), control=control.strip())
+            record(conn, user, "create_test", f"ab_test:{created.test_id}",
+                   {"campaign_id": int(campaign_id), "name": name, "status": status, "primary_metric": primary_metric,
+                    "guardrails": guardrails, "variants": cleaned, "mde": minimum_detectable_effect,
+                    "planned_per_arm": planned_per_arm})
+    except IntegrityError as error:
+        text = str(error.orig)
+        if "ab_tests_one_active_per_campaign" in text:
+            raise ValueError(f"Campaign {campaign_id} already has an active test; stop it before starting another.") from None
+        if "ab_tests_campaign_id_fkey" in text:
+            raise ValueError(f"There is no campaign {campaign_id}.") from None
+        raise
+    return int(created.test_id)
+
+
+# ----------------------------------------------------------------------------- controlling
+
+
+def control(db: Engine, user: User, test_id: int, action: str, winner: str | None = None,
+            note: str = "") -> pd.Series:
+    """Apply one control action; raises TransitionRefused when the test is no longer in a status
+    the action may leave (for example because another manager stopped it a moment earlier)."""
+    require(user, "control_test")
+    if action not in TRANSITIONS:
+        raise ValueError(f"Unknown action {action!r}; actions are {', '.join(TRANSITIONS)}.")
+    transition = TRANSITIONS[action]
+    decision = None
+    if action == "declare_winner":
+        names = variants_of(db, test_id).variant.tolist()
+        if winner not in names:
+            raise ValueError(f"Pick the winner among the variants ({', '.join(names)}).")
+        decision = f"{winner} declared the winner" + (f": {note.strip()}" if note.strip() else "")
+    elif action == "stop_test":
+        decision = "stopped without a winner" + (f": {note.strip()}" if note.strip() else "")
+    with db.begin() as conn:
+        moved = execute(conn, "ab_test_transition", test_id=int(test_id), to_status=transition.to_status,
+                        from_statuses=list(transition.from_statuses), winner=winner, decision=decision).one_or_none()
+        if moved is None:
+            current = list_tests(conn)
+            row = current[current.test_id == int(test_id)]
+            if row.empty:
+                raise UnknownTest(f"There is no A/B test {test_id}.")
+            status = row.status.iloc[0]
+            raise TransitionRefused(f"“{transition.label}” does nothing: test {test_id} is {status} now "
+                                    f"(it can be done only while {' or '.join(transition.from_statuses)}).")
+        record(conn, user, action, f"ab_test:{int(test_id)}",
+               {"to": transition.to_status, "winner": winner, "note": note.strip() or None})
+    return pd.Series(moved._asdict())
+
+
+def audit_trail(db, test_id: int, limit: int = 50) -> pd.DataFrame:
+    return fetch_df(db, "ab_audit_for_test", target=f"ab_test:{int(test_id)}", limit=int(limit))
+
+
+# ----------------------------------------------------------------------------- assigning
+
+
+def weights_of(db, test_id: int) -> dict[str, float]:
+    frame = variants_of(db, test_id)
+    return dict(zip(frame.variant, frame.weight.astype(float)))
+
+
+def assign(db, test_id: int, member_id: int) -> str:
+    """The variant of one member (recorded); see assign_members."""
+    return assign_members(db, test_id, [member_id]).variant.iloc[0]
+
+
+def assign_members(db: Engine, test_id: int, member_ids) -> pd.DataFrame:
+    """Assign members to the test's variants by the deterministic hash and record it, once.
+
+    A member assigned before keeps the recorded variant even if the weights have changed since.
+    Only a running test takes new members. Returns member_id, variant, new (first assignment).
+    """
+    test = get_test(db, test_id)
+    ids = pd.unique(np.asarray(list(member_ids), dtype=np.int64))
+    if test.status != "running":
+        raise ValueError(f"Test {test_id} is {test.status}; only a running test assigns members.")
+    if len(ids) == 0:
+        return pd.DataFrame({"member_id": [], "variant": [], "new": []})
+    proposed = assignment.assign_many(int(test_id), ids, weights_of(db, test_id))
+    with db.begin() as conn:
+        return fetch_df(conn, "ab_assignments_record", campaign_id=int(test.campaign_id), test_id=int(test_id),
+                        member_ids=ids.tolist(), variants=proposed.tolist())
+
+
+def assign_reached_members(db: Engine, test_id: int) -> int:
+    """Record assignments of members the campaign reached since the test started and who have
+    none yet (the hash gives the same variant the sending system used). Returns how many."""
+    missing = fetch_df(db, "ab_unassigned_members", test_id=int(test_id))
+    if missing.empty:
+        return 0
+    return int(assign_members(db, test_id, missing.member_id).new.sum())
+
+
+def started_days(test: pd.Series, now: datetime) -> float:
+    """Days the test has been running (to its end when it ended)."""
+    if test.started_at is None or pd.isna(test.started_at):
+        return 0.0
+    end = test.ended_at if test.ended_at is not None and pd.notna(test.ended_at) else now
+    return max((pd.Timestamp(end) - pd.Timestamp(test.started_at)).total_seconds() / 86400, 0.0)

@@ -1,0 +1,193 @@
+"""The numbers of every live tile of Screen 4, read in one snapshot.
+
+Counts, rates, the per-minute sparkline and the change against the same minutes yesterday come
+from the minute rollup up to its watermark plus the raw events it has not folded in yet, so they
+are exact and current however far the rollup lags. Active members, the map, the device
+breakdown and the event stream read the raw events of the last minutes only (the time range
+prunes to the newest partition, BRIN finds the block ranges). `snapshot` never raises for an
+unreachable database: it returns a snapshot carrying the error, so the screen keeps running.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
+
+from core.db import fetch_df
+from core.events import EVENT_NAMES
+from core.live.windows import (ACTIVE_MINUTES, MINUTE, SPARKLINE_MINUTES, WINDOW_CHOICES, LiveWindow,
+                               floor_minute, last_minutes, utc, yesterday_window)
+from core.metrics import COUNT_COLUMNS, METRICS, add_metrics, relative_change
+
+STALE_AFTER_SECONDS = 60          # no event for this long: the screen warns that data is stale
+LATEST_EVENTS = 50
+LATEST_LOOKBACK = timedelta(hours=1)  # the event stream shows nothing older than this
+LATEST_LOOKBACK_IDS = 20_000          # ...and only among the last this many event ids
+SUM_COLUMNS = COUNT_COLUMNS + ["revenue", "reward_cost"]
+DATABASE_ERRORS = (OperationalError, DBAPIError, PoolTimeout, ConnectionError, OSError)
+
+
+@dataclass(frozen=True)
+class LiveKpi:
+    key: str
+    label: str
+    unit: str
+    value: float
+    previous: float | None
+    change: float | None        # relative change against `previous`; NaN when undefined
+    help: str
+    higher_is_better: bool = True
+
+
+# Live KPI cards in screen order: "events" is every event of any type.
+KPI_SPECS = [
+    ("events", "Events", "count", "every event of any type: sends, deliveries, opens, impressions, clicks, conversions"),
+    ("delivered", "Deliveries", "count", METRICS["delivered"].help or "messages delivered"),
+    ("conversions", "Conversions", "count", METRICS["conversions"].help or "conversions"),
+    ("revenue", "Revenue", "USD", METRICS["revenue"].help),
+    ("delivery_rate", "Delivery rate", "%", METRICS["delivery_rate"].help),
+    ("conversion_rate", "Conversion rate", "%", METRICS["conversion_rate"].help),
+]
+
+
+@dataclass
+class LiveSnapshot:
+    taken_at: datetime                    # UTC instant the numbers are for
+    window_minutes: int
+    tz: str
+    error: str | None = None              # set when the database could not be read
+    totals: pd.Series | None = None       # counts, money and metrics of the window
+    yesterday: pd.Series | None = None    # the same minutes yesterday (viewer's wall clock)
+    kpis: list[LiveKpi] = field(default_factory=list)
+    active_members: int = 0               # distinct members acting in the last ACTIVE_MINUTES
+    previously_active_members: int = 0    # ...in the ACTIVE_MINUTES before those
+    per_minute: pd.DataFrame = field(default_factory=pd.DataFrame)
+    regions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    devices: pd.DataFrame = field(default_factory=pd.DataFrame)
+    latest: pd.DataFrame = field(default_factory=pd.DataFrame)
+    latest_event_at: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def seconds_since_latest_event(self) -> float | None:
+        if self.latest_event_at is None:
+            return None
+        return max((self.taken_at - self.latest_event_at).total_seconds(), 0.0)
+
+    @property
+    def is_stale(self) -> bool:
+        """No event for STALE_AFTER_SECONDS (or none at all in the last hour)."""
+        age = self.seconds_since_latest_event
+        return age is None or age > STALE_AFTER_SECONDS
+
+
+def _with_events(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = add_metrics(frame)
+    frame["events"] = frame[COUNT_COLUMNS].sum(axis=1).astype("int64")
+    return frame
+
+
+def window_totals(db: Engine | Connection, window: LiveWindow) -> pd.Series:
+    """Counts, revenue and every rate of all campaigns in the window, exact."""
+    return _with_events(fetch_df(db, "live_window_totals", **window.bounds())).iloc[0]
+
+
+def minute_series(db: Engine | Connection, now: datetime, tz: str, minutes: int = SPARKLINE_MINUTES) -> pd.DataFrame:
+    """One row per minute of the last `minutes` whole minutes and the running one, with counts
+    and rates; `minute` is the local time in tz, `incomplete` marks the running minute. Minutes
+    without events are present with zero counts (and no rate)."""
+    now = utc(now)
+    first = floor_minute(now) - minutes * MINUTE
+    frame = fetch_df(db, "live_minute_series", full_from=first, end_at=now)
+    grid = pd.DataFrame({"bucket": pd.date_range(first, floor_minute(now), freq="min", tz="UTC")})
+    if len(frame):
+        frame["bucket"] = pd.to_datetime(frame.bucket, utc=True)
+    frame = grid.merge(frame, on="bucket", how="left").fillna({c: 0 for c in SUM_COLUMNS})
+    frame = _with_events(frame)
+    frame["minute"] = frame.bucket.dt.tz_convert(tz).dt.tz_localize(None)
+    frame["incomplete"] = frame.bucket == pd.Timestamp(floor_minute(now))
+    return frame
+
+
+@dataclass
+class Activity:
+    active_members: int
+    previously_active_members: int
+    regions: pd.DataFrame     # region_code, region_name, latitude, longitude, events, conversions
+    devices: pd.DataFrame     # device, events, share
+
+
+def activity(db: Engine | Connection, window: LiveWindow, active_minutes: int = ACTIVE_MINUTES) -> Activity:
+    """Events per region and device in the window, and active members in the last
+    `active_minutes` (and the `active_minutes` before those), from the raw events."""
+    active_from = window.end_at - timedelta(minutes=active_minutes)
+    frame = fetch_df(db, "live_activity", start_at=window.start_at, end_at=window.end_at,
+                     active_from=active_from, previous_active_from=active_from - timedelta(minutes=active_minutes))
+    total = frame[frame.dimension == "total"]
+    regions = frame[(frame.dimension == "region") & (frame.events > 0)].rename(columns={"value": "region_code"})
+    regions = regions.assign(region_name=regions.region_name.fillna(regions.region_code))
+    devices = frame[(frame.dimension == "device") & (frame.events > 0)].rename(columns={"value": "device"})
+    devices = devices.assign(share=devices.events / max(int(devices.events.sum()), 1))
+    return Activity(
+        active_members=int(total.active_members.iloc[0]) if len(total) else 0,
+        previously_active_members=int(total.previously_active_members.iloc[0]) if len(total) else 0,
+        regions=regions[["region_code", "region_name", "latitude", "longitude", "events", "conversions"]].reset_index(drop=True),
+        devices=devices[["device", "events", "share"]].reset_index(drop=True),
+    )
+
+
+def latest_events(db: Engine | Connection, now: datetime, tz: str, limit: int = LATEST_EVENTS) -> pd.DataFrame:
+    """The latest arrived events, newest first, with local time in tz and the event's name.
+    full_name is personal data: mask it (core.pii.mask_frame) before showing it."""
+    now = utc(now)
+    frame = fetch_df(db, "live_latest_events", since=now - LATEST_LOOKBACK, now=now,
+                     lookback_ids=LATEST_LOOKBACK_IDS, limit=limit)
+    frame["event_time"] = pd.to_datetime(frame.event_time, utc=True)
+    frame["local_time"] = frame.event_time.dt.tz_convert(tz).dt.tz_localize(None)
+    frame["event"] = frame.event_type.map(EVENT_NAMES)
+    frame["revenue"] = pd.to_numeric(frame.revenue).astype(float)
+    return frame
+
+
+def kpis(current: pd.Series, previous: pd.Series) -> list[LiveKpi]:
+    cards = []
+    for key, label, unit, help_text in KPI_SPECS:
+        value, before = float(current[key]), float(previous[key])
+        cards.append(LiveKpi(key, label, unit, value, before, relative_change(value, before), help_text))
+    return cards
+
+
+def snapshot(db: Engine, window_minutes: int, tz: str, now: datetime | None = None) -> LiveSnapshot:
+    """Every live tile's numbers for the last `window_minutes` minutes, compared with the same
+    minutes yesterday on tz's wall clock. A database error comes back as `error`, not raised."""
+    if window_minutes not in WINDOW_CHOICES:
+        raise ValueError(f"The live window is {', '.join(map(str, WINDOW_CHOICES))} minutes; got {window_minutes}.")
+    ZoneInfo(tz)  # an unknown zone is a programming error: raise it
+    now = utc(now or datetime.now(timezone.utc))
+    result = LiveSnapshot(taken_at=now, window_minutes=window_minutes, tz=tz)
+    window = last_minutes(now, window_minutes)
+    try:
+        with db.connect() as conn:
+            current = window_totals(conn, window)
+            previous = window_totals(conn, yesterday_window(now, window_minutes, tz))
+            found = activity(conn, window)
+            result.per_minute = minute_series(conn, now, tz)
+            result.latest = latest_events(conn, now, tz)
+    except DATABASE_ERRORS as error:
+        result.error = f"{type(error).__name__}: {str(getattr(error, 'orig', None) or error).strip()[:300]}"
+        return result
+    result.totals, result.yesterday = current, previous
+    result.kpis = kpis(current, previous)
+    result.active_members, result.previously_active_members = found.active_members, found.previously_active_members
+    result.regions, result.devices = found.regions, found.devices
+    if len(result.latest):
+        result.latest_event_at = result.latest.event_time.max().to_pydatetime()
+    return result

@@ -1,0 +1,79 @@
+"""Everything a retrain reads from PostgreSQL, in one place and one snapshot: the heavy
+aggregation (sends matched to the opens that followed them, decayed engagement per category,
+per-member campaign outcomes) runs in SQL; the models get compact frames."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from core.db import fetch_df, fetch_scalar
+
+DEFAULT_LOOKBACK_DAYS = 120
+DEFAULT_HOLDOUT_DAYS = 14
+DEFAULT_HALF_LIFE_DAYS = 45.0
+RECENT_DAYS = 28  # campaign economics per week are measured over this many whole UTC days
+
+
+@dataclass(frozen=True)
+class Window:
+    """The data a retrain uses: [since, as_of), evaluation split at holdout_from."""
+    since: datetime
+    as_of: datetime
+    holdout_from: datetime
+    half_life_days: float = DEFAULT_HALF_LIFE_DAYS
+
+    @classmethod
+    def ending(cls, as_of: datetime, lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+               holdout_days: int = DEFAULT_HOLDOUT_DAYS, half_life_days: float = DEFAULT_HALF_LIFE_DAYS) -> "Window":
+        if as_of.tzinfo is None:
+            raise ValueError("as_of must be time-zone aware (UTC).")
+        if holdout_days <= 0 or lookback_days <= holdout_days:
+            raise ValueError(f"The look-back ({lookback_days} days) must be longer than the held-out weeks "
+                             f"({holdout_days} days), and both positive.")
+        return cls(as_of - timedelta(days=lookback_days), as_of, as_of - timedelta(days=holdout_days), half_life_days)
+
+
+@dataclass
+class TrainingInputs:
+    window: Window
+    members: pd.DataFrame          # member_id, segment, timezone, device, region_code, signup_at
+    campaigns: pd.DataFrame        # opt_campaigns
+    offers: pd.DataFrame           # opt_offers
+    send_cells: pd.DataFrame       # member_id, campaign_id, local_hour, local_weekday, held_out, sends, opens, clicks
+    category_engagement: pd.DataFrame
+    outcomes: pd.DataFrame         # per (campaign, member) from campaign_members
+    conversion_values: pd.DataFrame  # category, revenue
+    experiment_units: pd.DataFrame
+    recent: pd.DataFrame           # per campaign over the last RECENT_DAYS whole UTC days
+    activity: pd.DataFrame         # per member, channel, category
+    recent_days: int = RECENT_DAYS
+
+
+def latest_event_time(conn: Connection) -> datetime | None:
+    return fetch_scalar(conn, "opt_latest_event_time")
+
+
+def load(conn: Connection, window: Window, progress=None) -> TrainingInputs:
+    say = progress or (lambda message: None)
+    bounds = dict(since=window.since, until=window.as_of)
+    say("reading members, campaigns and offers")
+    members = fetch_df(conn, "opt_members")
+    campaigns = fetch_df(conn, "opt_campaigns")
+    offers = fetch_df(conn, "opt_offers")
+    say("matching sends to the opens and clicks that followed them")
+    send_cells = fetch_df(conn, "opt_send_cells", holdout_from=window.holdout_from, **bounds)
+    say("reading decayed engagement per member and category")
+    engagement = fetch_df(conn, "opt_category_engagement", as_of=window.as_of, since=window.since,
+                          holdout_from=window.holdout_from, half_life_days=float(window.half_life_days))
+    say("reading campaign outcomes per member")
+    outcomes = fetch_df(conn, "opt_campaign_member_outcomes")
+    values = fetch_df(conn, "opt_conversion_values", **bounds)
+    units = fetch_df(conn, "opt_experiment_units")
+    day_to = window.as_of.astimezone(timezone.utc).date()
+    recent = fetch_df(conn, "opt_campaign_recent", day_from=day_to - timedelta(days=RECENT_DAYS), day_to=day_to)
+    activity = fetch_df(conn, "opt_member_activity")
+    return TrainingInputs(window, members, campaigns, offers, send_cells, engagement, outcomes, values,
+                          units, recent, activity)

@@ -1,0 +1,199 @@
+"""One retrain: read a consistent snapshot, evaluate every model on held-out data, fit it on all
+data, build the recommendation cards, and publish — atomically.
+
+Everything happens in one REPEATABLE READ transaction holding the "retrain" advisory lock:
+a second worker skips instead of training twice, the models see one snapshot of the events,
+and the new run's outputs, the expiry of the old proposals, the new cards and the pointer flip
+commit together. A failure anywhere rolls all of it back: the app keeps reading the previous
+run. Progress is reported as (fraction done, message).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+
+from core.jobs import JobOutput, try_exclusive, worker_name
+from core.optimize import affinity, economics, inputs, offers, recommendations, segments, send_time, store, uplift
+
+LOCK_NAME = "retrain"
+CARD_LIFETIME = timedelta(days=1)
+Z90 = 1.6448536269514722
+
+
+@dataclass
+class TrainingOutcome:
+    run_id: int | None
+    skipped: bool
+    seconds: float
+    detail: str
+    metrics: dict = field(default_factory=dict)
+    recommendations: int = 0
+
+
+def _stage(progress, start: float, end: float):
+    """A progress callback for one stage, mapped onto [start, end] of the whole retrain."""
+    def report(fraction: float, message: str) -> None:
+        progress(start + (end - start) * max(0.0, min(1.0, fraction)), message)
+    return report
+
+
+def retrain(db: Engine, as_of: datetime | None = None, progress=None, trained_by: str | None = None,
+            lookback_days: int = inputs.DEFAULT_LOOKBACK_DAYS, holdout_days: int = inputs.DEFAULT_HOLDOUT_DAYS,
+            seed: int = 0) -> TrainingOutcome:
+    say = progress or (lambda fraction, message: None)
+    started = time.monotonic()
+    started_at = datetime.now(timezone.utc)
+    with db.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        with conn.begin():
+            if not try_exclusive(conn, LOCK_NAME):
+                return TrainingOutcome(None, True, time.monotonic() - started, "another worker is retraining")
+            latest = inputs.latest_event_time(conn)
+            if latest is None:
+                return TrainingOutcome(None, True, time.monotonic() - started, "no events yet: nothing to train on")
+            end = as_of or (pd.Timestamp(latest).ceil("min") + pd.Timedelta(minutes=1)).to_pydatetime()
+            window = inputs.Window.ending(end, lookback_days, holdout_days)
+            data = inputs.load(conn, window, progress=lambda m: say(0.02, m))
+            previous_segments = store.segments(conn)
+            results = build(data, previous_segments, _stage(say, 0.1, 0.95), seed=seed)
+            results.started_at = started_at
+            results.seconds = time.monotonic() - started
+            results.trained_by = trained_by or worker_name()
+            say(0.96, f"writing {len(results.recommendations)} recommendations and the model outputs")
+            run_id = store.write_run(conn, results)
+    seconds = time.monotonic() - started
+    say(1.0, f"run {run_id} published in {seconds:.1f}s")
+    return TrainingOutcome(run_id, False, seconds, f"run {run_id}: {len(results.recommendations)} recommendations",
+                           results.metrics, len(results.recommendations))
+
+
+def build(data: inputs.TrainingInputs, previous_segments: pd.DataFrame | None, progress, seed: int = 0) -> store.RunResults:
+    """Every model's evaluation, fit and output, and the cards — no database access."""
+    rng = np.random.default_rng(seed)
+    timings: dict[str, float] = {}
+    metrics: dict = {"window": {"since": data.window.since, "as_of": data.window.as_of,
+                                "holdout_from": data.window.holdout_from, "half_life_days": data.window.half_life_days}}
+    categories = sorted(data.offers.category.unique())
+    members = data.members
+
+    clock = time.monotonic()
+    cells = data.send_cells
+    train_cells = cells[~cells.held_out]
+    progress(0.0, "send time: fitting on the weeks before the held-out split")
+    held_out_fit = send_time.fit(train_cells, members, _stage(progress, 0.0, 0.15))
+    check = send_time.evaluate_held_out(held_out_fit, cells[cells.held_out])
+    progress(0.16, "send time: fitting on all weeks")
+    timing = send_time.fit(cells, members, _stage(progress, 0.16, 0.3))
+    metrics["send_time"] = {"held_out": check.as_dict(), "kernel": timing.kernel.round(4).tolist(),
+                            "iterations": timing.iterations, "personal_share": float(timing.personal.mean()),
+                            "members": int(len(timing.member_ids)), "responsiveness_strength": timing.gamma_strength}
+    timings["send_time"] = time.monotonic() - clock
+
+    clock = time.monotonic()
+    progress(0.31, "affinity: hit rate at 3 on the held-out weeks")
+    affinity_check = affinity.evaluate_held_out(data.category_engagement, members, categories)
+    fitted_affinity = affinity.fit(data.category_engagement, members, categories)
+    metrics["affinity"] = {"held_out": affinity_check.as_dict(), "click_strength": fitted_affinity.click_strength,
+                           "conversion_strength": fitted_affinity.conversion_strength,
+                           "half_life_days": data.window.half_life_days}
+    timings["affinity"] = time.monotonic() - clock
+
+    clock = time.monotonic()
+    progress(0.36, "offers: fitting the conversion model with a campaign bootstrap")
+    feature_values = (members.segment.unique(), data.campaigns.channel.unique(), categories, members.device.unique())
+    offer_cells = offers.training_cells(data.outcomes, members, data.campaigns)
+    offer_model = offers.fit(offer_cells, data.conversion_values, *feature_values, seed=seed,
+                             progress=_stage(progress, 0.36, 0.5))
+    offer_check = offers.evaluate_held_out_campaigns(offer_cells, *feature_values)
+    effects = offer_model.reward_type_effect()
+    metrics["offers"] = {"held_out_campaigns": offer_check.as_dict(), "reward_type_effect": effects.to_dict("records"),
+                         "bootstrap": len(offer_model.boot_click)}
+    scores, profit_draws = [], {}
+    for campaign in data.campaigns.itertuples():
+        audience = _campaign_audience(data, campaign, members)
+        if audience.empty:
+            continue
+        frame, profit = offers.score_offers(offer_model, campaign, data.offers, offers.audience_groups(audience))
+        scores.append(frame)
+        profit_draws[int(campaign.campaign_id)] = (frame.offer_id.to_numpy(), profit)
+    offer_scores = pd.concat(scores, ignore_index=True) if scores else pd.DataFrame()
+    timings["offers"] = time.monotonic() - clock
+
+    clock = time.monotonic()
+    progress(0.55, "uplift: T-learner on each experiment, Qini on held-out members")
+    uplift_rows = uplift.experiment_uplift(data.experiment_units, data.outcomes, members, data.window.as_of)
+    uplift_frame = pd.DataFrame(uplift_rows)
+    metrics["uplift"] = [{k: r[k] for k in ("campaign_id", "test_id", "variant", "outcome", "held_out_members",
+                                            "qini_coefficient", "qini_low", "qini_high")} for r in uplift_rows]
+    timings["uplift"] = time.monotonic() - clock
+
+    clock = time.monotonic()
+    progress(0.62, "segments: choosing the number of clusters")
+    features = segments.member_features(data.activity, members.member_id.to_numpy(), data.window.as_of,
+                                        (data.window.as_of - data.window.since).days)
+    fitted_segments = segments.fit(features, previous_segments, seed=seed, progress=_stage(progress, 0.62, 0.75))
+    metrics["segments"] = {"k": fitted_segments.k, "silhouette": fitted_segments.silhouette,
+                           "kept_from_previous_run": fitted_segments.matched, "criterion": "silhouette (sample of 3,000)"}
+    timings["segments"] = time.monotonic() - clock
+
+    clock = time.monotonic()
+    progress(0.78, "economics: ROI per campaign and segment")
+    campaign_money = economics.campaign_economics(data.outcomes, data.campaigns, data.recent, data.recent_days)
+    segment_money = economics.campaign_economics(data.outcomes, data.campaigns, data.recent, data.recent_days,
+                                                 by="segment_key", labels=fitted_segments.labels)
+    progress(0.82, "recommendations: building the cards")
+    context = recommendations.Context(
+        data.campaigns, data.offers, members, data.outcomes, campaign_money, segment_money, timing, offer_model,
+        profit_draws, fitted_segments.labels, dict(zip(fitted_segments.profiles.segment_key, fitted_segments.profiles.name)),
+        {"send_time": metrics["send_time"]["held_out"], "offers": metrics["offers"]["held_out_campaigns"]}, rng)
+    cards = recommendations.generate(context)
+    expires = datetime.now(timezone.utc) + CARD_LIFETIME
+    for item in cards:
+        item["expires_at"] = expires
+    timings["recommendations"] = time.monotonic() - clock
+    metrics["timings_seconds"] = timings
+    metrics["counts"] = {"members": int(len(members)), "send_cells": int(len(cells)),
+                         "campaigns": int(len(data.campaigns)), "recommendations": len(cards)}
+
+    segment_roi = segment_money.assign(
+        targeted=True, roi_low=segment_money.roi - Z90 * segment_money.roi_se,
+        roi_high=segment_money.roi + Z90 * segment_money.roi_se)[
+        ["campaign_id", "segment_key", "targeted", "members", "sends", "profit_per_week", "roi", "roi_low", "roi_high"]]
+    segment_roi = segment_roi.astype({"segment_key": int, "members": int, "sends": "int64"})
+    return store.RunResults(
+        started_at=datetime.now(timezone.utc), data_through=data.window.as_of, holdout_from=data.window.holdout_from,
+        seconds=0.0, trained_by="", metrics=metrics,
+        member_send_time=timing.member_frame().drop(columns=[]),
+        segment_send_time=timing.segment_frame(),
+        member_affinity=fitted_affinity.scores[["member_id", "category", "rank", "score", "expected_engagement",
+                                                "impressions", "clicks", "conversions"]],
+        segment_affinity=fitted_affinity.segment_frame(members),
+        offer_scores=offer_scores,
+        uplift=uplift_frame,
+        segments=fitted_segments.profiles[["segment_key", "name", "members", "profile", "centroid"]],
+        member_segments=fitted_segments.labels.rename("segment_key").reset_index(),
+        campaign_segment_roi=segment_roi,
+        recommendations=cards,
+    )
+
+
+def _campaign_audience(data: inputs.TrainingInputs, campaign, members: pd.DataFrame) -> pd.DataFrame:
+    """Who the campaign reaches: the members it sent to, else (not started yet) its segment."""
+    sent = data.outcomes.loc[data.outcomes.campaign_id == campaign.campaign_id, "member_id"]
+    audience = members[members.member_id.isin(sent)] if len(sent) else members[members.segment == campaign.segment]
+    return audience[["member_id", "segment", "device"]]
+
+
+def retrain_job(db: Engine) -> JobOutput:
+    """The worker's scheduled job: retrain, then re-measure the realised impact of applied cards."""
+    from core.optimize.apply import measure_realised
+
+    outcome = retrain(db)
+    measured = measure_realised(db)
+    if outcome.skipped:
+        return JobOutput(skipped=True, detail=f"{outcome.detail}; realised impact measured for {measured} cards")
+    return JobOutput(rows=outcome.recommendations, detail=f"{outcome.detail}; realised impact measured for {measured} cards")

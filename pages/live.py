@@ -1,0 +1,229 @@
+"""Screen 4 — Real-time performance: live KPIs against the same minutes yesterday, active members,
+delivery-rate gauge, conversion-rate sparkline, activity map, devices and the live event stream.
+
+Only the panel below the controls reruns (a fragment, every 2 seconds); its data comes from one
+snapshot shared by every open tab (ui.live_data), so more viewers do not mean more queries.
+"""
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pydeck as pdk
+import streamlit as st
+
+from core import geo
+from core.live.tiles import LiveSnapshot, STALE_AFTER_SECONDS
+from core.live.windows import ACTIVE_MINUTES, WINDOW_CHOICES
+from core.metrics import format_value
+from core.pii import mask_frame
+from ui import live_data
+from ui.session import current_user
+from ui.widgets import TIME_ZONES
+
+LAST_GOOD_KEY = "live_last_good_snapshot"
+DEVICE_COLORS = {"ios": "#2563eb", "android": "#16a34a", "web": "#f59e0b", "unknown": "#9ca3af"}
+
+user = current_user()
+tz = st.session_state.get("tz", TIME_ZONES[0])
+st.title("Real-time performance")
+
+left, right = st.columns([3, 2], vertical_alignment="bottom")
+window = left.segmented_control("Window", WINDOW_CHOICES, default=15, required=True, key="live_window",
+                                format_func=lambda minutes: f"Last {minutes} min",
+                                help="Counts, revenue and rates cover this many minutes up to now, compared "
+                                     "with the same minutes yesterday.") or 15
+paused = right.toggle("Pause live updates", key="live_paused",
+                      help="Freeze the screen to read it; switch off to carry on from the latest numbers.")
+st.caption(f"Times in **{tz}** (change it in the sidebar) · refreshes every {live_data.REFRESH_SECONDS} s · "
+           f"“yesterday” is the same minutes on yesterday's wall clock in {tz}.")
+
+
+def clock(at: datetime) -> str:
+    return at.astimezone(ZoneInfo(tz)).strftime("%H:%M:%S")
+
+
+def seconds_text(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def status_line(snap: LiveSnapshot, shown: LiveSnapshot | None) -> None:
+    if not snap.ok:
+        st.error("**The database cannot be reached.** This panel keeps trying every "
+                 f"{live_data.REFRESH_SECONDS} s and recovers by itself — no need to reload.",
+                 icon=":material/cloud_off:")
+        st.caption(f"Detail for the operator: {snap.error}")
+        if shown is not None:
+            st.caption(f"Below: the last numbers read, from **{clock(shown.taken_at)}** ({tz}).")
+        return
+    age = snap.seconds_since_latest_event
+    latest = "no event in the last hour" if age is None else f"latest event {seconds_text(age)} ago"
+    state = f"**Paused** at {clock(snap.taken_at)}" if paused else f"Last updated **{clock(snap.taken_at)}**"
+    st.markdown(f"{state} ({tz}) · {latest}")
+    if snap.is_stale:
+        st.warning(f"**No new event for {'over an hour' if age is None else seconds_text(age)}** — the numbers "
+                   f"are not moving (warning after {STALE_AFTER_SECONDS} s without events). Check that events are "
+                   "arriving (in the demo: `python -m core simulate`).", icon=":material/hourglass_empty:")
+
+
+def change_parts(change: float | None, previous: float | None, key: str) -> dict:
+    """st.metric delta arguments: the relative change and what it is against."""
+    if change is not None and np.isfinite(change):
+        return {"delta": f"{change:+.0%}" if abs(change) >= 10 else f"{change:+.1%}",
+                "delta_description": f"vs {format_value(key, previous)}"}
+    return {"delta": "none yesterday" if previous == 0 else None, "delta_color": "off", "delta_arrow": "off"}
+
+
+def kpi_cards(snap: LiveSnapshot) -> None:
+    cards = [kpi for kpi in snap.kpis if kpi.unit != "%"]
+    minutes = snap.per_minute.tail(window + 1)  # the window's minutes (the last one running)
+    columns = st.columns(len(cards) + 1)
+    before = snap.previously_active_members
+    columns[0].metric(
+        "Active members", f"{snap.active_members:,}",
+        delta=f"{snap.active_members - before:+,}", delta_description=f"vs prior {ACTIVE_MINUTES} min",
+        help="Distinct members who opened, saw, clicked or converted in the last "
+             f"{ACTIVE_MINUTES} minutes, against the {ACTIVE_MINUTES} minutes before those.",
+        border=True, height="stretch")
+    for column, kpi in zip(columns[1:], cards):
+        arguments = {"delta_color": "normal" if kpi.higher_is_better else "inverse",
+                     **change_parts(kpi.change, kpi.previous, kpi.key)}
+        column.metric(kpi.label, format_value(kpi.key, kpi.value),
+                      help=f"{kpi.help}; last {window} minutes against the same minutes yesterday ({tz}). "
+                           "The line: per minute.",
+                      chart_data=minutes[kpi.key].astype(float).tolist(), chart_type="area",
+                      border=True, height="stretch", **arguments)
+
+
+def delivery_gauge(snap: LiveSnapshot) -> go.Figure | None:
+    rate, before = float(snap.totals.delivery_rate), float(snap.yesterday.delivery_rate)
+    if not np.isfinite(rate):
+        return None
+    figure = go.Figure(go.Indicator(
+        mode="gauge+number+delta" if np.isfinite(before) else "gauge+number",
+        value=rate * 100, number={"suffix": " %", "valueformat": ".1f"},
+        delta={"reference": before * 100, "valueformat": ".1f", "suffix": " pts"} if np.isfinite(before) else None,
+        gauge={"axis": {"range": [0, 100], "ticksuffix": "%"}, "bar": {"color": "#2563eb"},
+               "steps": [{"range": [0, 90], "color": "#fee2e2"}, {"range": [90, 95], "color": "#fef3c7"},
+                         {"range": [95, 100], "color": "#dcfce7"}],
+               "threshold": {"line": {"color": "#111827", "width": 3}, "value": before * 100}
+               if np.isfinite(before) else None},
+        title={"text": f"Delivery rate · {window} min<br><sup>delivered / sends; marker: yesterday</sup>"}))
+    figure.update_layout(height=230, margin=dict(l=45, r=45, t=60, b=0))
+    return figure
+
+
+def conversion_sparkline(snap: LiveSnapshot) -> go.Figure:
+    frame = snap.per_minute
+    rate = frame.conversion_rate.astype(float) * 100
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=frame.minute, y=rate, mode="lines", name="conversions / clicks",
+                                line=dict(color="#16a34a", width=2), connectgaps=False,
+                                customdata=np.stack([frame.conversions, frame.clicks], axis=1),
+                                hovertemplate="%{x|%H:%M}: %{y:.1f} % (%{customdata[0]} of %{customdata[1]} clicks)<extra></extra>"))
+    if frame.incomplete.any():
+        last = frame[frame.incomplete]
+        figure.add_trace(go.Scatter(x=last.minute, y=last.conversion_rate * 100, mode="markers",
+                                    marker=dict(symbol="circle-open", color="#16a34a", size=8),
+                                    name="running minute", hoverinfo="skip"))
+    figure.update_layout(
+        title=dict(text=f"Conversion rate per minute · last hour"),
+        height=230, margin=dict(l=0, r=0, t=40, b=0), showlegend=False,
+        yaxis=dict(title="conversions / clicks (%)", rangemode="tozero"),
+        xaxis=dict(tickformat="%H:%M", title=tz))
+    return figure
+
+
+def device_chart(snap: LiveSnapshot) -> go.Figure:
+    devices = snap.devices.sort_values("events")
+    figure = go.Figure(go.Bar(
+        x=devices.events, y=devices.device, orientation="h",
+        marker_color=[DEVICE_COLORS.get(d, "#9ca3af") for d in devices.device],
+        text=[f"{share:.0%}" for share in devices.share], textposition="auto",
+        hovertemplate="%{y}: %{x:,} events<extra></extra>"))
+    figure.update_layout(title=f"Events by device · {window} min", height=230,
+                         margin=dict(l=0, r=0, t=40, b=0), xaxis_title="events")
+    return figure
+
+
+def activity_map(snap: LiveSnapshot) -> pdk.Deck:
+    """Where events happen, on a map drawn from shipped outlines: no tile service."""
+    outlines = geo.region_outlines()
+    regions = snap.regions.dropna(subset=["latitude", "longitude"])
+    top = float(regions.events.max()) if len(regions) else 1.0
+    points = regions.assign(radius=15_000 + 110_000 * np.sqrt(regions.events / top),
+                            label=[f"{n} {e:,}" for n, e in zip(regions.region_name, regions.events)])
+    layers = [
+        pdk.Layer("PolygonLayer", [{"polygon": geo.country_outline()}], get_polygon="polygon",
+                  filled=True, stroked=True, get_fill_color=[241, 245, 249], get_line_color=[100, 116, 139],
+                  line_width_min_pixels=1),
+        pdk.Layer("PolygonLayer", outlines, get_polygon="polygon", filled=False, stroked=True,
+                  get_line_color=[148, 163, 184], line_width_min_pixels=1),
+        pdk.Layer("HeatmapLayer", points, get_position=["longitude", "latitude"], get_weight="events",
+                  radius_pixels=70, intensity=1.2, threshold=0.03, aggregation="SUM"),
+        pdk.Layer("ScatterplotLayer", points, get_position=["longitude", "latitude"], get_radius="radius",
+                  get_fill_color=[220, 38, 38, 70], get_line_color=[185, 28, 28], stroked=True,
+                  line_width_min_pixels=1, pickable=True),
+        pdk.Layer("TextLayer", points, get_position=["longitude", "latitude"], get_text="label",
+                  get_size=11, get_color=[17, 24, 39], get_pixel_offset=[0, -18]),
+    ]
+    return pdk.Deck(map_provider=None, layers=layers, tooltip={"text": "{region_name}: {events} events"},
+                    initial_view_state=pdk.ViewState(latitude=38.5, longitude=-96.5, zoom=2.0))
+
+
+def event_stream(snap: LiveSnapshot) -> pd.DataFrame:
+    shown = mask_frame(snap.latest, user)  # personal data masked for everyone but admins
+    return pd.DataFrame({
+        f"Time ({tz})": shown.local_time, "Event": shown.event,
+        "Member": [f"#{m} {n}" if isinstance(n, str) else f"#{m}" for m, n in zip(shown.member_id, shown.full_name)],
+        "Revenue (USD)": [f"${r:,.2f}" if np.isfinite(r) else "" for r in shown.revenue], "Region": shown.region_code, "Device": shown.device,
+        "Campaign": shown.campaign,
+    })
+
+
+@st.fragment(run_every=None if paused else live_data.REFRESH_SECONDS)
+def live_panel() -> None:
+    with live_data.timed_refresh(window):
+        snap = live_data.live_snapshot(window, tz)
+        if snap.ok:
+            st.session_state[LAST_GOOD_KEY] = snap
+        last_good = st.session_state.get(LAST_GOOD_KEY)
+        shown = snap if snap.ok else last_good
+        if shown is not None and (shown.window_minutes, shown.tz) != (window, tz):
+            shown = None
+        status_line(snap, shown)
+        if shown is None:
+            return
+        st.markdown(f"**Last {window} minutes** against the same minutes yesterday · active members: "
+                    f"last {ACTIVE_MINUTES} minutes against the {ACTIVE_MINUTES} before")
+        kpi_cards(shown)
+        gauge_col, spark_col, device_col = st.columns(3)
+        with gauge_col:
+            figure = delivery_gauge(shown)
+            if figure is None:
+                st.info(f"No sends in the last {window} minutes, so no delivery rate.")
+            else:
+                st.plotly_chart(figure, config={"displayModeBar": False}, key="live_gauge")
+        spark_col.plotly_chart(conversion_sparkline(shown), config={"displayModeBar": False}, key="live_spark")
+        if shown.devices.empty:
+            device_col.info(f"No events in the last {window} minutes.")
+        else:
+            device_col.plotly_chart(device_chart(shown), config={"displayModeBar": False}, key="live_devices")
+        map_col, stream_col = st.columns([1, 1])
+        with map_col:
+            st.markdown(f"**Where events happen · last {window} min**")
+            st.pydeck_chart(activity_map(shown), height=380, key="live_map")
+            st.caption("Circle size and heat: events per region. Outlines are coarse and drawn from data "
+                       "shipped with the app (no map service).")
+        with stream_col:
+            st.markdown(f"**Live event stream · latest {len(shown.latest)} events**")
+            st.dataframe(event_stream(shown), hide_index=True, height=420, key="live_stream",
+                         column_config={f"Time ({tz})": st.column_config.DatetimeColumn(format="HH:mm:ss")})
+
+
+live_panel()

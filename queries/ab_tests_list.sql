@@ -1,0 +1,7 @@
+-- Every A/B test with its campaign, newest first.
+SELECT t.test_id, t.campaign_id, c.name AS campaign, t.name, t.hypothesis, t.primary_metric,
+       t.guardrail_metrics, t.minimum_detectable_effect, t.alpha, t.status, t.decision, t.winner,
+       t.created_by, t.created_at, t.started_at, t.ended_at, t.planned_per_arm
+FROM ab_tests t
+JOIN campaigns c ON c.campaign_id = t.campaign_id
+ORDER BY t.test_id DESC

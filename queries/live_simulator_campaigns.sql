@@ -1,0 +1,8 @@
+-- The campaigns the live simulator sends for: live now, with their channel, target segment and
+-- offer (reward and merchant category drive conversion and revenue).
+SELECT c.campaign_id, c.channel, c.segment, o.reward_type, o.reward_value, m.category
+FROM campaigns c
+JOIN offers o USING (offer_id)
+JOIN merchants m USING (merchant_id)
+WHERE c.status = 'live' AND c.starts_at <= :now AND (c.ends_at IS NULL OR c.ends_at > :now)
+ORDER BY c.campaign_id

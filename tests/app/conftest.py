@@ -1,0 +1,127 @@
+"""AppTest fixtures: the real app.py pointed at a real database, in any role, on any page.
+
+Streamlit's caches live for the whole process, and ui.data.engine() is a cache_resource: an
+engine left over from one test would talk to the previous test's database. So every switch of
+DATABASE_URL empties both caches before and after.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core.periods import Period
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "app.py"
+UNREACHABLE_URL = "postgresql://postgres@127.0.0.1:1/x"  # nothing listens on port 1
+# An identity provider's settings as st.login() reads them; no test ever reaches the provider.
+AUTH_SECRETS = {"auth": {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "app-test-cookie-secret",
+    "client_id": "app-test",
+    "client_secret": "app-test-secret",
+    "server_metadata_url": "https://idp.example/.well-known/openid-configuration",
+}}
+
+
+def screens() -> list[tuple[str, str]]:
+    """(path, title) of every screen app.py lists whose file exists — read from app.py's
+    SCREENS, so screens added later are covered without touching the tests."""
+    tree = ast.parse(APP.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "SCREENS" for t in node.targets):
+            listed = ast.literal_eval(node.value)
+            return [(path, title) for path, title, _icon in listed if (ROOT / path).exists()]
+    raise AssertionError("app.py has no SCREENS list")
+
+
+def clear_streamlit_caches() -> None:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@contextmanager
+def app_database(url: str):
+    """Run the app against `url` (DATABASE_URL), restoring the environment afterwards."""
+    saved = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    clear_streamlit_caches()
+    try:
+        yield url
+    finally:
+        clear_streamlit_caches()
+        if saved is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = saved
+
+
+def database_url_of(engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def new_app(role: str = "manager", page: str | None = None) -> AppTest:
+    """An AppTest of app.py in the demo role `role`, opening on `page` (not run yet)."""
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.session_state["demo_role"] = role
+    if page:
+        at.switch_page(page)
+    return at
+
+
+@pytest.fixture
+def app_env(demo_db):
+    """The app pointed at the shared demo database (read-only); yields its engine."""
+    with app_database(demo_db.url_for_app):
+        yield demo_db
+
+
+@pytest.fixture
+def open_app(app_env):
+    """open_app(role, page) -> an AppTest that has run once on the demo database, and did not fail."""
+    def open_(role: str = "manager", page: str | None = None) -> AppTest:
+        at = new_app(role, page).run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+    return open_
+
+
+# --- reading what the app shows --------------------------------------------------------------
+
+def shown_metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def shown_period(at: AppTest) -> Period:
+    """The period the screen says it shows, read from its caption (Period.label()).
+
+    Read from the screen rather than from session state: after the first run, AppTest 1.67
+    drops the elements and widget state that app.py draws before navigation.run() (the sidebar),
+    while the page itself still runs and says which period it used."""
+    for caption in at.caption:
+        found = re.search(r"(\d\d \w{3} \d{4}) – (\d\d \w{3} \d{4}) \(([^)]+)\)", caption.value)
+        if found:
+            first, last = (datetime.strptime(found.group(i), "%d %b %Y").date() for i in (1, 2))
+            return Period(first, last, found.group(3))
+    raise AssertionError("no caption on screen names the period")
+
+
+def count(text: str) -> int:
+    """'528,101' -> 528101"""
+    return int(text.replace(",", ""))
+
+
+def table_with(at: AppTest, *columns: str) -> pd.DataFrame:
+    """The one dataframe on screen that has all these columns."""
+    found = [d.value for d in at.dataframe if set(columns) <= set(d.value.columns)]
+    assert len(found) == 1, f"expected one table with columns {columns}, found {len(found)}"
+    return found[0]

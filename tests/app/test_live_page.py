@@ -1,0 +1,78 @@
+"""Screen 4 (real-time) in AppTest: renders for every role; shows the numbers written a moment
+ago; masks personal data for everyone but admins; warns when data is stale; says so plainly
+(no traceback) when the database is unreachable; pausing stops the refresh."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from core.auth import ROLES
+from tests.app.conftest import UNREACHABLE_URL, app_database, count, database_url_of, new_app, shown_metrics, table_with
+from tests.factories import events_frame, insert_events, seed_dimensions
+
+PAGE = "pages/live.py"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_live_screen_renders_for_every_role(open_app, role):
+    at = open_app(role, PAGE)
+    assert [t.value for t in at.title] == ["Real-time performance"]
+    assert {"Active members", "Events", "Deliveries", "Conversions", "Revenue"} <= set(shown_metrics(at))
+
+
+@pytest.fixture
+def live_db(db):
+    """Known events of the last minutes: 4 sends, 3 deliveries, 2 opens, 1 conversion of $42."""
+    seed_dimensions(db)
+    now = datetime.now(timezone.utc)
+    rows = [(now - timedelta(seconds=s), 1, member, kind) for s, member, kind in [
+        (200, 1, "send"), (190, 1, "delivered"), (150, 2, "send"), (140, 2, "delivered"), (100, 3, "send"),
+        (95, 3, "delivered"), (60, 1, "open"), (40, 2, "open"), (20, 4, "send")]]
+    rows.append((now - timedelta(seconds=10), 1, 2, "conversion", 42.0, 2.0))
+    insert_events(db, events_frame(rows))
+    return db
+
+
+@pytest.mark.parametrize("role", ["manager", "admin"])
+def test_live_numbers_and_personal_data(live_db, role):
+    with app_database(database_url_of(live_db)):
+        at = new_app(role, PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = shown_metrics(at)
+    assert count(metrics["Events"]) == 10 and count(metrics["Deliveries"]) == 3
+    assert metrics["Conversions"] == "1" and metrics["Revenue"] == "$42.00"
+    assert count(metrics["Active members"]) == 2  # members 1 and 2 opened or converted
+    stream = table_with(at, "Event", "Member")
+    assert len(stream) == 10 and stream.Event.iloc[0] == "conversion"
+    names = " ".join(stream.Member)
+    if role == "admin":
+        assert "Person 2" in names
+    else:
+        assert "Person" not in names and "#2 P. 2." in names
+    assert not at.warning  # the latest event is seconds old
+
+
+def test_stale_data_is_flagged(db):
+    seed_dimensions(db)
+    insert_events(db, events_frame([(datetime.now(timezone.utc) - timedelta(minutes=4), 1, 1, "send")]))
+    with app_database(database_url_of(db)):
+        at = new_app("exec", PAGE).run()
+    assert not at.exception
+    assert any("No new event for" in w.value for w in at.warning)
+
+
+def test_unreachable_database_is_a_message_not_a_traceback():
+    with app_database(UNREACHABLE_URL):
+        at = new_app("manager", PAGE).run()
+    assert not at.exception
+    assert any("database cannot be reached" in e.value for e in at.error)
+    assert not at.metric
+
+
+def test_pausing_freezes_the_panel(live_db):
+    with app_database(database_url_of(live_db)):
+        at = new_app("analyst", PAGE).run()
+        at.toggle(key="live_paused").set_value(True).run()
+    assert not at.exception
+    assert any(m.value.startswith("**Paused** at") for m in at.markdown)

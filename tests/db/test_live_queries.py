@@ -1,0 +1,212 @@
+"""Live queries on a real PostgreSQL, with events written at known times: counts, rates and
+deltas exact whether or not the rollup has caught up; window edges (partial minutes) exact;
+older and later events excluded; "yesterday" on the viewer's wall clock across a DST change."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine
+
+from core import rollup
+from core.auth import User
+from core.events import EVENT_CODES
+from core.live import tiles
+from core.live.windows import LiveWindow, last_minutes, same_time_yesterday, yesterday_window
+from core.pii import mask_frame
+from tests.factories import events_frame, insert_events, seed_dimensions
+
+UTC = timezone.utc
+NOW = datetime(2026, 11, 10, 12, 0, 30, tzinfo=UTC)
+S = timedelta(seconds=1)
+
+
+def expected_totals(frame: pd.DataFrame, window: LiveWindow) -> dict:
+    """The window's counts straight from the rows written (independent of SQL and rollups)."""
+    inside = frame[(frame.event_time >= window.start_at) & (frame.event_time < window.end_at)]
+    out = {name: int((inside.event_type == code).sum()) for name, code in
+           [("sends", 1), ("delivered", 2), ("opens", 3), ("impressions", 4), ("clicks", 5), ("conversions", 6)]}
+    out["revenue"] = round(float(inside.revenue.fillna(0).sum()), 2)
+    out["events"] = len(inside)
+    return out
+
+
+def window_rows() -> pd.DataFrame:
+    """Events around the 15-minute window ending at NOW = 12:00:30, i.e. [11:45:30, 12:00:30)."""
+    start = NOW - timedelta(minutes=15)
+    rows = [
+        (start - 0.001 * S, 1, 1, "send"),               # a millisecond too early
+        (start, 1, 2, "send"),                           # first instant: inside
+        (start + 15 * S, 1, 2, "delivered"),             # the leading partial minute
+        (start + 20 * S, 2, 3, "send"),
+        (start + 40 * S, 2, 3, "delivered"),             # 11:46:10, first whole minute
+        (NOW - timedelta(minutes=9), 1, 4, "click"),
+        (NOW - timedelta(minutes=8), 1, 4, "conversion", 25.50, 1.25),
+        (NOW - timedelta(minutes=5), 3, 5, "send"),
+        (NOW - timedelta(minutes=5) + 3 * S, 3, 5, "delivered"),
+        (NOW - timedelta(minutes=4), 3, 5, "open"),
+        (NOW - timedelta(minutes=1), 3, 6, "click"),
+        (NOW - 31 * S, 3, 6, "conversion", 10.00, 0.50),  # 11:59:59
+        (NOW - 20 * S, 2, 7, "send"),                    # the running minute 12:00
+        (NOW - 1 * S, 2, 7, "conversion", 4.25, 0.25),
+        (NOW, 1, 8, "send"),                             # the end is exclusive
+        (NOW + 5 * S, 1, 8, "delivered"),                # after now
+        (NOW - timedelta(days=1, minutes=3), 1, 9, "send"),       # yesterday, inside its window
+        (NOW - timedelta(days=1, minutes=3) + S, 1, 9, "delivered"),
+        (NOW - timedelta(days=1, minutes=20), 1, 9, "send"),      # yesterday, before its window
+    ]
+    return events_frame(rows)
+
+
+@pytest.mark.parametrize("rolled_up", ["none", "all", "first_half"])
+def test_window_totals_are_exact_however_far_the_rollup_lags(db, rolled_up):
+    seed_dimensions(db)
+    frame = window_rows()
+    if rolled_up == "first_half":
+        insert_events(db, frame.iloc[::2])
+        rollup.refresh_all(db)
+        insert_events(db, frame.iloc[1::2])  # written after the rollup ran: only raw
+    else:
+        insert_events(db, frame)
+        if rolled_up == "all":
+            rollup.refresh_all(db)
+
+    window = last_minutes(NOW, 15)
+    got = tiles.window_totals(db, window)
+    want = expected_totals(frame, window)
+    assert want == {"sends": 4, "delivered": 3, "opens": 1, "impressions": 0, "clicks": 2, "conversions": 3,
+                    "revenue": 39.75, "events": 13}  # the hand count of window_rows()
+    assert {k: (round(float(got[k]), 2) if k == "revenue" else int(got[k])) for k in want} == want
+    assert got.delivery_rate == pytest.approx(3 / 4)
+    assert got.conversion_rate == pytest.approx(3 / 2)  # conversions / clicks (core.metrics)
+
+    yesterday = tiles.window_totals(db, yesterday_window(NOW, 15, "UTC"))
+    assert (int(yesterday.sends), int(yesterday.delivered), int(yesterday.events)) == (1, 1, 2)
+    cards = {k.key: k for k in tiles.kpis(got, yesterday)}
+    assert cards["events"].change == pytest.approx((13 - 2) / 2)
+    assert cards["delivered"].change == pytest.approx((3 - 1) / 1)
+    assert np.isnan(cards["conversions"].change)  # nothing yesterday: no relative change
+    assert cards["delivery_rate"].value == pytest.approx(0.75)
+
+
+def test_windows_split_into_partial_and_whole_minutes():
+    window = last_minutes(NOW, 15)
+    assert (window.start_at, window.full_from, window.full_to, window.end_at) == (
+        datetime(2026, 11, 10, 11, 45, 30, tzinfo=UTC), datetime(2026, 11, 10, 11, 46, tzinfo=UTC),
+        datetime(2026, 11, 10, 12, 0, tzinfo=UTC), NOW)
+    aligned = last_minutes(datetime(2026, 11, 10, 12, 0, tzinfo=UTC), 5)
+    assert aligned.full_from == aligned.start_at and aligned.full_to == aligned.end_at
+    with pytest.raises(ValueError, match="aware"):
+        last_minutes(datetime(2026, 11, 10, 12, 0), 5)
+
+
+def test_yesterday_is_the_same_wall_clock_minutes_across_a_dst_change(db):
+    """US clocks went forward on Sunday 8 March 2026. At 12:00:30 EDT that day (16:00:30 UTC),
+    the same minutes yesterday in New York were 12:00:30 EST = 17:00:30 UTC on 7 March: 23 hours
+    earlier, not 24. Viewers in UTC compare with 16:00:30 UTC on 7 March."""
+    seed_dimensions(db)
+    now = datetime(2026, 3, 8, 16, 0, 30, tzinfo=UTC)
+    assert same_time_yesterday(now, "America/New_York") == datetime(2026, 3, 7, 17, 0, 30, tzinfo=UTC)
+    assert same_time_yesterday(now, "UTC") == datetime(2026, 3, 7, 16, 0, 30, tzinfo=UTC)
+    rows = ([(datetime(2026, 3, 7, 16, 50, tzinfo=UTC) + i * S, 1, 1, "send") for i in range(3)]      # NY window
+            + [(datetime(2026, 3, 7, 15, 50, tzinfo=UTC) + i * S, 1, 2, "send") for i in range(5)]  # UTC window
+            + [(now - timedelta(minutes=2) + i * S, 1, 3, "send") for i in range(6)])                 # today
+    insert_events(db, events_frame(rows))
+    rollup.refresh_all(db)
+    new_york = tiles.snapshot(db, 15, "America/New_York", now=now)
+    in_utc = tiles.snapshot(db, 15, "UTC", now=now)
+    assert new_york.ok and in_utc.ok
+    assert int(new_york.totals.sends) == int(in_utc.totals.sends) == 6
+    assert int(new_york.yesterday.sends) == 3 and int(in_utc.yesterday.sends) == 5
+    assert {k.key: k.change for k in new_york.kpis}["events"] == pytest.approx((6 - 3) / 3)
+    assert {k.key: k.change for k in in_utc.kpis}["events"] == pytest.approx((6 - 5) / 5)
+
+
+def test_minute_series_counts_each_minute_in_the_viewers_time_zone(db):
+    seed_dimensions(db)
+    rows = [(NOW - timedelta(minutes=70), 1, 1, "click"),                      # before the hour: out
+            (NOW - timedelta(minutes=50, seconds=10), 1, 1, "click"),          # 11:10:20
+            (NOW - timedelta(minutes=50), 1, 1, "click"),                      # 11:10:30
+            (NOW - timedelta(minutes=49, seconds=50), 1, 1, "conversion"),     # 11:10:40
+            (NOW - timedelta(minutes=2), 2, 2, "click"),                       # 11:58:30
+            (NOW - 10 * S, 3, 3, "click"),                                     # 12:00:20, running minute
+            (NOW - 5 * S, 3, 3, "conversion")]
+    frame = events_frame(rows)
+    insert_events(db, frame.iloc[:4])
+    rollup.refresh_all(db)
+    insert_events(db, frame.iloc[4:])  # not rolled up yet
+    series = tiles.minute_series(db, NOW, "Asia/Kolkata")  # UTC+05:30
+    assert len(series) == 61 and series.incomplete.tolist() == [False] * 60 + [True]
+    by_minute = series.set_index("bucket")
+    at = lambda h, m: pd.Timestamp(datetime(2026, 11, 10, h, m, tzinfo=UTC))
+    assert (by_minute.loc[at(11, 10), "clicks"], by_minute.loc[at(11, 10), "conversions"]) == (2, 1)
+    assert by_minute.loc[at(11, 10), "conversion_rate"] == pytest.approx(0.5)
+    assert by_minute.loc[at(11, 58), "clicks"] == 1 and by_minute.loc[at(11, 58), "conversion_rate"] == 0
+    assert by_minute.loc[at(12, 0), "conversion_rate"] == pytest.approx(1.0)
+    assert np.isnan(by_minute.loc[at(11, 30), "conversion_rate"]) and by_minute.loc[at(11, 30), "clicks"] == 0
+    assert series.clicks.sum() == 4  # the click 70 minutes ago is not in the hour
+    assert by_minute.loc[at(11, 10), "minute"] == pd.Timestamp("2026-11-10 16:40")  # local time in Kolkata
+
+
+def activity_rows() -> pd.DataFrame:
+    rows = [(NOW - timedelta(minutes=m), 1, member, kind) for m, member, kind in [
+        (1, 1, "open"), (2, 1, "click"), (2, 2, "impression"), (3, 3, "send"), (3, 3, "delivered"),  # 3: no action
+        (4.5, 4, "conversion"), (6, 5, "open"), (7, 6, "click"), (8, 1, "open"),  # 5 to 10 min ago
+        (12, 7, "open"), (20, 8, "open")]]
+    frame = events_frame(rows)
+    frame["device"] = ["ios", "ios", "web", "android", "android", "ios", "web", "web", "ios", "android", "ios"]
+    frame["region_code"] = ["NYC", "NYC", "LAX", "NYC", "NYC", None, "LAX", "LAX", "NYC", "LAX", "NYC"]
+    return frame
+
+
+def test_activity_counts_active_members_regions_and_devices(db):
+    seed_dimensions(db)
+    insert_events(db, activity_rows())
+    found = tiles.activity(db, last_minutes(NOW, 15))
+    assert found.active_members == 3            # members 1, 2 and 4 acted in the last 5 minutes
+    assert found.previously_active_members == 3  # members 5, 6 and 1 between 5 and 10 minutes ago
+    regions = found.regions.set_index("region_code")
+    assert regions.events.to_dict() == {"NYC": 5, "LAX": 4, "unknown": 1}  # the event 20 min ago is out
+    assert regions.loc["NYC", "latitude"] == pytest.approx(40.7) and regions.loc["NYC", "region_name"] == "New York"
+    assert np.isnan(regions.loc["unknown", "latitude"])
+    devices = found.devices.set_index("device")
+    assert devices.events.to_dict() == {"ios": 4, "web": 3, "android": 3}
+    assert devices.share.sum() == pytest.approx(1.0)
+    five = tiles.activity(db, last_minutes(NOW, 5))
+    assert five.regions.events.sum() == 6 and five.active_members == 3
+
+
+def test_latest_events_newest_first_with_names_masked_for_non_admins(db):
+    seed_dimensions(db)
+    rows = [(NOW - timedelta(minutes=90), 1, 1, "send")] + [
+        (NOW - timedelta(seconds=600 - i), 1 + i % 3, 1 + i % 20, "open") for i in range(60)]
+    insert_events(db, events_frame(rows))
+    latest = tiles.latest_events(db, NOW, "America/Los_Angeles")
+    assert len(latest) == tiles.LATEST_EVENTS
+    assert latest.event_time.is_monotonic_decreasing
+    assert latest.event_time.iloc[0] == pd.Timestamp(NOW - timedelta(seconds=541))
+    assert latest.local_time.iloc[0] == pd.Timestamp("2026-11-10 03:51:29")  # PST is UTC-8
+    assert set(latest.event) == {"open"} and latest.full_name.str.startswith("Person ").all()
+    analyst = mask_frame(latest, User("a@x.example", "A", "analyst"))
+    assert not analyst.full_name.str.contains("Person").any()
+    admin = mask_frame(latest, User("b@x.example", "B", "admin"))
+    assert admin.full_name.equals(latest.full_name)
+
+
+def test_snapshot_flags_stale_data_and_survives_an_unreachable_database(db):
+    seed_dimensions(db)
+    insert_events(db, events_frame([(NOW - timedelta(seconds=90), 1, 1, "send")]))
+    stale = tiles.snapshot(db, 5, "UTC", now=NOW)
+    assert stale.ok and stale.seconds_since_latest_event == pytest.approx(90) and stale.is_stale
+    fresh = tiles.snapshot(db, 5, "UTC", now=NOW - timedelta(seconds=80))
+    assert not fresh.is_stale
+    nothing = tiles.snapshot(db, 5, "UTC", now=NOW + timedelta(hours=2))
+    assert nothing.latest_event_at is None and nothing.is_stale
+
+    unreachable = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/x", connect_args={"connect_timeout": 2})
+    down = tiles.snapshot(unreachable, 5, "UTC", now=NOW)
+    assert not down.ok and "OperationalError" in down.error and down.is_stale
+    with pytest.raises(ValueError, match="5, 15, 60"):
+        tiles.snapshot(db, 7, "UTC")

@@ -1,0 +1,51 @@
+"""Cached data access for the A/B test tracker (and the A/B alerts on the system screen).
+
+Small scalar arguments only; results live 30–60 s (the snapshot job refreshes every 5 minutes,
+the per-member state every few seconds). Every action that changes a test clears them.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.experiments import results as tracker
+from core.experiments import snapshots, tests_repo
+from ui.data import engine
+
+
+@st.cache_data(ttl=30, max_entries=4, show_spinner=False)
+def tests():
+    return tests_repo.list_tests(engine())
+
+
+@st.cache_data(ttl=60, max_entries=128, show_spinner="Analysing the test…")
+def results(test_id: int, method: str, cuped: bool, difference: str):
+    return tracker.analyze_test(engine(), test_id, method=method, cuped=cuped, difference=difference)
+
+
+@st.cache_data(ttl=120, max_entries=128, show_spinner="Reading the daily snapshots…")
+def over_time(test_id: int, metric: str, method: str, cuped: bool, difference: str):
+    db = engine()
+    daily = tracker.history(db, test_id, metric)
+    return tracker.estimate_over_time(tests_repo.get_test(db, test_id), tests_repo.variants_of(db, test_id),
+                                      daily, metric, method=method, cuped=cuped, difference=difference)
+
+
+@st.cache_data(ttl=30, max_entries=2, show_spinner=False)
+def open_alerts():
+    return snapshots.open_alerts(engine())
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def campaign_baseline(campaign_id: int):
+    return tests_repo.campaign_baseline(engine(), campaign_id)
+
+
+@st.cache_data(ttl=10, max_entries=64, show_spinner=False)
+def audit_trail(test_id: int):
+    return tests_repo.audit_trail(engine(), test_id)
+
+
+def clear() -> None:
+    """Forget everything cached about tests (after a person changed one)."""
+    for cached in (tests, results, over_time, open_alerts, audit_trail):
+        cached.clear()

@@ -1,0 +1,66 @@
+"""Data of the real-time screen: one cached snapshot of every live tile per (window, time zone),
+shared by every open tab and refreshed at most every 2 seconds, so N viewers cost one set of
+queries every 2 seconds, not N.
+
+With SWIPESAVVY_LIVE_STATS=<file> set, the app also appends one JSON line per live refresh to
+that file (how long the refresh took, and how many SQL statements this process has sent to the
+database so far): the load benchmark (bench/bench_live_load.py) reads it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from contextlib import contextmanager
+
+import streamlit as st
+from sqlalchemy import event
+
+from core.live import tiles
+from core.live.windows import WINDOW_CHOICES
+from ui import data
+
+REFRESH_SECONDS = 2
+STATS_FILE = os.environ.get("SWIPESAVVY_LIVE_STATS")
+
+
+@st.cache_data(ttl=REFRESH_SECONDS, max_entries=len(WINDOW_CHOICES) * 12, show_spinner=False)
+def live_snapshot(window_minutes: int, tz: str) -> tiles.LiveSnapshot:
+    """Every live tile for the last window_minutes in tz. A database error is cached for the
+    same 2 seconds (as a snapshot carrying the error), so an outage costs no more queries."""
+    _statement_counter()
+    return tiles.snapshot(data.engine(), window_minutes, tz)
+
+
+class _Counter:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.statements = 0
+        self.snapshots = 0
+
+    def count(self, *_args, **_kwargs):
+        with self.lock:
+            self.statements += 1
+
+
+@st.cache_resource(show_spinner=False)
+def _statement_counter() -> _Counter:
+    """Counts the SQL statements this app process sends (only when the stats file is set)."""
+    counter = _Counter()
+    if STATS_FILE:
+        event.listen(data.engine(), "before_cursor_execute", counter.count)
+    return counter
+
+
+@contextmanager
+def timed_refresh(window_minutes: int):
+    """Wrap one live refresh; with SWIPESAVVY_LIVE_STATS set, record its duration."""
+    started = time.perf_counter()
+    yield
+    if STATS_FILE:
+        counter = _statement_counter()
+        line = {"at": time.time(), "seconds": time.perf_counter() - started, "window": window_minutes,
+                "statements_total": counter.statements}
+        with counter.lock, open(STATS_FILE, "a") as out:
+            out.write(json.dumps(line) + "\n")
