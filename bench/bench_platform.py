@@ -39,13 +39,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from core import analytics, config, demo, migrate, rollup  # noqa: E402
+from core import analytics, config, demo, health, migrate, rollup  # noqa: E402
 from core.db import database_url, make_engine, query, with_database  # noqa: E402
 from core.events import EVENT_NAMES  # noqa: E402
 from core.ingest import EVENT_COLUMNS, import_events, write_events  # noqa: E402
 from core.jobs import JobOutput, run_job  # noqa: E402
 from core.metrics import add_metrics  # noqa: E402
-from core.periods import Period, last_days  # noqa: E402
+from core.periods import Period, comparison_period, last_days  # noqa: E402
 
 RESULTS = REPO_ROOT / "bench" / "results"
 BENCH_SQL = REPO_ROOT / "bench" / "sql"
@@ -68,13 +68,6 @@ def say(message: str) -> None:
 def bench_sql(name: str):
     """A statement from bench/sql (comparison SQL that is not part of the product)."""
     return text((BENCH_SQL / f"{name}.sql").read_text())
-
-
-def population_for(events: int) -> tuple[int, int]:
-    """Members and campaigns for about `events` events — the same scaling as `python -m core
-    demo --events` (core/__main__.py cmd_demo)."""
-    scale = max(events / 3_150_000, 0.05)
-    return int(15_000 * scale ** 0.5), int(36 * scale ** 0.5)
 
 
 def percentiles(samples_ms: list[float]) -> dict:
@@ -251,9 +244,11 @@ def measure_queries(db, raw_db, runs: int, raw_runs: int) -> tuple[Period, dict]
         f"({period.label()})")
     for function in [lambda: analytics.portfolio(db, period), *detail.values()]:
         function()  # warm the pool and the caches once; not counted
-    samples = {name: [] for name in ["portfolio", *detail, "detail_all"]}
+    health.check(db)
+    samples = {name: [] for name in ["portfolio", *detail, "detail_all", "system_health"]}
     for _ in range(runs):
         samples["portfolio"].append(timed_ms(lambda: analytics.portfolio(db, period))[0])
+        samples["system_health"].append(timed_ms(lambda: health.check(db))[0])  # the System screen, every 5 s
         started = time.perf_counter()
         for name, function in detail.items():
             samples[name].append(timed_ms(function)[0])
@@ -286,14 +281,18 @@ def write_plans(db, raw_db, period: Period, campaign_id: int, path: Path) -> Non
     """EXPLAIN ANALYZE of every statement the timings ran, for whoever reads a slow number."""
     ids = [campaign_id]
     all_ids = analytics.list_campaigns(db).campaign_id.astype(int).tolist()
+    no_comparison = {f"cmp_{k}": None for k in ("start_at", "end_at", "day_from", "day_to")}
     statements = [
-        ("campaign_totals (portfolio: every campaign)", query("campaign_totals"), {"campaign_ids": all_ids, **period.bounds()}),
-        ("campaign_totals (one campaign)", query("campaign_totals"), {"campaign_ids": ids, **period.bounds()}),
-        ("campaign_reach", query("campaign_reach"), {"campaign_ids": ids, "end_at": period.end_at}),
+        ("campaign_totals (portfolio: every campaign)", query("campaign_totals"),
+         {"campaign_ids": all_ids, "with_reach": False, **period.bounds(), **no_comparison}),
+        ("campaign_totals (KPI cards: one campaign, both periods, with reach)", query("campaign_totals"),
+         {"campaign_ids": ids, "with_reach": True, **period.bounds(),
+          **{f"cmp_{k}": v for k, v in comparison_period(period, "previous").bounds().items()}}),
         ("campaign_series (hour)", query("campaign_series"),
          {"campaign_ids": ids, "grain": "hour", "tz": period.tz, "start_at": period.start_at, "end_at": period.end_at}),
         ("campaign_breakdown", query("campaign_breakdown"),
          {"campaign_ids": ids, "day_from": period.utc_whole_days()[0], "day_to": period.utc_whole_days()[1]}),
+        ("health_freshness (System screen)", query("health_freshness"), {}),
         ("bench raw_portfolio", bench_sql("raw_portfolio"), {"start_at": period.start_at, "end_at": period.end_at}),
         ("bench raw_campaign_series (day)", bench_sql("raw_campaign_series"),
          {"campaign_ids": ids, "grain": "day", "tz": period.tz, "start_at": period.start_at, "end_at": period.end_at}),
@@ -368,8 +367,8 @@ class LagRun:
 
     def run(self) -> dict:
         self.writing.set()
-        writer = threading.Thread(target=self.write, name="bench-writer")
-        worker = threading.Thread(target=self.roll, name="bench-rollup")
+        writer = threading.Thread(target=self.write, name="bench-writer", daemon=True)
+        worker = threading.Thread(target=self.roll, name="bench-rollup", daemon=True)
         started = time.monotonic()
         writer.start()
         worker.start()
@@ -459,7 +458,8 @@ def markdown(results: dict) -> str:
                  "kpi_cards": "KPI cards (totals + reach, period and comparison)",
                  "series_day": "Series, day grain", "series_hour": "Series, hour grain",
                  "breakdown": "Breakdown (segment, device, region, channel)",
-                 "detail_all": "All campaign-detail queries together"}
+                 "detail_all": "All campaign-detail queries together",
+                 "system_health": "System screen health check (core.health.check, polled every 5 s)"}
         for key, label in names.items():
             f = verdict.get(f"{key}_p95_ms") or (verdict["detail_all_p95_ms"] if key == "detail_all" else None)
             row(f"{label}, p50 / p95", f"{q[key]['p50_ms']:.1f} / {q[key]['p95_ms']:.1f} ms",
@@ -499,7 +499,7 @@ def main(argv=None) -> int:
     if args.events < 10_000 or args.runs < 1:
         parser.error("--events must be at least 10,000 and --runs at least 1")
 
-    members, campaigns = population_for(args.events)
+    members, campaigns = demo.population_for(args.events)
     results = {"benchmark": "platform", "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "command": " ".join(["python -m core bench", *argv]),
                "machine": machine_info()}

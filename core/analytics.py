@@ -31,10 +31,20 @@ def _ids(db: Engine, campaign_ids) -> list[int]:
     return [int(i) for i in campaign_ids]
 
 
+def _totals_frame(db: Engine, period: Period, campaign_ids, comparison: Period | None = None,
+                  with_reach: bool = False) -> pd.DataFrame:
+    """Per campaign and period ('current', and 'comparison' when given): counts, money, metrics."""
+    other = comparison.bounds() if comparison else dict.fromkeys(["start_at", "end_at", "day_from", "day_to"])
+    frame = fetch_df(db, "campaign_totals", campaign_ids=_ids(db, campaign_ids), with_reach=with_reach,
+                     **period.bounds(), **{f"cmp_{key}": value for key, value in other.items()})
+    if not with_reach:
+        frame = frame.drop(columns=["delivered_members", "converting_members"])
+    return frame
+
+
 def campaign_totals(db: Engine, period: Period, campaign_ids=None) -> pd.DataFrame:
     """One row per campaign with counts, money and every metric, for the period."""
-    frame = fetch_df(db, "campaign_totals", campaign_ids=_ids(db, campaign_ids), **period.bounds())
-    return add_metrics(frame)
+    return add_metrics(_totals_frame(db, period, campaign_ids).drop(columns="period"))
 
 
 def portfolio(db: Engine, period: Period) -> pd.DataFrame:
@@ -45,23 +55,16 @@ def top_campaigns(portfolio_frame: pd.DataFrame, by: str = "revenue", n: int = 5
     return portfolio_frame.sort_values(by, ascending=False, na_position="last").head(n)
 
 
-def reach(db: Engine, period: Period, campaign_ids) -> pd.Series:
-    frame = fetch_df(db, "campaign_reach", campaign_ids=_ids(db, campaign_ids), end_at=period.end_at)
-    return frame.iloc[0]
+def period_summaries(db: Engine, period: Period, campaign_ids, comparison: Period | None = None) -> dict[str, pd.Series]:
+    """Totals of the chosen campaigns with reach and every metric, for the period and the
+    comparison period, from one query: {"current": …, "comparison": …}."""
+    frame = _totals_frame(db, period, campaign_ids, comparison, with_reach=True)
+    summed = totals(frame, by="period")
+    return {name: summed.loc[name] for name in summed.index}
 
 
 def period_summary(db: Engine, period: Period, campaign_ids) -> pd.Series:
-    """Totals of the chosen campaigns over the period, with reach and every metric."""
-    per_campaign = campaign_totals(db, period, campaign_ids)
-    summed = per_campaign.drop(columns=[c for c in per_campaign if c not in
-                                        ["sends", "delivered", "opens", "impressions", "clicks", "conversions",
-                                         "revenue", "reward_cost", "send_cost"]])
-    members = reach(db, period, campaign_ids)
-    summed = summed.assign(delivered_members=0, converting_members=0)
-    if len(summed):
-        summed.loc[summed.index[0], ["delivered_members", "converting_members"]] = [
-            int(members.delivered_members), int(members.converting_members)]
-    return totals(summed)
+    return period_summaries(db, period, campaign_ids)["current"]
 
 
 @dataclass
@@ -76,9 +79,9 @@ class KpiCard:
 
 
 def kpi_cards(db: Engine, period: Period, campaign_ids, comparison: str = "previous") -> list[KpiCard]:
-    current = period_summary(db, period, campaign_ids)
     other = comparison_period(period, comparison)
-    previous = period_summary(db, other, campaign_ids) if other else None
+    summaries = period_summaries(db, period, campaign_ids, other)
+    current, previous = summaries["current"], summaries.get("comparison")
     cards = []
     for key in KPI_KEYS:
         metric = METRICS[key]

@@ -286,6 +286,17 @@ def make_events(rng, seed: int, sends: pd.DataFrame, campaigns: pd.DataFrame, me
     return events
 
 
+DEFAULT_MEMBERS, DEFAULT_CAMPAIGNS = 15_000, 36
+EVENTS_AT_DEFAULT_SIZE = 3_150_000  # about this many events at the default size over 90 days
+
+
+def population_for(events: int) -> tuple[int, int]:
+    """Members and campaigns that give about `events` events over 90 days (both grow with the
+    square root, so campaigns stay realistic in size)."""
+    scale = max(events / EVENTS_AT_DEFAULT_SIZE, 0.05)
+    return int(DEFAULT_MEMBERS * scale ** 0.5), int(DEFAULT_CAMPAIGNS * scale ** 0.5)
+
+
 def generate(seed: int = 7, members: int = 20_000, campaigns: int = 36, days: int = 90,
              end: datetime | None = None) -> DemoData:
     """The whole demo data set for a seed, ending at `end` (default: now, to the minute)."""
@@ -311,7 +322,7 @@ DIMENSION_TABLES = ["regions", "members", "merchants", "offers", "campaigns",
 
 def load(engine, data: DemoData, progress=None) -> None:
     """Write the demo data set in one transaction (dimensions first, then events by COPY)."""
-    from core.ingest import copy_frame, write_events
+    from core.ingest import after_bulk_load, copy_frame, write_events
 
     say = progress or (lambda message: None)
     with engine.begin() as conn:
@@ -324,3 +335,5 @@ def load(engine, data: DemoData, progress=None) -> None:
         say(f"writing {len(data.events):,} events")
         write_events(conn, data.events)
         conn.exec_driver_sql("SELECT setval('ab_tests_test_id_seq', (SELECT max(test_id) FROM ab_tests))")
+    say("summarizing indexes and statistics")
+    after_bulk_load(engine, data.events.event_time)

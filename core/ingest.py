@@ -196,4 +196,17 @@ def import_events(engine: Engine, path: str | Path, attribution_days: int | None
                     for line in lines], int(still.sum()))
             attributed = int(unattributed.sum())
         written = write_events(conn, typed)
+    after_bulk_load(engine, typed.event_time)
     return ImportResult(rows=written, attributed=attributed)
+
+
+def after_bulk_load(engine: Engine, times: pd.Series) -> None:
+    """After a large COPY: summarize the new BRIN ranges of the days loaded (an unsummarized
+    range matches every query) and refresh the planner's statistics of events."""
+    if len(times) == 0:
+        return
+    with engine.begin() as conn:
+        execute(conn, "events_brin_summarize", first_day=times.min().tz_convert("UTC").date(),
+                last_day=times.max().tz_convert("UTC").date())
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE events")

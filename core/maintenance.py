@@ -39,6 +39,10 @@ def maintain(db: Engine, today: date | None = None, retention_days: int | None =
         pruned = execute(conn, "rollup_minute_prune",
                          before=datetime.now(timezone.utc) - timedelta(days=config.MINUTE_ROLLUP_RETENTION_DAYS)).rowcount
         execute(conn, "job_runs_prune", before=datetime.now(timezone.utc) - timedelta(days=14))
+    # Planner statistics: on servers where autovacuum is off or slow, a day-old partition
+    # would otherwise look empty to the planner.
+    with db.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE events")
     detail = f"created {created} partitions, dropped {len(dropped)}, pruned {pruned} minute rows"
     if kept:
         detail += f"; kept {len(kept)} past retention until rolled up"

@@ -53,27 +53,34 @@ def ratio(numerator, denominator):
         return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan)
 
 
+ADDITIVE_COLUMNS = COUNT_COLUMNS + MONEY_COLUMNS + ["converting_members", "delivered_members"]
+
+
 def add_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     """Add cost, ROI and every rate whose inputs the frame has. Returns a new frame."""
-    out = frame.copy()
-    for column in COUNT_COLUMNS + MONEY_COLUMNS + ["converting_members", "delivered_members"]:
-        if column in out:
-            out[column] = pd.to_numeric(out[column]).astype(float if column in MONEY_COLUMNS else "int64")
-    if {"send_cost", "reward_cost"} <= set(out.columns):
-        out["cost"] = out.send_cost + out.reward_cost
-    if {"revenue", "cost"} <= set(out.columns):
-        out["roi"] = ratio(out.revenue - out.cost, out.cost)
+    present = [c for c in ADDITIVE_COLUMNS if c in frame]
+    out = frame.astype({c: float if c in MONEY_COLUMNS else "int64" for c in present})
+    columns = set(out.columns)
+    derived = {}
+    if {"send_cost", "reward_cost"} <= columns:
+        derived["cost"] = out.send_cost.to_numpy() + out.reward_cost.to_numpy()
+    if "revenue" in columns and "cost" in derived:
+        derived["roi"] = ratio(out.revenue.to_numpy() - derived["cost"], derived["cost"])
     for metric in RATE_METRICS:
-        if {metric.numerator, metric.denominator} <= set(out.columns):
-            out[metric.key] = ratio(out[metric.numerator], out[metric.denominator])
-    return out
+        if {metric.numerator, metric.denominator} <= columns:
+            derived[metric.key] = ratio(out[metric.numerator].to_numpy(), out[metric.denominator].to_numpy())
+    # One concat instead of a column at a time: pandas copies blocks on every insert.
+    return pd.concat([out.drop(columns=[c for c in derived if c in columns]),
+                      pd.DataFrame(derived, index=out.index)], axis=1)
 
 
-def totals(frame: pd.DataFrame) -> pd.Series:
-    """Sum the additive columns of frame and derive the metrics of the total."""
-    additive = [c for c in COUNT_COLUMNS + MONEY_COLUMNS + ["converting_members", "delivered_members"] if c in frame]
-    summed = frame[additive].astype(float).sum().to_frame().T
-    return add_metrics(summed).iloc[0]
+def totals(frame: pd.DataFrame, by: str | None = None) -> pd.Series | pd.DataFrame:
+    """Sum the additive columns of frame (per `by` group when given) and derive the metrics of
+    the sums — ratios of sums, never means of ratios."""
+    additive = [c for c in ADDITIVE_COLUMNS if c in frame]
+    if by is not None:
+        return add_metrics(frame.groupby(by)[additive].sum())
+    return add_metrics(frame[additive].astype(float).sum().to_frame().T).iloc[0]
 
 
 def relative_change(current: float, previous: float) -> float:

@@ -40,7 +40,7 @@ def refresh(engine: Engine, batch_events: int = DEFAULT_BATCH_EVENTS, lock_timeo
             savepoint.rollback()
             to_id = min(window_end, from_id + batch_events)
             counts = execute(conn, "rollup_events", from_id=from_id, to_id=to_id).mappings().one()
-            execute(conn, "rollup_watermark_advance", to_id=to_id)
+            execute(conn, "rollup_watermark_advance", to_id=to_id, latest_event_at=counts["latest_event_at"])
             return RollupResult(int(counts["events"]), from_id, to_id)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from core import config, maintenance, rollup
 from core.experiments import snapshots as ab_snapshots
 from core.jobs import JobOutput, run_job
+from core.optimize import training as optimize_training
 
 log = logging.getLogger("core.worker")
 
@@ -38,6 +39,7 @@ SCHEDULE: list[ScheduledJob] = [
     ScheduledJob("rollup", config.ROLLUP_INTERVAL_SECONDS, rollup_job),
     ScheduledJob("maintenance", 3600, lambda db: maintenance.maintain(db)),
     ScheduledJob("ab_snapshots", 300, ab_snapshots.take_snapshots),
+    ScheduledJob("retrain", 6 * 3600, optimize_training.retrain_job),
 ]
 
 

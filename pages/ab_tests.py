@@ -93,7 +93,9 @@ def summary_cards(outcome: tracker.TrackerResults) -> None:
         left_text = "not at the current traffic"
     else:
         left_text = f"≈ {left:.0f} more days"
-    c4.metric("Days running", f"{days:.1f}", border=True, delta=left_text if needed and reached < needed else None,
+    active = str(outcome.test.status) in tests_repo.ACTIVE_STATUSES
+    c4.metric("Days running", f"{days:.1f}", border=True,
+              delta=left_text if active and needed and reached < needed else None,
               delta_color="off", delta_arrow="off",
               help=f"New members per day in the smallest arm over the last {tracker.GROWTH_LOOKBACK_DAYS} days: "
                    f"{outcome.members_per_day_smallest_arm or 0:,.1f}.")
@@ -142,8 +144,7 @@ def forest_plot(outcome: tracker.TrackerResults) -> go.Figure:
     labels = [OUTCOMES[m].label + (" ★" if m == outcome.primary else "") for m in metrics]
     figure.update_yaxes(tickvals=[position[m] for m in metrics], ticktext=labels, range=[-0.6, len(metrics) - 0.4])
     unit = "relative lift (%)" if relative else "absolute difference (metric units; rates as fractions)"
-    figure.update_layout(height=140 + 50 * len(metrics), margin=dict(l=0, r=0, t=40, b=0),
-                         title=f"Treatment vs control per metric — {tracker.METHODS[outcome.method]}",
+    figure.update_layout(height=110 + 50 * len(metrics), margin=dict(l=0, r=0, t=10, b=0),
                          xaxis_title=unit, legend=dict(orientation="h", y=-0.3, title_text="treatment"))
     return figure
 
@@ -155,8 +156,7 @@ def sample_chart(outcome: tracker.TrackerResults) -> go.Figure:
     if outcome.needed_per_arm:
         figure.add_vline(x=outcome.needed_per_arm, line_dash="dash", line_color="#dc2626",
                          annotation_text=f"needed {outcome.needed_per_arm:,}", annotation_position="bottom left")
-    figure.update_layout(height=140 + 40 * len(frame), margin=dict(l=0, r=0, t=40, b=0),
-                         title="Sample size reached against needed (per arm)")
+    figure.update_layout(height=110 + 40 * len(frame), margin=dict(l=0, r=0, t=10, b=0))
     return figure
 
 
@@ -174,9 +174,7 @@ def over_time_chart(frame: pd.DataFrame, metric: str, method: str, relative: boo
                                     line=dict(color=color), customdata=group.members,
                                     hovertemplate="%{x|%Y-%m-%d}: %{y:.2f} · %{customdata:,} members<extra></extra>"))
     figure.add_hline(y=0, line_dash="dot", line_color="grey")
-    interval = "always-valid interval" if method == "sequential" else "interval"
-    figure.update_layout(height=340, margin=dict(l=0, r=0, t=40, b=0), legend=dict(orientation="h", y=-0.25),
-                         title=f"{OUTCOMES[metric].label}: estimate and its {interval} at the end of each UTC day",
+    figure.update_layout(height=320, margin=dict(l=0, r=0, t=10, b=0), legend=dict(orientation="h", y=-0.25),
                          xaxis_title="Day (UTC)",
                          yaxis_title="Relative lift (%)" if relative else "Absolute difference")
     return figure
@@ -226,7 +224,10 @@ def test_detail(test_id: int, prefix: str) -> None:
 
     c1, c2, c3 = st.columns([3, 1, 2])
     method = c1.segmented_control("Method", list(tracker.METHODS), format_func=tracker.METHODS.get,
-                                  default=tracker.DEFAULT_METHOD, required=True, key=f"{prefix}_method")
+                                  default=tracker.DEFAULT_METHOD, required=True, key=f"{prefix}_method",
+                                  help="Sequential (default): always-valid intervals, safe to look at every day. "
+                                       "Frequentist: fixed-horizon test, valid once the planned sample is reached. "
+                                       "Bayesian: chance to beat control and expected loss.")
     cuped = c2.toggle("CUPED", value=True, key=f"{prefix}_cuped",
                       help="Variance reduction with the same metric in the member's other campaigns in the 28 days "
                            "before the test started.")
@@ -244,7 +245,9 @@ def test_detail(test_id: int, prefix: str) -> None:
     if len(outcome.variants) > 2 and method != "bayesian":
         st.caption("p-values are Holm-adjusted across the treatments; the interval is not.")
     left, right = st.columns([3, 2])
+    left.markdown(f"**Lift per metric, treatment vs control** · {tracker.METHODS[method]}")
     left.plotly_chart(forest_plot(outcome), width="stretch", key=f"{prefix}_forest")
+    right.markdown("**Sample size reached against needed** (members per arm)")
     right.plotly_chart(sample_chart(outcome), width="stretch", key=f"{prefix}_sample")
     right.caption("★ primary metric (decides). Other metrics are for exploration; guardrails only "
                   "check that nothing got worse.")
@@ -262,6 +265,9 @@ def test_detail(test_id: int, prefix: str) -> None:
         st.info("No daily snapshot of this metric yet: totals such as revenue are stored once a day by the "
                 "worker's ab_snapshots job.", icon=":material/timeline:")
     else:
+        interval = {"sequential": "always-valid interval", "frequentist": "confidence interval",
+                    "bayesian": "credible interval"}[method]
+        st.markdown(f"**{OUTCOMES[metric].label}: estimate and its {interval}** at the end of each UTC day")
         st.plotly_chart(over_time_chart(series, metric, method, difference == "relative"), width="stretch",
                         key=f"{prefix}_over_time")
 
@@ -285,10 +291,10 @@ def overview(frame: pd.DataFrame) -> pd.DataFrame:
     for test in frame.itertuples():
         outcome = ab_data.results(int(test.test_id), tracker.DEFAULT_METHOD, True, "relative")
         winner, probability = outcome.predicted_winner
-        rows.append({"Test": test.name, "Campaign": test.campaign, "Status": test.status,
-                     "Primary metric": OUTCOMES[test.primary_metric].label,
-                     "Members": int(outcome.n_per_arm.sum()), "Verdict": outcome.verdict,
-                     "Predicted winner": f"{winner} ({probability:.0%})" if winner else "–"})
+        rows.append({"Test": test.name, "Verdict": outcome.verdict, "Status": test.status,
+                     "Members": int(outcome.n_per_arm.sum()),
+                     "Predicted winner": f"{winner} ({probability:.0%})" if winner else "–",
+                     "Primary metric": OUTCOMES[test.primary_metric].label, "Campaign": test.campaign})
     return pd.DataFrame(rows)
 
 

@@ -83,12 +83,11 @@ def kpi_cards(snap: LiveSnapshot) -> None:
     cards = [kpi for kpi in snap.kpis if kpi.unit != "%"]
     minutes = snap.per_minute.tail(window + 1)  # the window's minutes (the last one running)
     columns = st.columns(len(cards) + 1)
-    before = snap.previously_active_members
     columns[0].metric(
         "Active members", f"{snap.active_members:,}",
-        delta=f"{snap.active_members - before:+,}", delta_description=f"vs prior {ACTIVE_MINUTES} min",
-        help="Distinct members who opened, saw, clicked or converted in the last "
-             f"{ACTIVE_MINUTES} minutes, against the {ACTIVE_MINUTES} minutes before those.",
+        help=f"Distinct members who opened, saw, clicked or converted in the last {ACTIVE_MINUTES} minutes. "
+             "The line: how many acted in each of those minutes.",
+        chart_data=snap.active_per_minute.members.astype(float).tolist() or None, chart_type="bar",
         border=True, height="stretch")
     for column, kpi in zip(columns[1:], cards):
         arguments = {"delta_color": "normal" if kpi.higher_is_better else "inverse",
@@ -113,7 +112,7 @@ def delivery_gauge(snap: LiveSnapshot) -> go.Figure | None:
                          {"range": [95, 100], "color": "#dcfce7"}],
                "threshold": {"line": {"color": "#111827", "width": 3}, "value": before * 100}
                if np.isfinite(before) else None},
-        title={"text": f"Delivery rate · {window} min<br><sup>delivered / sends; marker: yesterday</sup>"}))
+        title={"text": f"Delivery rate · since {clock(snap.window.start_at)[:5]}<br><sup>delivered / sends; marker: yesterday</sup>"}))
     figure.update_layout(height=230, margin=dict(l=45, r=45, t=60, b=0))
     return figure
 
@@ -146,7 +145,7 @@ def device_chart(snap: LiveSnapshot) -> go.Figure:
         marker_color=[DEVICE_COLORS.get(d, "#9ca3af") for d in devices.device],
         text=[f"{share:.0%}" for share in devices.share], textposition="auto",
         hovertemplate="%{y}: %{x:,} events<extra></extra>"))
-    figure.update_layout(title=f"Events by device · {window} min", height=230,
+    figure.update_layout(title=f"Events by device · last {ACTIVE_MINUTES} min", height=230,
                          margin=dict(l=0, r=0, t=40, b=0), xaxis_title="events")
     return figure
 
@@ -179,7 +178,7 @@ def activity_map(snap: LiveSnapshot) -> pdk.Deck:
 def event_stream(snap: LiveSnapshot) -> pd.DataFrame:
     shown = mask_frame(snap.latest, user)  # personal data masked for everyone but admins
     return pd.DataFrame({
-        f"Time ({tz})": shown.local_time, "Event": shown.event,
+        f"Time ({tz})": shown.local_time.dt.strftime("%H:%M:%S"), "Event": shown.event,
         "Member": [f"#{m} {n}" if isinstance(n, str) else f"#{m}" for m, n in zip(shown.member_id, shown.full_name)],
         "Revenue (USD)": [f"${r:,.2f}" if np.isfinite(r) else "" for r in shown.revenue], "Region": shown.region_code, "Device": shown.device,
         "Campaign": shown.campaign,
@@ -199,31 +198,32 @@ def live_panel() -> None:
         status_line(snap, shown)
         if shown is None:
             return
-        st.markdown(f"**Last {window} minutes** against the same minutes yesterday · active members: "
-                    f"last {ACTIVE_MINUTES} minutes against the {ACTIVE_MINUTES} before")
+        st.markdown(f"**Since {clock(shown.window.start_at)[:5]}** (the last {window} whole minutes and the running "
+                    f"one) against the same minutes yesterday · active members, map and devices: the last "
+                    f"{ACTIVE_MINUTES} minutes")
         kpi_cards(shown)
         gauge_col, spark_col, device_col = st.columns(3)
         with gauge_col:
             figure = delivery_gauge(shown)
             if figure is None:
-                st.info(f"No sends in the last {window} minutes, so no delivery rate.")
+                st.info(f"No sends since {clock(shown.window.start_at)[:5]}, so no delivery rate.")
             else:
                 st.plotly_chart(figure, config={"displayModeBar": False}, key="live_gauge")
         spark_col.plotly_chart(conversion_sparkline(shown), config={"displayModeBar": False}, key="live_spark")
         if shown.devices.empty:
-            device_col.info(f"No events in the last {window} minutes.")
+            device_col.info(f"No events in the last {ACTIVE_MINUTES} minutes.")
         else:
             device_col.plotly_chart(device_chart(shown), config={"displayModeBar": False}, key="live_devices")
         map_col, stream_col = st.columns([1, 1])
         with map_col:
-            st.markdown(f"**Where events happen · last {window} min**")
+            st.markdown(f"**Where events happen · last {ACTIVE_MINUTES} min**")
             st.pydeck_chart(activity_map(shown), height=380, key="live_map")
             st.caption("Circle size and heat: events per region. Outlines are coarse and drawn from data "
                        "shipped with the app (no map service).")
         with stream_col:
             st.markdown(f"**Live event stream · latest {len(shown.latest)} events**")
-            st.dataframe(event_stream(shown), hide_index=True, height=420, key="live_stream",
-                         column_config={f"Time ({tz})": st.column_config.DatetimeColumn(format="HH:mm:ss")})
+            with st.container(height=420, border=False):  # a plain table scrolls smoothly as it updates
+                st.table(event_stream(shown).set_index(f"Time ({tz})"))
 
 
 live_panel()

@@ -49,7 +49,8 @@ def status_panel() -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Database", "reachable", border=True)
     c2.metric("Latest event", f"{seconds_text(report.event_age_seconds)} ago",
-              help=f"{report.latest_event_at} (UTC)" if report.latest_event_at else "no events yet", border=True)
+              help=(f"Newest event in the rollups: {report.latest_event_at:%Y-%m-%d %H:%M:%S} UTC" if report.latest_event_at
+                    else "no events rolled up yet"), border=True)
     c3.metric("Rollup lag", seconds_text(report.rollup_lag_seconds),
               help="How long new events have waited since the rollups last advanced (0 when none wait).", border=True)
     c4.metric("Events waiting", f"{report.pending_events:,}", border=True)

@@ -1,30 +1,52 @@
--- Totals per campaign for [start_at, end_at): whole UTC days from the daily rollup, the
--- partial days at either end from the hourly rollup, so any time zone's days are exact.
-WITH rows_in_range AS (
-    SELECT campaign_id, sends, delivered, opens, impressions, clicks, conversions, revenue, reward_cost
-    FROM rollup_campaign_day
-    WHERE campaign_id = ANY(:campaign_ids) AND day >= :day_from AND day < :day_to
+-- Totals per campaign for the period [start_at, end_at) and, when cmp_start_at is given, for
+-- the comparison period too (one row per period and campaign). Whole UTC days come from the
+-- daily rollup and the partial days at either end from the hourly one, so any time zone's
+-- days are exact. With with_reach, exact distinct members reached and converted (cumulative
+-- from the campaign's start to the period's end) from campaign_members.
+WITH periods (period, start_at, end_at, day_from, day_to) AS (
+    SELECT 'current', CAST(:start_at AS timestamptz), CAST(:end_at AS timestamptz),
+           CAST(:day_from AS date), CAST(:day_to AS date)
     UNION ALL
-    SELECT campaign_id, sends, delivered, opens, impressions, clicks, conversions, revenue, reward_cost
-    FROM rollup_campaign_hour
-    WHERE campaign_id = ANY(:campaign_ids)
-      AND bucket >= :start_at AND bucket < :end_at
-      AND NOT (bucket >= CAST(:day_from AS date)::timestamp AT TIME ZONE 'UTC'
-               AND bucket < CAST(:day_to AS date)::timestamp AT TIME ZONE 'UTC')
+    SELECT 'comparison', CAST(:cmp_start_at AS timestamptz), CAST(:cmp_end_at AS timestamptz),
+           CAST(:cmp_day_from AS date), CAST(:cmp_day_to AS date)
+    WHERE CAST(:cmp_start_at AS timestamptz) IS NOT NULL
+),
+rows_in_range AS (
+    SELECT p.period, d.campaign_id, d.sends, d.delivered, d.opens, d.impressions, d.clicks,
+           d.conversions, d.revenue, d.reward_cost
+    FROM periods p
+    JOIN rollup_campaign_day d
+      ON d.campaign_id = ANY(:campaign_ids) AND d.day >= p.day_from AND d.day < p.day_to
+    UNION ALL
+    SELECT p.period, h.campaign_id, h.sends, h.delivered, h.opens, h.impressions, h.clicks,
+           h.conversions, h.revenue, h.reward_cost
+    FROM periods p
+    JOIN rollup_campaign_hour h
+      ON h.campaign_id = ANY(:campaign_ids) AND h.bucket >= p.start_at AND h.bucket < p.end_at
+     AND NOT (h.bucket >= p.day_from::timestamp AT TIME ZONE 'UTC'
+              AND h.bucket < p.day_to::timestamp AT TIME ZONE 'UTC')
 ),
 per_campaign AS (
-    SELECT campaign_id, sum(sends) AS sends, sum(delivered) AS delivered, sum(opens) AS opens,
-           sum(impressions) AS impressions, sum(clicks) AS clicks, sum(conversions) AS conversions,
-           sum(revenue) AS revenue, sum(reward_cost) AS reward_cost
-    FROM rows_in_range GROUP BY campaign_id
+    SELECT period, campaign_id, sum(sends) AS sends, sum(delivered) AS delivered,
+           sum(opens) AS opens, sum(impressions) AS impressions, sum(clicks) AS clicks,
+           sum(conversions) AS conversions, sum(revenue) AS revenue, sum(reward_cost) AS reward_cost
+    FROM rows_in_range GROUP BY period, campaign_id
 )
-SELECT c.campaign_id, c.name, c.channel, c.segment, c.status,
-       coalesce(p.sends, 0) AS sends, coalesce(p.delivered, 0) AS delivered,
-       coalesce(p.opens, 0) AS opens, coalesce(p.impressions, 0) AS impressions,
-       coalesce(p.clicks, 0) AS clicks, coalesce(p.conversions, 0) AS conversions,
-       coalesce(p.revenue, 0) AS revenue, coalesce(p.reward_cost, 0) AS reward_cost,
-       coalesce(p.sends, 0) * c.cost_per_send AS send_cost
-FROM campaigns c
-LEFT JOIN per_campaign p USING (campaign_id)
+SELECT p.period, c.campaign_id, c.name, c.channel, c.segment, c.status,
+       coalesce(t.sends, 0) AS sends, coalesce(t.delivered, 0) AS delivered,
+       coalesce(t.opens, 0) AS opens, coalesce(t.impressions, 0) AS impressions,
+       coalesce(t.clicks, 0) AS clicks, coalesce(t.conversions, 0) AS conversions,
+       coalesce(t.revenue, 0) AS revenue, coalesce(t.reward_cost, 0) AS reward_cost,
+       coalesce(t.sends, 0) * c.cost_per_send AS send_cost,
+       CASE WHEN :with_reach THEN
+           (SELECT count(*) FROM campaign_members cm
+            WHERE cm.campaign_id = c.campaign_id AND cm.first_delivered_at < p.end_at) END AS delivered_members,
+       CASE WHEN :with_reach THEN
+           (SELECT count(*) FROM campaign_members cm
+            WHERE cm.campaign_id = c.campaign_id AND cm.first_delivered_at < p.end_at
+              AND cm.first_conversion_at < p.end_at) END AS converting_members
+FROM periods p
+CROSS JOIN campaigns c
+LEFT JOIN per_campaign t ON t.period = p.period AND t.campaign_id = c.campaign_id
 WHERE c.campaign_id = ANY(:campaign_ids)
-ORDER BY c.campaign_id
+ORDER BY p.period DESC, c.campaign_id

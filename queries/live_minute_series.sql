@@ -1,6 +1,7 @@
--- Counts per UTC minute in [full_from, end_at) (full_from on a whole minute; the last minute
--- may be still running): the minute rollup up to its watermark plus the raw events it has not
--- folded in yet, so every minute is exact and the current one is current.
+-- Counts per UTC minute in [start_at, end_at), start_at on a whole minute and rollup_to the
+-- start of the running minute: the minute rollup for the whole minutes [start_at, rollup_to)
+-- plus the raw events it has not folded in yet (event_id above its watermark), and the running
+-- minute [rollup_to, end_at) from the raw events. Every minute exact, the running one current.
 WITH watermark AS MATERIALIZED (
     SELECT last_event_id FROM rollup_watermarks WHERE name = 'events'
 ),
@@ -9,9 +10,9 @@ parts AS (
     FROM rollup_campaign_minute
     WHERE campaign_id = ANY(ARRAY(
               SELECT campaign_id FROM rollup_campaign_day
-              WHERE day >= CAST(CAST(:full_from AS timestamptz) AT TIME ZONE 'UTC' AS date)
-                AND day <= CAST(CAST(:end_at AS timestamptz) AT TIME ZONE 'UTC' AS date)))
-      AND bucket >= :full_from AND bucket < :end_at
+              WHERE day >= CAST(CAST(:start_at AS timestamptz) AT TIME ZONE 'UTC' AS date)
+                AND day <= CAST(CAST(:rollup_to AS timestamptz) AT TIME ZONE 'UTC' AS date)))
+      AND bucket >= :start_at AND bucket < :rollup_to
     UNION ALL
     SELECT date_trunc('minute', event_time, 'UTC'),
            count(*) FILTER (WHERE event_type = 1), count(*) FILTER (WHERE event_type = 2),
@@ -19,8 +20,17 @@ parts AS (
            count(*) FILTER (WHERE event_type = 5), count(*) FILTER (WHERE event_type = 6),
            coalesce(sum(revenue), 0), coalesce(sum(reward_cost), 0)
     FROM events
-    WHERE event_time >= :full_from AND event_time < :end_at
+    WHERE event_time >= :start_at AND event_time < :rollup_to
       AND event_id > (SELECT last_event_id FROM watermark)
+    GROUP BY 1
+    UNION ALL
+    SELECT date_trunc('minute', event_time, 'UTC'),
+           count(*) FILTER (WHERE event_type = 1), count(*) FILTER (WHERE event_type = 2),
+           count(*) FILTER (WHERE event_type = 3), count(*) FILTER (WHERE event_type = 4),
+           count(*) FILTER (WHERE event_type = 5), count(*) FILTER (WHERE event_type = 6),
+           coalesce(sum(revenue), 0), coalesce(sum(reward_cost), 0)
+    FROM events
+    WHERE event_time >= :rollup_to AND event_time < :end_at
     GROUP BY 1
 )
 SELECT bucket, sum(sends) AS sends, sum(delivered) AS delivered, sum(opens) AS opens,

@@ -1,8 +1,9 @@
--- Live counts and revenue of every campaign in [start_at, end_at), exact and current: the whole
--- minutes [full_from, full_to) from the minute rollup (only the campaigns with a day row on
--- those days, so the primary key answers: one index range per campaign), plus from the raw
--- events the partial minutes at either end and every event the rollup has not folded in yet
--- (event_id above its watermark). One statement, one snapshot: rollup and watermark agree.
+-- Live counts and revenue of every campaign in [start_at, end_at), exact and current: the minute
+-- rollup for the buckets in [start_at, rollup_to) (only the campaigns with a day row on those
+-- days, so its primary key answers with one index range per campaign), plus from the raw events
+-- the events the rollup has not folded in yet (event_id above its watermark) and the partial
+-- minute [rollup_to, end_at) that no bucket can be cut at. One statement, one snapshot: rollup
+-- and watermark agree.
 WITH watermark AS MATERIALIZED (
     SELECT last_event_id FROM rollup_watermarks WHERE name = 'events'
 ),
@@ -13,25 +14,24 @@ parts AS (
     FROM rollup_campaign_minute
     WHERE campaign_id = ANY(ARRAY(
               SELECT campaign_id FROM rollup_campaign_day
-              WHERE day >= CAST(CAST(:full_from AS timestamptz) AT TIME ZONE 'UTC' AS date)
-                AND day <= CAST(CAST(:full_to AS timestamptz) AT TIME ZONE 'UTC' AS date)))
-      AND bucket >= :full_from AND bucket < :full_to
+              WHERE day >= CAST(CAST(:start_at AS timestamptz) AT TIME ZONE 'UTC' AS date)
+                AND day <= CAST(CAST(:rollup_to AS timestamptz) AT TIME ZONE 'UTC' AS date)))
+      AND bucket >= :start_at AND bucket < :rollup_to
     UNION ALL
     SELECT count(*) FILTER (WHERE event_type = 1), count(*) FILTER (WHERE event_type = 2),
            count(*) FILTER (WHERE event_type = 3), count(*) FILTER (WHERE event_type = 4),
            count(*) FILTER (WHERE event_type = 5), count(*) FILTER (WHERE event_type = 6),
            sum(revenue), sum(reward_cost)
     FROM events
-    WHERE (event_time >= :start_at AND event_time < :full_from)
-       OR (event_time >= :full_to AND event_time < :end_at)
-    UNION ALL
-    SELECT count(*) FILTER (WHERE event_type = 1), count(*) FILTER (WHERE event_type = 2),
-           count(*) FILTER (WHERE event_type = 3), count(*) FILTER (WHERE event_type = 4),
-           count(*) FILTER (WHERE event_type = 5), count(*) FILTER (WHERE event_type = 6),
-           sum(revenue), sum(reward_cost)
-    FROM events
-    WHERE event_time >= :full_from AND event_time < :full_to
+    WHERE event_time >= :start_at AND event_time < :rollup_to
       AND event_id > (SELECT last_event_id FROM watermark)
+    UNION ALL
+    SELECT count(*) FILTER (WHERE event_type = 1), count(*) FILTER (WHERE event_type = 2),
+           count(*) FILTER (WHERE event_type = 3), count(*) FILTER (WHERE event_type = 4),
+           count(*) FILTER (WHERE event_type = 5), count(*) FILTER (WHERE event_type = 6),
+           sum(revenue), sum(reward_cost)
+    FROM events
+    WHERE event_time >= :rollup_to AND event_time < :end_at
 )
 SELECT coalesce(sum(sends), 0) AS sends, coalesce(sum(delivered), 0) AS delivered,
        coalesce(sum(opens), 0) AS opens, coalesce(sum(impressions), 0) AS impressions,

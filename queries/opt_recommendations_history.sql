@@ -8,5 +8,5 @@ FROM recommendations r
 LEFT JOIN campaigns c USING (campaign_id)
 LEFT JOIN opt_realised_impact i ON i.campaign_id = r.campaign_id AND i.recommendation_id = r.recommendation_id
 WHERE (CAST(:campaign_id AS integer) IS NULL OR r.campaign_id = CAST(:campaign_id AS integer))
-ORDER BY (r.status = 'applied') DESC, coalesce(r.decided_at, r.created_at) DESC
+ORDER BY (r.status = 'applied') DESC, (r.status = 'proposed') DESC, r.created_at DESC, r.recommendation_id DESC
 LIMIT :limit

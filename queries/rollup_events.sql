@@ -99,6 +99,7 @@ member_upsert AS (
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM new_events) AS events,
+       (SELECT max(event_time) FROM new_events) AS latest_event_at,
        (SELECT count(*) FROM minute_upsert) AS minute_rows,
        (SELECT count(*) FROM hour_upsert) AS hour_rows,
        (SELECT count(*) FROM day_upsert) AS day_rows,

@@ -1,1 +1,4 @@
-UPDATE rollup_watermarks SET last_event_id = :to_id, updated_at = now() WHERE name = 'events'
+UPDATE rollup_watermarks
+SET last_event_id = :to_id, updated_at = now(),
+    latest_event_at = greatest(latest_event_at, CAST(:latest_event_at AS timestamptz))
+WHERE name = 'events'

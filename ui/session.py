@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.auth import ROLE_LABELS, ROLES, User
 from ui import data
+from ui.widgets import database_guard
 
 DEMO_ROLE_KEY = "demo_role"
 
@@ -22,7 +23,9 @@ def current_user() -> User | None:
         if not st.user.is_logged_in:
             return None
         email = str(st.user.get("email") or "").lower()
-        return User(email, str(st.user.get("name") or email), data.role_for(email))
+        with database_guard():
+            return User(email, str(st.user.get("name") or email), data.role_for(email))
+        st.stop()  # the guard has shown the outage message and retries by itself
     role = st.session_state.get(DEMO_ROLE_KEY, "manager")
     return User(f"demo-{role}@swipesavvy.example", f"Demo {ROLE_LABELS[role].lower()}", role)
 

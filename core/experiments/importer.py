@@ -6,7 +6,8 @@ wrong); the write is one transaction under an advisory lock. An import creates:
 - one member per unit (new member ids; the data set's unit id kept in full_name), in a region
   and segment named after the import;
 - a campaign (ended) for the test, hung on an "imported data" merchant and offer;
-- the test (stopped) with its variants and design weights, one assignment per unit;
+- the test (stopped; its plan is the sample it has) with its variants and design weights, one
+  assignment per unit;
 - one campaign_members row per unit with its outcomes mapped onto the tracker's outcomes
   (opens → opened, clicks → clicked / clicks per member, conversions → converted, revenue);
 - optionally a pre-period campaign that ended just before the test with a pre-treatment
@@ -302,7 +303,9 @@ def import_experiment(db: Engine, path: str | Path, spec: ImportSpec, user: User
                           primary_metric=spec.primary_metric, guardrail_metrics=list(spec.guardrail_metrics),
                           minimum_detectable_effect=spec.minimum_detectable_effect, alpha=0.05, status="stopped",
                           created_by=user.email if user else "import", started_at=started_at, ended_at=ended_at,
-                          decision="imported data set; no decision recorded", planned_per_arm=None).one().test_id
+                          decision="imported data set; no decision recorded",
+                          # The data set is the whole experiment: it ran to the sample it has.
+                          planned_per_arm=int(units.variant.value_counts().min())).one().test_id
         execute(conn, "ab_variants_insert", test_id=test_id, variants=names,
                 weights=[float(weights[v]) for v in names], control=spec.control)
         copy_frame(conn, "ab_assignments", pd.DataFrame({"campaign_id": campaign_id, "test_id": test_id,

@@ -33,8 +33,7 @@ from core.experiments.outcomes import OUTCOMES, PRE_PERIOD_DAYS, outcome
 from core.experiments.srm import SRM_P_VALUE_THRESHOLD
 from core.experiments.tests_repo import get_test, variants_of
 
-METHODS = {"sequential": "Sequential (always valid)", "frequentist": "Frequentist (fixed horizon)",
-           "bayesian": "Bayesian"}
+METHODS = {"sequential": "Sequential", "frequentist": "Frequentist", "bayesian": "Bayesian"}
 DEFAULT_METHOD = "sequential"
 DEFAULT_SEQUENTIAL_TUNING = 5000
 SUM_COLUMNS = ["n", "sum", "sum_squares", "pre_sum", "pre_sum_squares", "pre_sum_product"]
@@ -161,7 +160,7 @@ def verdict_kind(text: str) -> str:
     """success / error / warning / info / neutral, for colouring a verdict."""
     if text.startswith(("sample ratio mismatch", "guardrail breached")):
         return "error"
-    if text.startswith("keep running"):
+    if text.startswith(("keep running", "ended early")):
         return "info"
     if text.endswith(" wins") and text.startswith("treatment"):
         return "success"
@@ -297,8 +296,8 @@ def analyze_summary(test: pd.Series, variants: pd.DataFrame, raw: pd.DataFrame, 
     if results.n_per_arm.min() < 2:
         waiting = ", ".join(f"{v} ({n})" for v, n in results.n_per_arm.items() if n < 2)
         results.problem = f"Waiting for members: every arm needs at least 2 reached members; so far {waiting}."
-        results.verdict = ("sample ratio mismatch — do not trust the results" if results.srm_detected
-                           else "keep running — waiting for members in every arm")
+        results.verdict = _ended(test, "sample ratio mismatch — do not trust the results" if results.srm_detected
+                                 else "keep running — waiting for members in every arm")
         return results
 
     tuning = sequential_tuning(test, len(names))
@@ -331,10 +330,20 @@ def analyze_summary(test: pd.Series, variants: pd.DataFrame, raw: pd.DataFrame, 
     if results.needed_per_arm is not None and results.members_per_day_smallest_arm is not None:
         results.expected_days_left = float(stats.expected_days(results.needed_per_arm, results.smallest_arm,
                                                                results.members_per_day_smallest_arm))
-    results.verdict = _plain_verdict(stats.verdict(
+    results.verdict = _ended(test, _plain_verdict(stats.verdict(
         results.primary_rows, srm_detected=results.srm_detected, guardrails_breached=breached,
-        needed_per_arm=results.needed_per_arm, higher_is_better=spec.higher_is_better))
+        needed_per_arm=results.needed_per_arm, higher_is_better=spec.higher_is_better)))
     return results
+
+
+def _ended(test: pd.Series, text: str) -> str:
+    """A test that ended cannot keep running: say what it lacked instead."""
+    if str(test.status) not in ("stopped", "completed") or not text.startswith("keep running"):
+        return text
+    found = re.search(r"([\d,]+) more members per arm needed", text)
+    if found:
+        return f"ended early — no conclusion; {found.group(1)} more members per arm were needed"
+    return "ended early — no conclusion; not every arm had members"
 
 
 # ----------------------------------------------------------------------------- tables

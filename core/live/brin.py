@@ -27,7 +27,7 @@ def summarize_recent(db: Engine, now: datetime | None = None) -> int:
     with db.begin() as conn:
         if not try_exclusive(conn, JOB_NAME):
             return 0
-        return int(fetch_scalar(conn, "live_brin_summarize", first_day=today - timedelta(days=1),
+        return int(fetch_scalar(conn, "events_brin_summarize", first_day=today - timedelta(days=1),
                                 last_day=today + timedelta(days=1)))
 
 

@@ -2,9 +2,10 @@
 
 Counts, rates, the per-minute sparkline and the change against the same minutes yesterday come
 from the minute rollup up to its watermark plus the raw events it has not folded in yet, so they
-are exact and current however far the rollup lags. Active members, the map, the device
-breakdown and the event stream read the raw events of the last minutes only (the time range
-prunes to the newest partition, BRIN finds the block ranges). `snapshot` never raises for an
+are exact and current however far the rollup lags (windows: core.live.windows). Active members,
+the map, the device breakdown and the event stream read only the raw events of the last
+minutes (the time range prunes to the newest partition, BRIN finds the block ranges), so their
+cost follows the live event rate, not the size of the table. `snapshot` never raises for an
 unreachable database: it returns a snapshot carrying the error, so the screen keeps running.
 """
 from __future__ import annotations
@@ -18,16 +19,16 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
 
-from core.db import fetch_df
+from core.db import fetch_df, fetch_scalar
 from core.events import EVENT_NAMES
 from core.live.windows import (ACTIVE_MINUTES, MINUTE, SPARKLINE_MINUTES, WINDOW_CHOICES, LiveWindow,
-                               floor_minute, last_minutes, utc, yesterday_window)
+                               floor_minute, last_seconds, live_window, utc, yesterday_window)
 from core.metrics import COUNT_COLUMNS, METRICS, add_metrics, relative_change
 
 STALE_AFTER_SECONDS = 60          # no event for this long: the screen warns that data is stale
 LATEST_EVENTS = 50
-LATEST_LOOKBACK = timedelta(hours=1)  # the event stream shows nothing older than this
-LATEST_LOOKBACK_IDS = 20_000          # ...and only among the last this many event ids
+LATEST_LOOKBACK = timedelta(minutes=10)  # the event stream shows nothing older than this
+LATEST_LOOKBACK_IDS = 5_000              # ...and only among the last this many event ids
 SUM_COLUMNS = COUNT_COLUMNS + ["revenue", "reward_cost"]
 DATABASE_ERRORS = (OperationalError, DBAPIError, PoolTimeout, ConnectionError, OSError)
 
@@ -61,11 +62,14 @@ class LiveSnapshot:
     window_minutes: int
     tz: str
     error: str | None = None              # set when the database could not be read
+    window: LiveWindow | None = None      # the window of the counts, and the same one yesterday
+    yesterday_window: LiveWindow | None = None
     totals: pd.Series | None = None       # counts, money and metrics of the window
     yesterday: pd.Series | None = None    # the same minutes yesterday (viewer's wall clock)
     kpis: list[LiveKpi] = field(default_factory=list)
     active_members: int = 0               # distinct members acting in the last ACTIVE_MINUTES
-    previously_active_members: int = 0    # ...in the ACTIVE_MINUTES before those
+    active_per_minute: pd.DataFrame = field(default_factory=pd.DataFrame)  # minute (local), members
+    # regions and devices: events of the last ACTIVE_MINUTES
     per_minute: pd.DataFrame = field(default_factory=pd.DataFrame)
     regions: pd.DataFrame = field(default_factory=pd.DataFrame)
     devices: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -84,7 +88,7 @@ class LiveSnapshot:
 
     @property
     def is_stale(self) -> bool:
-        """No event for STALE_AFTER_SECONDS (or none at all in the last hour)."""
+        """No event for STALE_AFTER_SECONDS (or none at all in the last LATEST_LOOKBACK)."""
         age = self.seconds_since_latest_event
         return age is None or age > STALE_AFTER_SECONDS
 
@@ -106,7 +110,7 @@ def minute_series(db: Engine | Connection, now: datetime, tz: str, minutes: int 
     without events are present with zero counts (and no rate)."""
     now = utc(now)
     first = floor_minute(now) - minutes * MINUTE
-    frame = fetch_df(db, "live_minute_series", full_from=first, end_at=now)
+    frame = fetch_df(db, "live_minute_series", start_at=first, rollup_to=floor_minute(now), end_at=now)
     grid = pd.DataFrame({"bucket": pd.date_range(first, floor_minute(now), freq="min", tz="UTC")})
     if len(frame):
         frame["bucket"] = pd.to_datetime(frame.bucket, utc=True)
@@ -119,29 +123,33 @@ def minute_series(db: Engine | Connection, now: datetime, tz: str, minutes: int 
 
 @dataclass
 class Activity:
-    active_members: int
-    previously_active_members: int
-    regions: pd.DataFrame     # region_code, region_name, latitude, longitude, events, conversions
-    devices: pd.DataFrame     # device, events, share
+    active_members: int          # distinct members who acted in the stretch
+    active_per_minute: pd.DataFrame  # bucket (UTC minute), members: distinct acting members in it
+    regions: pd.DataFrame        # region_code, region_name, latitude, longitude, events, conversions
+    devices: pd.DataFrame        # device, events, share
 
 
-def activity(db: Engine | Connection, window: LiveWindow, active_minutes: int = ACTIVE_MINUTES) -> Activity:
-    """Events per region and device in the window, and active members in the last
-    `active_minutes` (and the `active_minutes` before those), from the raw events."""
-    active_from = window.end_at - timedelta(minutes=active_minutes)
-    frame = fetch_df(db, "live_activity", start_at=window.start_at, end_at=window.end_at,
-                     active_from=active_from, previous_active_from=active_from - timedelta(minutes=active_minutes))
-    total = frame[frame.dimension == "total"]
-    regions = frame[(frame.dimension == "region") & (frame.events > 0)].rename(columns={"value": "region_code"})
-    regions = regions.assign(region_name=regions.region_name.fillna(regions.region_code))
-    devices = frame[(frame.dimension == "device") & (frame.events > 0)].rename(columns={"value": "device"})
-    devices = devices.assign(share=devices.events / max(int(devices.events.sum()), 1))
-    return Activity(
-        active_members=int(total.active_members.iloc[0]) if len(total) else 0,
-        previously_active_members=int(total.previously_active_members.iloc[0]) if len(total) else 0,
-        regions=regions[["region_code", "region_name", "latitude", "longitude", "events", "conversions"]].reset_index(drop=True),
-        devices=devices[["device", "events", "share"]].reset_index(drop=True),
-    )
+def activity(db: Engine | Connection, now: datetime, minutes: int = ACTIVE_MINUTES) -> Activity:
+    """From the raw events of the last `minutes` up to now: events per region and device, and
+    the members who acted (in all, and per minute)."""
+    start, end = last_seconds(now, minutes * 60)
+    frame = fetch_df(db, "live_activity", start_at=start, end_at=end)
+    cells = frame[frame.kind == "cell"]
+    regions = (cells.groupby("region_code", as_index=False)
+               .agg(region_name=("region_name", "first"), latitude=("latitude", "first"),
+                    longitude=("longitude", "first"), events=("events", "sum"), conversions=("conversions", "sum"))
+               .sort_values(["events", "region_code"], ascending=[False, True], ignore_index=True))
+    regions["region_name"] = regions.region_name.fillna(regions.region_code)
+    devices = (cells.groupby("device", as_index=False).agg(events=("events", "sum"))
+               .sort_values(["events", "device"], ascending=[False, True], ignore_index=True))
+    devices["share"] = devices.events / max(int(devices.events.sum()), 1)
+    actors = frame[frame.kind == "active_members"]
+    total = actors[actors.minute.isna()]
+    per_minute = actors[actors.minute.notna()].rename(columns={"minute": "bucket", "events": "members"})
+    per_minute = per_minute.assign(bucket=pd.to_datetime(per_minute.bucket, utc=True)).sort_values("bucket")
+    return Activity(active_members=int(total.events.iloc[0]) if len(total) else 0,
+                    active_per_minute=per_minute[["bucket", "members"]].reset_index(drop=True),
+                    regions=regions, devices=devices[["device", "events", "share"]])
 
 
 def latest_events(db: Engine | Connection, now: datetime, tz: str, limit: int = LATEST_EVENTS) -> pd.DataFrame:
@@ -172,13 +180,15 @@ def snapshot(db: Engine, window_minutes: int, tz: str, now: datetime | None = No
         raise ValueError(f"The live window is {', '.join(map(str, WINDOW_CHOICES))} minutes; got {window_minutes}.")
     ZoneInfo(tz)  # an unknown zone is a programming error: raise it
     now = utc(now or datetime.now(timezone.utc))
-    result = LiveSnapshot(taken_at=now, window_minutes=window_minutes, tz=tz)
-    window = last_minutes(now, window_minutes)
+    result = LiveSnapshot(taken_at=now, window_minutes=window_minutes, tz=tz,
+                          window=live_window(now, window_minutes),
+                          yesterday_window=yesterday_window(now, window_minutes, tz))
     try:
-        with db.connect() as conn:
-            current = window_totals(conn, window)
-            previous = window_totals(conn, yesterday_window(now, window_minutes, tz))
-            found = activity(conn, window)
+        with db.connect() as conn:  # one transaction: SET LOCAL lasts until its end
+            fetch_scalar(conn, "live_no_parallel_workers")
+            current = window_totals(conn, result.window)
+            previous = window_totals(conn, result.yesterday_window)
+            found = activity(conn, now)
             result.per_minute = minute_series(conn, now, tz)
             result.latest = latest_events(conn, now, tz)
     except DATABASE_ERRORS as error:
@@ -186,7 +196,9 @@ def snapshot(db: Engine, window_minutes: int, tz: str, now: datetime | None = No
         return result
     result.totals, result.yesterday = current, previous
     result.kpis = kpis(current, previous)
-    result.active_members, result.previously_active_members = found.active_members, found.previously_active_members
+    result.active_members = found.active_members
+    result.active_per_minute = found.active_per_minute.assign(
+        minute=found.active_per_minute.bucket.dt.tz_convert(tz).dt.tz_localize(None))
     result.regions, result.devices = found.regions, found.devices
     if len(result.latest):
         result.latest_event_at = result.latest.event_time.max().to_pydatetime()

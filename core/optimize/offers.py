@@ -155,11 +155,16 @@ def _revenue_draws(values: pd.DataFrame, categories, bootstrap: int, rng) -> dic
     return out
 
 
+def reward_per_conversion(revenue_sample: np.ndarray, reward_type: str, reward_value: float) -> float:
+    """Expected reward cost of one conversion: value % of revenue, or min(value, revenue)."""
+    if reward_type == "percent":
+        return float(np.mean(revenue_sample) * reward_value / 100.0)
+    return float(np.mean(np.minimum(reward_value, revenue_sample)))
+
+
 def margin_per_conversion(revenue_sample: np.ndarray, reward_type: str, reward_value: float) -> float:
     """Expected revenue − reward cost of one conversion of this offer."""
-    if reward_type == "percent":
-        return float(np.mean(revenue_sample) * (1 - reward_value / 100.0))
-    return float(np.mean(revenue_sample - np.minimum(reward_value, revenue_sample)))
+    return float(np.mean(revenue_sample)) - reward_per_conversion(revenue_sample, reward_type, reward_value)
 
 
 def audience_groups(audience: pd.DataFrame) -> pd.DataFrame:

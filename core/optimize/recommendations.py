@@ -51,6 +51,7 @@ class Context:
     send_time: SendTimeFit
     offer_model: offer_model.OfferModel
     offer_profit_draws: dict         # campaign_id -> (offer_ids, draws × offers profit per send)
+    offer_scores_by_campaign: dict   # campaign_id -> offers.score_offers frame
     segment_labels: pd.Series        # segment_key by member_id
     segment_names: dict              # segment_key -> name
     evaluations: dict                # model checks, for the evidence
@@ -64,31 +65,37 @@ def summarise(draws: np.ndarray) -> tuple[float, float, float, float]:
     return float(draws.mean()), float(low), float(high), float((draws > 0).mean())
 
 
-def projection(impact_draws: np.ndarray, economics_row) -> dict:
-    """Cumulative ROI of the campaign over the next weeks, as it is and with the change."""
+def usd(value: float, digits: int = 0) -> str:
+    return f"{'-' if value < 0 else ''}${abs(value):,.{digits}f}"
+
+
+def projection(impact_draws: np.ndarray, economics_row, cost_change_per_week: float = 0.0) -> dict:
+    """The next PROJECTION_WEEKS weeks of the campaign, as it is and with the change: cumulative
+    profit (mean and 90 % band) and ROI = profit / cost (the change's effect on cost included)."""
     weeks = np.arange(1, PROJECTION_WEEKS + 1)
     profit = float(economics_row.profit_per_week) if economics_row is not None else 0.0
-    profit_se = float(economics_row.profit_per_week_se) if economics_row is not None and np.isfinite(economics_row.profit_per_week_se) else 0.0
-    cost = max(float(economics_row.cost_per_week) if economics_row is not None else 0.0, 1e-9)
+    profit_se = float(economics_row.profit_per_week_se) if economics_row is not None else 0.0
+    profit_se = profit_se if np.isfinite(profit_se) else 0.0
+    cost = float(economics_row.cost_per_week) if economics_row is not None else 0.0
     rng = np.random.default_rng(0)
     base = profit + profit_se * rng.standard_normal(len(impact_draws))
     with_change = base + np.asarray(impact_draws, float)
-    # Cumulative profit / cumulative cost: the weekly draws are per-week rates, so cumulative
-    # ROI stays flat in expectation while the cumulative profit grows; both are shown.
-    out = {"weeks": weeks.tolist(), "cost_per_week": cost}
-    for name, values in (("current", base), ("with_change", with_change)):
+    out = {"weeks": weeks.tolist(), "cost_per_week": cost, "cost_per_week_with_change": cost + cost_change_per_week}
+    for name, values, spend in (("current", base, cost), ("with_change", with_change, cost + cost_change_per_week)):
         cumulative = values[:, None] * weeks[None, :]
         out[f"{name}_profit"] = cumulative.mean(axis=0).round(2).tolist()
         out[f"{name}_profit_low"] = np.percentile(cumulative, INTERVAL[0], axis=0).round(2).tolist()
         out[f"{name}_profit_high"] = np.percentile(cumulative, INTERVAL[1], axis=0).round(2).tolist()
-        roi = values / cost
-        out[f"{name}_roi"] = float(roi.mean())
-        out[f"{name}_roi_low"], out[f"{name}_roi_high"] = (float(v) for v in np.percentile(roi, INTERVAL))
+        if spend > 1e-9:  # ROI is undefined for a campaign that spends nothing (e.g. paused)
+            roi = values / spend
+            out[f"{name}_roi"] = float(roi.mean())
+            out[f"{name}_roi_low"], out[f"{name}_roi_high"] = (float(v) for v in np.percentile(roi, INTERVAL))
     return out
 
 
 def card(kind: str, campaign, title: str, why: str, evidence: dict, change: dict, impact_draws: np.ndarray,
-         economics_row, segment: str | None = None, holdout_share: float = DEFAULT_HOLDOUT_SHARE) -> dict | None:
+         economics_row, segment: str | None = None, holdout_share: float = DEFAULT_HOLDOUT_SHARE,
+         cost_change_per_week: float = 0.0) -> dict | None:
     mean, low, high, confidence = summarise(impact_draws)
     if confidence < MIN_CONFIDENCE or mean < MIN_IMPACT_PER_WEEK:
         return None
@@ -97,7 +104,7 @@ def card(kind: str, campaign, title: str, why: str, evidence: dict, change: dict
         "title": title, "confidence": confidence, "ease": EASE[kind],
         "impact_mean": mean, "impact_low": low, "impact_high": high, "holdout_share": holdout_share,
         "details": {"why": why, "evidence": evidence, "change": change, "unit": "USD profit per week",
-                    "ease_rule": EASE_RULE, "projection": projection(impact_draws, economics_row),
+                    "ease_rule": EASE_RULE, "projection": projection(impact_draws, economics_row, cost_change_per_week),
                     "campaign_name": campaign.name},
     }
 
@@ -154,9 +161,11 @@ def send_time_cards(ctx: Context) -> list[dict]:
         why = (f"{moved.sum():,} of {len(rows):,} members open more at another local hour than {h0:02d}:00. "
                f"Sending each at their best hour lifts the expected open rate from {now_rate:.1%} to {new_rate:.1%} "
                f"(+{extra_opens.mean():,.0f} opens a week), and an open earns "
-               f"${(row.revenue - row.reward_cost) / max(row.opens, 1):,.2f} on this campaign.")
+               f"{usd((row.revenue - row.reward_cost) / max(row.opens, 1), 2)} on this campaign after its reward.")
+        extra_reward = float(extra_opens.mean()) * float(row.reward_cost) / max(float(row.opens), 1.0)
         made = card("send_time", campaign, f"Send at each member's best local hour instead of {h0:02d}:00",
-                    why, evidence, {"field": "member_send_hours", "before": h0, "after": "per member"}, impact, row)
+                    why, evidence, {"field": "member_send_hours", "before": h0, "after": "per member"}, impact, row,
+                    cost_change_per_week=extra_reward)
         if made:
             cards.append(made)
     return cards
@@ -196,14 +205,29 @@ def offer_cards(ctx: Context) -> list[dict]:
             "model_check": ctx.evaluations.get("offers", {}),
         }
         why = (f"For the {campaign.segment.replace('_', ' ')} segment over {campaign.channel.replace('_', '-')}, "
-               f"the model expects {new['name']} to earn ${profit[0, candidate]:.3f} per send against "
-               f"${profit[0, current]:.3f} for {old['name']} (after reward and send cost), on "
+               f"the model expects {new['name']} to earn {usd(profit[0, candidate], 3)} per send against "
+               f"{usd(profit[0, current], 3)} for {old['name']} (after reward and send cost), on "
                f"{row.weekly_sends:,.0f} sends a week.")
+        reward_change = float(row.weekly_sends) * (_reward_per_send(ctx, campaign, new) - _reward_per_send(ctx, campaign, old))
         made = card("offer", campaign, f"Swap the offer to {new['name']}", why, evidence,
-                    {"field": "offer_id", "before": int(campaign.offer_id), "after": int(offer_ids[candidate])}, impact, row)
+                    {"field": "offer_id", "before": int(campaign.offer_id), "after": int(offer_ids[candidate])}, impact, row,
+                    cost_change_per_week=reward_change)
         if made:
             cards.append(made)
     return cards
+
+
+def _reward_per_send(ctx: Context, campaign, offer) -> float:
+    """Expected reward cost per send of `offer` in this campaign (conversions × reward)."""
+    scores = ctx.offer_scores_by_campaign.get(int(campaign.campaign_id))
+    if scores is None:
+        return 0.0
+    found = scores[scores.offer_id == int(offer.name)]
+    if found.empty:
+        return 0.0
+    samples = ctx.offer_model.margin_draws[offer.category][0]
+    return float(found.p_conversion.iloc[0]) * offer_model.reward_per_conversion(samples, offer.reward_type,
+                                                                               float(offer.reward_value))
 
 
 def pause_cards(ctx: Context) -> list[dict]:
@@ -217,9 +241,10 @@ def pause_cards(ctx: Context) -> list[dict]:
                     "profit_per_week": float(row.profit_per_week), "cost_per_week": float(row.cost_per_week),
                     "members": int(row.members), "weekly_sends": float(row.weekly_sends)}
         why = (f"The campaign returns {row.roi:+.0%} on its cost (probability {row.p_negative:.0%} that ROI is "
-               f"below zero): it loses about ${-row.profit_per_week:,.0f} a week.")
+               f"below zero): it loses about {usd(-row.profit_per_week)} a week.")
         made = card("pause", campaign, "Pause the campaign", why, evidence,
-                    {"field": "status", "before": campaign.status, "after": "paused"}, impact, row)
+                    {"field": "status", "before": campaign.status, "after": "paused"}, impact, row,
+                    cost_change_per_week=-float(row.cost_per_week))
         if made:
             cards.append(made)
     return cards
@@ -250,11 +275,14 @@ def budget_cards(ctx: Context) -> list[dict]:
     why = (f"{target['name']} returns {target.roi:+.0%} on cost, {source['name']} {source.roi:+.0%}. Moving "
            f"{BUDGET_SHIFT_SHARE:.0%} of the weaker campaign's budget (${amount:,.0f}, about ${shift:,.0f} of weekly "
            "spend) earns the difference, if returns per dollar hold at that scale.")
+    both = pd.Series({"profit_per_week": float(source.profit_per_week + target.profit_per_week),
+                      "profit_per_week_se": float(np.hypot(source.profit_per_week_se, target.profit_per_week_se)),
+                      "cost_per_week": float(source.cost_per_week + target.cost_per_week)})
     made = card("budget", campaign, f"Shift ${amount:,.0f} of budget to {target['name']}", why, evidence,
                 {"field": "budget", "from_campaign_id": int(source.campaign_id), "to_campaign_id": int(target.campaign_id),
                  "amount": amount, "before": {"from": float(source.budget), "to": float(target.budget)},
                  "after": {"from": float(source.budget) - amount, "to": float(target.budget) + amount}},
-                impact, source, holdout_share=0.0)
+                impact, both, holdout_share=0.0)
     return [made] if made else []
 
 
@@ -276,10 +304,11 @@ def segment_cards(ctx: Context) -> list[dict]:
                         "profit_per_week": float(part.profit_per_week)}
             why = (f"Within this campaign, the {part.members:,} members of “{name}” return {part.roi:+.0%} on their "
                    f"cost (P(ROI < 0) = {part.p_negative:.0%}): leaving them out saves about "
-                   f"${-part.profit_per_week:,.0f} a week.")
+                   f"{usd(-part.profit_per_week)} a week.")
             made = card("segment_drop", campaign, f"Drop “{name}” from the audience", why, evidence,
                         {"field": "audience", "action": "exclude", "segment_key": int(part.segment_key),
-                         "segment_name": name, "before": "included", "after": "excluded"}, impact, row, segment=name)
+                         "segment_name": name, "before": "included", "after": "excluded"}, impact, row, segment=name,
+                        cost_change_per_week=-float(part.cost_per_week))
             if made:
                 cards.append(made)
         add = _best_addition(ctx, campaign, row, members)
@@ -316,18 +345,20 @@ def _best_addition(ctx: Context, campaign, row, members: pd.DataFrame) -> dict |
         per_week = per_send[1:] * sends_per_member_week * len(group) if draws_count else per_send * 0
         resampled = ctx.rng.choice(per_week, DRAWS) if len(per_week) else np.zeros(DRAWS)
         if best is None or resampled.mean() > best[1].mean():
-            best = (key, resampled, len(group), float(per_send[0]), float(p[0]))
+            reward = offer_model.reward_per_conversion(samples[0], offer.reward_type, float(offer.reward_value))
+            added_cost = sends_per_member_week * len(group) * (float(p[0]) * reward + float(campaign.cost_per_send))
+            best = (key, resampled, len(group), float(per_send[0]), float(p[0]), added_cost)
     if best is None:
         return None
-    key, impact, size, per_send, p = best
+    key, impact, size, per_send, p, added_cost = best
     name = ctx.segment_names.get(key, f"segment {key}")
     evidence = {"segment_key": int(key), "segment_name": name, "members_added": int(size),
                 "p_conversion": p, "profit_per_send": per_send, "sends_per_member_week": sends_per_member_week}
     why = (f"{size:,} members of “{name}” are outside this campaign's audience. For them the offer model expects "
-           f"{p:.2%} of sends to convert and ${per_send:.3f} profit per send after reward and send cost.")
+           f"{p:.2%} of sends to convert and {usd(per_send, 3)} profit per send after reward and send cost.")
     return card("segment_add", campaign, f"Add “{name}” to the audience", why, evidence,
                 {"field": "audience", "action": "include", "segment_key": int(key), "segment_name": name,
-                 "before": "not targeted", "after": "included"}, impact, row, segment=name)
+                 "before": "not targeted", "after": "included"}, impact, row, segment=name, cost_change_per_week=added_cost)
 
 
 GENERATORS = (send_time_cards, offer_cards, segment_cards, pause_cards, budget_cards)

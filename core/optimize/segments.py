@@ -102,12 +102,15 @@ def fit(features: pd.DataFrame, previous: pd.DataFrame | None = None, seed: int 
     keys, names_by_cluster, matched = _stable_keys(model.cluster_centers_, previous, previous_z)
     centroids_raw = model.cluster_centers_ / weights * std + mean
     labels = pd.Series(np.array(keys)[model.labels_], index=features.index, name="segment_key")
-    overall = pd.Series(raw.mean(axis=0), index=names)
-    spread = pd.Series(std, index=names)
+    # Profiles describe the members themselves (means in natural units), not the centroids.
+    natural = features.assign(frequency=np.expm1(features.frequency), monetary=np.expm1(features.monetary))
+    overall = natural.mean(axis=0)
+    spread = natural.std(axis=0).replace(0, 1.0)
+    means = natural.groupby(model.labels_).mean()
     rows = []
     for cluster, key in enumerate(keys):
         centre = pd.Series(centroids_raw[cluster], index=names)
-        profile = _profile(centre, overall, spread)
+        profile = _profile(means.loc[cluster], overall, spread)
         rows.append({"segment_key": int(key), "name": names_by_cluster[cluster] or _name(profile),
                      "members": int((model.labels_ == cluster).sum()), "profile": profile,
                      "centroid": centre.round(6).tolist()})
@@ -151,25 +154,35 @@ def _stable_keys(centres, previous, previous_z):
     return keys, names, matched
 
 
-def _profile(centre: pd.Series, overall: pd.Series, spread: pd.Series) -> dict:
-    z = (centre - overall) / spread
-    channels = {n.split(":", 1)[1]: float(centre[n]) for n in centre.index if n.startswith("channel:")}
-    categories = {n.split(":", 1)[1]: float(centre[n]) for n in centre.index if n.startswith("category:")}
+def _profile(mean: pd.Series, overall: pd.Series, spread: pd.Series) -> dict:
+    """A segment's members on average (recency in days, clicks + conversions, revenue in USD,
+    open rate, channel and category shares) and how far each is from everyone (z)."""
+    z = (mean - overall) / spread
+    channels = {n.split(":", 1)[1]: float(mean[n]) for n in mean.index if n.startswith("channel:")}
+    categories = {n.split(":", 1)[1]: float(mean[n]) for n in mean.index if n.startswith("category:")}
     lift = lambda key: {k: (v / overall[f"{key}:{k}"] if overall[f"{key}:{k}"] > 0 else 1.0)
                         for k, v in (channels if key == "channel" else categories).items()}
     return {
-        "recency_days": float(centre.recency_days), "frequency": float(np.expm1(centre.frequency)),
-        "monetary": float(np.expm1(centre.monetary)), "open_rate": float(centre.open_rate),
+        "recency_days": float(mean.recency_days), "frequency": float(mean.frequency),
+        "monetary": float(mean.monetary), "open_rate": float(mean.open_rate),
         "z": {k: float(z[k]) for k in RFM}, "channels": channels, "categories": categories,
-        "channel_lift": lift("channel"), "category_lift": lift("category"), "features": list(centre.index),
+        "channel_lift": lift("channel"), "category_lift": lift("category"), "features": list(mean.index),
     }
 
 
 def _name(profile: dict) -> str:
+    """Named by what sets the segment apart: activity, then value or engagement, then the
+    channel and category it leans to most (relative to everyone)."""
     z = profile["z"]
-    activity = "Dormant" if z["recency_days"] > 0.6 else ("Recently active" if z["recency_days"] < -0.4 else "Steady")
-    value = ("big spenders" if z["monetary"] > 0.5 else "light spenders" if z["monetary"] < -0.5 else
-             "frequent engagers" if z["frequency"] > 0.5 else "occasional buyers")
+    activity = "Dormant" if z["recency_days"] > 1.0 else ("Recent" if z["recency_days"] < -0.2 else "Lapsing")
+    if z["monetary"] > 0.4:
+        value = "big spenders"
+    elif z["frequency"] > 0.3 or z["open_rate"] > 0.3:
+        value = "engaged browsers"
+    elif z["open_rate"] < -0.5:
+        value = "non-openers"
+    else:
+        value = "occasional buyers"
     channel = max(profile["channel_lift"], key=profile["channel_lift"].get) if profile["channel_lift"] else ""
     category = max(profile["category_lift"], key=profile["category_lift"].get) if profile["category_lift"] else ""
     parts = [f"{activity} {value}"]

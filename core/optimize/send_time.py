@@ -18,7 +18,7 @@ Because every send enters with the hour it was sent at, a member who was only ev
 08:00 is not "an 08:00 person": hours never tried keep the segment prior, and the peak can fall
 on an hour adjacent to the tried ones (K(1) > 1 makes the neighbours informative).
 Members with fewer than MIN_PERSONAL_SENDS sends, or whose posterior puts less than
-PERSONAL_CONFIDENCE on any one hour, fall back to their segment's best hour. Confidence = posterior probability that the best hour is the
+PERSONAL_CONFIDENCE within an hour of their own best hour, fall back to their segment's best hour. Confidence = posterior probability that the best hour is the
 member's peak hour.
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ HOURS = 24
 MAX_DISTANCE = 3              # K(d) is learned for d = 0, 1, 2; 1 beyond
 LAMBDA = 50.0                 # members' worth of everyone's peak-hour distribution in each segment's prior
 MIN_PERSONAL_SENDS = 10
-PERSONAL_CONFIDENCE = 0.5     # posterior mass on the member's own best hour needed to trust it
+PERSONAL_CONFIDENCE = 0.6     # posterior mass within an hour of the member's own best hour needed to trust it
 MAX_ITERATIONS = 60
 TOLERANCE = 2e-6              # relative change of the log-likelihood that ends EM
 MAX_PROBABILITY = 0.99
@@ -75,8 +75,12 @@ class SendTimeFit:
 
     @property
     def personal(self) -> np.ndarray:
-        """Members whose own history pins their peak hour down (else: the segment's hour)."""
-        return (self.sends >= MIN_PERSONAL_SENDS) & (self.posterior.max(axis=1) >= PERSONAL_CONFIDENCE)
+        """Members whose own history pins their peak hour down to within an hour (else: the
+        segment's hour)."""
+        own = self.lift.argmax(axis=1)
+        rows = np.arange(len(own))
+        near = sum(self.posterior[rows, (own + step) % HOURS] for step in (-1, 0, 1))
+        return (self.sends >= MIN_PERSONAL_SENDS) & (near >= PERSONAL_CONFIDENCE)
 
     @property
     def segment_index(self) -> np.ndarray:
@@ -133,9 +137,10 @@ class SendTimeFit:
         })
 
 
-def fit(cells: pd.DataFrame, members: pd.DataFrame, progress=None) -> SendTimeFit:
+def fit(cells: pd.DataFrame, members: pd.DataFrame, progress=None, start: SendTimeFit | None = None) -> SendTimeFit:
     """Fit the model on send cells (member_id, campaign_id, local_hour, local_weekday, sends,
-    opens, clicks) for every member in `members` (member_id, segment)."""
+    opens, clicks) for every member in `members` (member_id, segment). `start`: an earlier fit
+    (e.g. on fewer weeks) whose kernel, rates and priors EM starts from."""
     say = progress or (lambda fraction, message: None)
     member_ids = members.member_id.to_numpy(np.int64)
     segments = members.segment.astype(str).to_numpy()
@@ -163,45 +168,50 @@ def fit(cells: pd.DataFrame, members: pd.DataFrame, progress=None) -> SendTimeFi
     weekday = np.ones((n_segments, 7))
     prior = np.full((n_segments, HOURS), 1.0 / HOURS)
     responsiveness = np.ones(n_members)
+    if start is not None and list(start.segment_names) == list(segment_names):
+        kernel = start.kernel.copy()
+        weekday = start.weekday_factor.copy()
+        prior = start.segment_prior.copy()
+        rate = start.campaign_rate.reindex(campaign_ids).fillna(float(rate[0]) if len(rate) else 0.0).to_numpy()
     strength = 1e4
     previous = -np.inf
     log_likelihood = -np.inf
     iteration = 0
+    segment_day = s * 7 + d                                     # flat index into weekday
+    campaign_opens = np.bincount(c, k, len(campaign_ids))
+    segment_day_opens = np.bincount(segment_day, k, n_segments * 7).reshape(n_segments, 7)
+    members_per_segment = np.bincount(seg_of_member, minlength=n_segments)
     for iteration in range(1, MAX_ITERATIONS + 1):
-        base = n * rate[c] * weekday[s, d]                      # expected opens per cell at K = 1, u = 1
+        day_factor = weekday.ravel()[segment_day]
+        base = n * rate[c] * day_factor                         # expected opens per cell at K = 1, u = 1
         expected_mh = np.bincount(flat, base, n_members * HOURS).reshape(n_members, HOURS)
         mean_p = np.where(sends_mh > 0, expected_mh / np.maximum(sends_mh, 1e-12), 0.0)
         posterior, log_likelihood = _e_step(opens_mh, sends_mh, mean_p * responsiveness[:, None], kernel,
                                             np.log(prior[seg_of_member]))
         lift = posterior @ kernel[DISTANCE].T                  # members × send hour
         expected = (expected_mh * lift).sum(axis=1)
-        strength = _gamma_strength(member_opens, expected, n, rate[c] * weekday[s, d] * lift[m, h], m, n_members)
+        strength = _gamma_strength(member_opens, expected, n, (base / n) * lift.ravel()[flat], m, n_members)
         responsiveness = (strength + member_opens) / (strength + expected)
         kernel = _kernel_update(opens_mh, expected_mh * responsiveness[:, None], posterior)
         lift = posterior @ kernel[DISTANCE].T
-        multiplier = responsiveness[m] * lift[m, h]
-        rate = np.bincount(c, k, len(campaign_ids)) / np.maximum(
-            np.bincount(c, n * weekday[s, d] * multiplier, len(campaign_ids)), 1e-12)
-        num = np.zeros((n_segments, 7))
-        den = np.zeros((n_segments, 7))
-        np.add.at(num, (s, d), k)
-        np.add.at(den, (s, d), n * rate[c] * multiplier)
-        weekday = np.where(den > 0, num / np.maximum(den, 1e-12), 1.0)
+        multiplier = (responsiveness[:, None] * lift).ravel()[flat]
+        rate = campaign_opens / np.maximum(np.bincount(c, n * day_factor * multiplier, len(campaign_ids)), 1e-12)
+        den = np.bincount(segment_day, n * rate[c] * multiplier, n_segments * 7).reshape(n_segments, 7)
+        weekday = np.where(den > 0, segment_day_opens / np.maximum(den, 1e-12), 1.0)
         weekday = weekday / weekday.mean(axis=1, keepdims=True)
         everyone = posterior.mean(axis=0) + 1e-4
         everyone /= everyone.sum()
-        for segment in range(n_segments):
-            rows = posterior[seg_of_member == segment]
-            prior[segment] = (rows.sum(axis=0) + LAMBDA * everyone) / (len(rows) + LAMBDA)
+        by_segment = np.zeros((n_segments, HOURS))
+        np.add.at(by_segment, seg_of_member, posterior)
+        prior = (by_segment + LAMBDA * everyone) / (members_per_segment[:, None] + LAMBDA)
         say(min(iteration / 30, 1.0), f"send time: EM iteration {iteration}, log-likelihood {log_likelihood:,.0f}")
         if np.isfinite(previous) and abs(log_likelihood - previous) < TOLERANCE * abs(previous):
             break
         previous = log_likelihood
 
     lift = posterior @ kernel[DISTANCE].T
-    segment_rate = np.zeros(n_segments)
     weights = np.bincount(s, n, n_segments)
-    np.add.at(segment_rate, s, n * rate[c])
+    segment_rate = np.bincount(s, n * rate[c], n_segments)
     segment_rate = np.where(weights > 0, segment_rate / np.maximum(weights, 1e-12), rate.mean() if len(rate) else 0.0)
     member_clicks = np.bincount(m, cells.clicks.to_numpy(float), n_members)
     click_per_open, _ = shrink_rates(member_clicks, member_opens, seg_of_member)

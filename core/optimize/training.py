@@ -21,6 +21,7 @@ from core.jobs import JobOutput, try_exclusive, worker_name
 from core.optimize import affinity, economics, inputs, offers, recommendations, segments, send_time, store, uplift
 
 LOCK_NAME = "retrain"
+MIN_MEMBERS_WITH_SENDS = 50  # below this there is nothing to learn from; the retrain skips
 CARD_LIFETIME = timedelta(days=1)
 Z90 = 1.6448536269514722
 
@@ -58,6 +59,11 @@ def retrain(db: Engine, as_of: datetime | None = None, progress=None, trained_by
             end = as_of or (pd.Timestamp(latest).ceil("min") + pd.Timedelta(minutes=1)).to_pydatetime()
             window = inputs.Window.ending(end, lookback_days, holdout_days)
             data = inputs.load(conn, window, progress=lambda m: say(0.02, m))
+            reached = data.send_cells.member_id.nunique()
+            if reached < MIN_MEMBERS_WITH_SENDS:
+                return TrainingOutcome(None, True, time.monotonic() - started,
+                                       f"only {reached} members were sent anything in the last "
+                                       f"{lookback_days} days; at least {MIN_MEMBERS_WITH_SENDS} are needed to train")
             previous_segments = store.segments(conn)
             results = build(data, previous_segments, _stage(say, 0.1, 0.95), seed=seed)
             results.started_at = started_at
@@ -87,7 +93,7 @@ def build(data: inputs.TrainingInputs, previous_segments: pd.DataFrame | None, p
     held_out_fit = send_time.fit(train_cells, members, _stage(progress, 0.0, 0.15))
     check = send_time.evaluate_held_out(held_out_fit, cells[cells.held_out])
     progress(0.16, "send time: fitting on all weeks")
-    timing = send_time.fit(cells, members, _stage(progress, 0.16, 0.3))
+    timing = send_time.fit(cells, members, _stage(progress, 0.16, 0.3), start=held_out_fit)
     metrics["send_time"] = {"held_out": check.as_dict(), "kernel": timing.kernel.round(4).tolist(),
                             "iterations": timing.iterations, "personal_share": float(timing.personal.mean()),
                             "members": int(len(timing.member_ids)), "responsiveness_strength": timing.gamma_strength}
@@ -112,13 +118,14 @@ def build(data: inputs.TrainingInputs, previous_segments: pd.DataFrame | None, p
     effects = offer_model.reward_type_effect()
     metrics["offers"] = {"held_out_campaigns": offer_check.as_dict(), "reward_type_effect": effects.to_dict("records"),
                          "bootstrap": len(offer_model.boot_click)}
-    scores, profit_draws = [], {}
+    scores, profit_draws, scores_by_campaign = [], {}, {}
     for campaign in data.campaigns.itertuples():
         audience = _campaign_audience(data, campaign, members)
         if audience.empty:
             continue
         frame, profit = offers.score_offers(offer_model, campaign, data.offers, offers.audience_groups(audience))
         scores.append(frame)
+        scores_by_campaign[int(campaign.campaign_id)] = frame
         profit_draws[int(campaign.campaign_id)] = (frame.offer_id.to_numpy(), profit)
     offer_scores = pd.concat(scores, ignore_index=True) if scores else pd.DataFrame()
     timings["offers"] = time.monotonic() - clock
@@ -148,7 +155,7 @@ def build(data: inputs.TrainingInputs, previous_segments: pd.DataFrame | None, p
     progress(0.82, "recommendations: building the cards")
     context = recommendations.Context(
         data.campaigns, data.offers, members, data.outcomes, campaign_money, segment_money, timing, offer_model,
-        profit_draws, fitted_segments.labels, dict(zip(fitted_segments.profiles.segment_key, fitted_segments.profiles.name)),
+        profit_draws, scores_by_campaign, fitted_segments.labels, dict(zip(fitted_segments.profiles.segment_key, fitted_segments.profiles.name)),
         {"send_time": metrics["send_time"]["held_out"], "offers": metrics["offers"]["held_out_campaigns"]}, rng)
     cards = recommendations.generate(context)
     expires = datetime.now(timezone.utc) + CARD_LIFETIME

@@ -44,6 +44,11 @@ def screens() -> list[tuple[str, str]]:
     raise AssertionError("app.py has no SCREENS list")
 
 
+def screen_path(title: str) -> str:
+    """The file of the screen app.py shows under this title."""
+    return dict((t, path) for path, t in screens())[title]
+
+
 def clear_streamlit_caches() -> None:
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -104,9 +109,9 @@ def shown_metrics(at: AppTest) -> dict[str, str]:
 def shown_period(at: AppTest) -> Period:
     """The period the screen says it shows, read from its caption (Period.label()).
 
-    Read from the screen rather than from session state: after the first run, AppTest 1.67
-    drops the elements and widget state that app.py draws before navigation.run() (the sidebar),
-    while the page itself still runs and says which period it used."""
+    Read from the screen rather than from session state: while the screens are in a folder named
+    pages/, AppTest's runs after the first execute the page without app.py (no sidebar, so no
+    sidebar state), but the page still says which period it used."""
     for caption in at.caption:
         found = re.search(r"(\d\d \w{3} \d{4}) – (\d\d \w{3} \d{4}) \(([^)]+)\)", caption.value)
         if found:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from core.auth import ROLE_LABELS, ROLES, User, grant_role
-from tests.app.conftest import AUTH_SECRETS, app_database, database_url_of, new_app, screens
+from tests.app.conftest import AUTH_SECRETS, UNREACHABLE_URL, app_database, database_url_of, new_app, screens
 
 ADMIN = User("admin@swipesavvy.example", "Admin", "admin")
 
 
 def test_app_lists_screens_that_exist():
-    paths = [path for path, _ in screens()]
-    assert "pages/campaigns.py" in paths and "pages/system.py" in paths
+    titles = [title for _, title in screens()]
+    assert "Campaign analytics" in titles and "System" in titles
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -59,3 +59,30 @@ def test_every_screen_renders_on_an_empty_database(db):
         for path, _ in screens():
             at = new_app("admin", path).run()
             assert not at.exception, f"{path}: {[e.value for e in at.exception]}"
+
+
+PAGES_FOLDER_BUG = ("Streamlit 1.67 runs a folder named pages/ beside app.py as a v1 multipage app: "
+                    "from the second AppTest run on (and on a fresh server's first visit to a screen URL) "
+                    "the page runs without app.py — no sign-in gate, no sidebar. Renaming the folder "
+                    "(e.g. screens/) fixes it; then this passes and the marker must go.")
+
+
+@pytest.mark.xfail(strict=True, reason=PAGES_FOLDER_BUG)
+def test_app_py_runs_on_every_rerun(app_env):
+    at = new_app("analyst").run()
+    assert "tz" in [s.key for s in at.selectbox]  # first run: app.py's sidebar is there
+    at.run()
+    assert "tz" in [s.key for s in at.selectbox], "second run skipped app.py (sidebar and sign-in gate)"
+
+
+@pytest.mark.xfail(strict=True, reason="ui/session.py looks up the signed-in person's role (data.role_for) "
+                                       "outside database_guard, so a database outage is an uncaught "
+                                       "OperationalError for signed-in people instead of the outage message.")
+def test_signed_in_person_sees_the_outage_message_when_the_database_is_down():
+    with app_database(UNREACHABLE_URL):
+        at = new_app()
+        at.secrets = AUTH_SECRETS
+        at.user = {"is_logged_in": True, "email": "ana@swipesavvy.example", "name": "Ana"}
+        at.run()
+    assert not at.exception
+    assert any("cannot be reached" in e.value for e in at.error)

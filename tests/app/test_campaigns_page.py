@@ -15,10 +15,11 @@ from core.periods import Period
 from tests.app.conftest import (UNREACHABLE_URL, app_database, count, new_app, shown_metrics, shown_period,
                                 table_with)
 
-# pages/campaigns.py is app.py's default page: opened without switch_page. The sidebar that
-# app.py draws is only in the first run's tree (an AppTest 1.67 limitation with st.navigation),
-# so sidebar choices are set in session state before that first run; the page's own widgets
-# are clicked.
+# The campaigns screen is app.py's default page, so it is opened without switch_page. While the
+# screens live in a folder named pages/, AppTest's later runs execute the page without app.py
+# (see PAGES_FOLDER_BUG in test_all_pages.py): sidebar choices are therefore set in session state
+# before the first run, the period is read from the screen's caption, and only the page's own
+# widgets are clicked.
 KPI_INDEX = {key: i for i, key in enumerate(analytics.KPI_KEYS)}
 RAW_SENDS = text("""
     SELECT count(*) FROM events

@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 
 from core import audit, auth
-from tests.app.conftest import UNREACHABLE_URL, app_database, database_url_of, new_app, shown_metrics, table_with
+from tests.app.conftest import (UNREACHABLE_URL, app_database, database_url_of, new_app, screen_path, shown_metrics,
+                                table_with)
 
-PAGE = "pages/system.py"
+PAGE = screen_path("System")
 
 
 def test_system_shows_a_healthy_reachable_database(open_app):

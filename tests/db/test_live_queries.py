@@ -1,6 +1,7 @@
 """Live queries on a real PostgreSQL, with events written at known times: counts, rates and
-deltas exact whether or not the rollup has caught up; window edges (partial minutes) exact;
-older and later events excluded; "yesterday" on the viewer's wall clock across a DST change."""
+deltas exact whether or not the rollup has caught up; window edges exact (yesterday's window ends
+inside a minute); older and later events excluded; "yesterday" on the viewer's wall clock across
+a DST change; times shown in the viewer's time zone."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -14,7 +15,7 @@ from core import rollup
 from core.auth import User
 from core.events import EVENT_CODES
 from core.live import tiles
-from core.live.windows import LiveWindow, last_minutes, same_time_yesterday, yesterday_window
+from core.live.windows import LiveWindow, live_window, same_time_yesterday, yesterday_window
 from core.pii import mask_frame
 from tests.factories import events_frame, insert_events, seed_dimensions
 
@@ -34,14 +35,15 @@ def expected_totals(frame: pd.DataFrame, window: LiveWindow) -> dict:
 
 
 def window_rows() -> pd.DataFrame:
-    """Events around the 15-minute window ending at NOW = 12:00:30, i.e. [11:45:30, 12:00:30)."""
-    start = NOW - timedelta(minutes=15)
+    """Events around the 15-minute window ending at NOW = 12:00:30: the 15 whole minutes before
+    the running one and the running one, [11:45:00, 12:00:30)."""
+    start = datetime(2026, 11, 10, 11, 45, tzinfo=UTC)
     rows = [
         (start - 0.001 * S, 1, 1, "send"),               # a millisecond too early
         (start, 1, 2, "send"),                           # first instant: inside
         (start + 15 * S, 1, 2, "delivered"),             # the leading partial minute
         (start + 20 * S, 2, 3, "send"),
-        (start + 40 * S, 2, 3, "delivered"),             # 11:46:10, first whole minute
+        (start + 70 * S, 2, 3, "delivered"),             # 11:46:10
         (NOW - timedelta(minutes=9), 1, 4, "click"),
         (NOW - timedelta(minutes=8), 1, 4, "conversion", 25.50, 1.25),
         (NOW - timedelta(minutes=5), 3, 5, "send"),
@@ -56,6 +58,8 @@ def window_rows() -> pd.DataFrame:
         (NOW - timedelta(days=1, minutes=3), 1, 9, "send"),       # yesterday, inside its window
         (NOW - timedelta(days=1, minutes=3) + S, 1, 9, "delivered"),
         (NOW - timedelta(days=1, minutes=20), 1, 9, "send"),      # yesterday, before its window
+        (NOW - timedelta(days=1) - 10 * S, 1, 9, "click"),        # yesterday 12:00:20: its partial minute
+        (NOW - timedelta(days=1) + 10 * S, 1, 9, "click"),        # yesterday 12:00:40: after its end
     ]
     return events_frame(rows)
 
@@ -73,7 +77,7 @@ def test_window_totals_are_exact_however_far_the_rollup_lags(db, rolled_up):
         if rolled_up == "all":
             rollup.refresh_all(db)
 
-    window = last_minutes(NOW, 15)
+    window = live_window(NOW, 15)
     got = tiles.window_totals(db, window)
     want = expected_totals(frame, window)
     assert want == {"sends": 4, "delivered": 3, "opens": 1, "impressions": 0, "clicks": 2, "conversions": 3,
@@ -83,23 +87,26 @@ def test_window_totals_are_exact_however_far_the_rollup_lags(db, rolled_up):
     assert got.conversion_rate == pytest.approx(3 / 2)  # conversions / clicks (core.metrics)
 
     yesterday = tiles.window_totals(db, yesterday_window(NOW, 15, "UTC"))
-    assert (int(yesterday.sends), int(yesterday.delivered), int(yesterday.events)) == (1, 1, 2)
+    assert (int(yesterday.sends), int(yesterday.delivered), int(yesterday.clicks), int(yesterday.events)) == (1, 1, 1, 3)
     cards = {k.key: k for k in tiles.kpis(got, yesterday)}
-    assert cards["events"].change == pytest.approx((13 - 2) / 2)
+    assert cards["events"].change == pytest.approx((13 - 3) / 3)
     assert cards["delivered"].change == pytest.approx((3 - 1) / 1)
     assert np.isnan(cards["conversions"].change)  # nothing yesterday: no relative change
     assert cards["delivery_rate"].value == pytest.approx(0.75)
 
 
-def test_windows_split_into_partial_and_whole_minutes():
-    window = last_minutes(NOW, 15)
-    assert (window.start_at, window.full_from, window.full_to, window.end_at) == (
-        datetime(2026, 11, 10, 11, 45, 30, tzinfo=UTC), datetime(2026, 11, 10, 11, 46, tzinfo=UTC),
-        datetime(2026, 11, 10, 12, 0, tzinfo=UTC), NOW)
-    aligned = last_minutes(datetime(2026, 11, 10, 12, 0, tzinfo=UTC), 5)
-    assert aligned.full_from == aligned.start_at and aligned.full_to == aligned.end_at
+def test_windows_start_on_a_whole_minute_and_yesterday_ends_inside_one():
+    today = live_window(NOW, 15)
+    assert (today.start_at, today.rollup_to, today.end_at) == (
+        datetime(2026, 11, 10, 11, 45, tzinfo=UTC), datetime(2026, 11, 10, 12, 0, tzinfo=UTC), NOW)
+    before = yesterday_window(NOW, 15, "UTC")
+    assert (before.start_at, before.rollup_to, before.end_at) == (
+        datetime(2026, 11, 9, 11, 45, tzinfo=UTC), datetime(2026, 11, 9, 12, 0, tzinfo=UTC), NOW - timedelta(days=1))
+    assert today.seconds == before.seconds == 15.5 * 60
     with pytest.raises(ValueError, match="aware"):
-        last_minutes(datetime(2026, 11, 10, 12, 0), 5)
+        live_window(datetime(2026, 11, 10, 12, 0), 5)
+    with pytest.raises(ValueError, match="whole minute"):
+        LiveWindow(NOW, NOW, NOW)
 
 
 def test_yesterday_is_the_same_wall_clock_minutes_across_a_dst_change(db):
@@ -130,13 +137,14 @@ def test_minute_series_counts_each_minute_in_the_viewers_time_zone(db):
             (NOW - timedelta(minutes=50, seconds=10), 1, 1, "click"),          # 11:10:20
             (NOW - timedelta(minutes=50), 1, 1, "click"),                      # 11:10:30
             (NOW - timedelta(minutes=49, seconds=50), 1, 1, "conversion"),     # 11:10:40
+            (NOW + 5 * S, 3, 3, "click"),                                      # after now: out
             (NOW - timedelta(minutes=2), 2, 2, "click"),                       # 11:58:30
             (NOW - 10 * S, 3, 3, "click"),                                     # 12:00:20, running minute
             (NOW - 5 * S, 3, 3, "conversion")]
     frame = events_frame(rows)
-    insert_events(db, frame.iloc[:4])
+    insert_events(db, frame.iloc[:5])
     rollup.refresh_all(db)
-    insert_events(db, frame.iloc[4:])  # not rolled up yet
+    insert_events(db, frame.iloc[5:])  # not rolled up yet
     series = tiles.minute_series(db, NOW, "Asia/Kolkata")  # UTC+05:30
     assert len(series) == 61 and series.incomplete.tolist() == [False] * 60 + [True]
     by_minute = series.set_index("bucket")
@@ -164,18 +172,21 @@ def activity_rows() -> pd.DataFrame:
 def test_activity_counts_active_members_regions_and_devices(db):
     seed_dimensions(db)
     insert_events(db, activity_rows())
-    found = tiles.activity(db, last_minutes(NOW, 15))
-    assert found.active_members == 3            # members 1, 2 and 4 acted in the last 5 minutes
-    assert found.previously_active_members == 3  # members 5, 6 and 1 between 5 and 10 minutes ago
+    found = tiles.activity(db, NOW)  # the last 5 minutes: [11:55:30, 12:00:30)
+    assert found.active_members == 3  # members 1, 2 and 4 acted (3 was only sent to)
+    at = lambda h, m: pd.Timestamp(datetime(2026, 11, 10, h, m, tzinfo=UTC))
+    assert dict(zip(found.active_per_minute.bucket, found.active_per_minute.members)) == {
+        at(11, 56): 1, at(11, 58): 2, at(11, 59): 1}
     regions = found.regions.set_index("region_code")
-    assert regions.events.to_dict() == {"NYC": 5, "LAX": 4, "unknown": 1}  # the event 20 min ago is out
+    assert regions.events.to_dict() == {"NYC": 4, "LAX": 1, "unknown": 1}
     assert regions.loc["NYC", "latitude"] == pytest.approx(40.7) and regions.loc["NYC", "region_name"] == "New York"
     assert np.isnan(regions.loc["unknown", "latitude"])
     devices = found.devices.set_index("device")
-    assert devices.events.to_dict() == {"ios": 4, "web": 3, "android": 3}
+    assert devices.events.to_dict() == {"ios": 3, "android": 2, "web": 1}
     assert devices.share.sum() == pytest.approx(1.0)
-    five = tiles.activity(db, last_minutes(NOW, 5))
-    assert five.regions.events.sum() == 6 and five.active_members == 3
+    fifteen = tiles.activity(db, NOW, minutes=15)  # the event 20 minutes ago is in neither stretch
+    assert fifteen.regions.set_index("region_code").events.to_dict() == {"NYC": 5, "LAX": 4, "unknown": 1}
+    assert fifteen.active_members == 6  # members 1, 2, 4, 5, 6 and 7
 
 
 def test_latest_events_newest_first_with_names_masked_for_non_admins(db):

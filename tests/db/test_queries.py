@@ -11,7 +11,9 @@ from tests.factories import events_frame, insert_events, seed_dimensions
 
 T0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
 T1 = datetime(2026, 10, 8, tzinfo=timezone.utc)
-RANGE = {"campaign_ids": [1, 2], "start_at": T0, "end_at": T1, "day_from": date(2026, 10, 2), "day_to": date(2026, 10, 8)}
+RANGE = {"campaign_ids": [1, 2], "start_at": T0, "end_at": T1, "day_from": date(2026, 10, 2), "day_to": date(2026, 10, 8),
+         "cmp_start_at": T0 - (T1 - T0), "cmp_end_at": T0, "cmp_day_from": date(2026, 9, 25),
+         "cmp_day_to": date(2026, 10, 1), "with_reach": True}
 
 PARAMS: dict[str, dict] = {
     "advisory_try_lock": {"lock_key": 1},
@@ -20,13 +22,13 @@ PARAMS: dict[str, dict] = {
     "audit_recent": {"limit": 5},
     "campaign_breakdown": {"campaign_ids": [1, 2], "day_from": date(2026, 10, 1), "day_to": date(2026, 10, 8)},
     "campaign_ids": {},
-    "campaign_reach": {"campaign_ids": [1], "end_at": T1},
     "campaign_series": {"campaign_ids": [1], "grain": "day", "tz": "America/New_York", "start_at": T0, "end_at": T1},
     "campaign_totals": RANGE,
     "campaigns_list": {},
     "database_is_empty": {},
     "event_partitions": {},
     "events_ensure_partitions": {"first_day": date(2026, 10, 1), "last_day": date(2026, 10, 3)},
+    "events_brin_summarize": {"first_day": date(2026, 10, 1), "last_day": date(2026, 10, 3)},
     "events_last_assigned_id": {},
     "events_wait_for_writers": {},
     "health_freshness": {},
@@ -41,7 +43,7 @@ PARAMS: dict[str, dict] = {
     "partition_max_event_id": {"partition": "events_p20261001"},
     "rollup_events": {"from_id": 0, "to_id": 10},
     "rollup_minute_prune": {"before": T0},
-    "rollup_watermark_advance": {"to_id": 0},
+    "rollup_watermark_advance": {"to_id": 0, "latest_event_at": T0},
     "rollup_watermark_lock": {},
     "rollup_watermark_read": {},
     "user_role": {"email": "a@example.com"},

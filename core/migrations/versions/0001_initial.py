@@ -204,6 +204,7 @@ CREATE INDEX campaign_members_member_idx ON campaign_members (member_id, last_en
 CREATE TABLE rollup_watermarks (
     name text PRIMARY KEY,
     last_event_id bigint NOT NULL DEFAULT 0,
+    latest_event_at timestamptz,   -- the newest event time rolled up so far
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO rollup_watermarks (name) VALUES ('events');

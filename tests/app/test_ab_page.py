@@ -1,0 +1,114 @@
+"""The A/B test tracker screen in Streamlit's AppTest: it renders for every role, managers get
+the controls and executives do not, the method switch changes the analysis, a stop through the
+screen writes the audit log, and alerts show on the tracker and the system screen."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from core import demo, rollup
+from core.auth import ROLES
+from core.experiments import snapshots
+from tests.app.conftest import app_database, database_url_of, new_app
+
+PAGE = "pages/ab_tests.py"
+
+
+def open_page(role: str, page: str = PAGE) -> AppTest:
+    """The page run once as `role` on the database the caller pointed the app at."""
+    app = new_app(role, page).run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def texts(app: AppTest) -> str:
+    parts = [m.value for m in app.markdown] + [c.value for c in app.caption]
+    for kind in ("success", "info", "warning", "error"):
+        parts += [str(e.value) for e in getattr(app, kind)]
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def demo_copy(db, demo_data):
+    """A fresh database with the demo loaded: these tests change it."""
+    demo.load(db, demo_data)
+    rollup.refresh_all(db)
+    return db
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_page_renders_for_every_role(app_env, role):
+    app = open_page(role)
+    assert app.title[0].value == "A/B tests"
+    shown = texts(app)
+    assert "Verdict:" in shown
+    overview = app.dataframe[0].value
+    assert len(overview) == 4 and set(overview.Status) == {"running"}
+    assert overview.Verdict.str.startswith("sample ratio mismatch").sum() == 1   # the demo's SRM test
+    controls = [r for r in app.radio if r.label == "Action"]
+    downloads = app.get("download_button")
+    if role in ("manager", "admin"):
+        assert controls and {"Pause", "Stop", "Declare a winner"} <= set(controls[0].options)
+        assert any(b.label == "Create test" for b in app.button)
+    else:
+        assert not controls and not any(b.label == "Create test" for b in app.button)
+        assert "Only marketing managers and admins create tests." in shown
+    assert bool(downloads) == (role != "exec")
+
+
+def test_method_switch_changes_the_variant_table(app_env):
+    app = open_page("analyst")
+    table = app.dataframe[1].value
+    assert "p-value (Holm)" in table.columns
+    app.segmented_control(key="active_method").set_value("bayesian").run()
+    assert not app.exception
+    table = app.dataframe[1].value
+    assert "Chance to beat control" in table.columns and "p-value (Holm)" not in table.columns
+
+
+def test_stop_through_the_screen_is_confirmed_and_audited(demo_copy):
+    with app_database(database_url_of(demo_copy)):
+        app = open_page("manager")
+        test_id = app.selectbox(key="ab_active_test").value
+        app.radio(key="active_action").set_value("stop_test").run()
+        assert app.button(key="active_apply").disabled          # nothing happens before the confirmation
+        app.checkbox(key="active_confirm").check().run()
+        app.button(key="active_apply").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert "Stop: done" in texts(app)
+    with demo_copy.connect() as conn:
+        status = conn.execute(text("SELECT status FROM ab_tests WHERE test_id = :t"), {"t": test_id}).scalar()
+        audit = conn.execute(text("SELECT actor, role, action FROM audit_log WHERE target = :t"),
+                             {"t": f"ab_test:{test_id}"}).all()
+    assert status == "stopped"
+    assert audit == [("demo-manager@swipesavvy.example", "manager", "stop_test")]
+    assert len(app.dataframe[0].value) == 3                  # three tests left active
+
+
+def test_alerts_show_on_the_tracker_and_the_system_screen(demo_copy):
+    snapshots.take_snapshots(demo_copy)
+    with app_database(database_url_of(demo_copy)):
+        tracker = open_page("exec")
+        system = open_page("admin", page="pages/system.py")
+    assert "1 open alert" in "\n".join(e.label for e in tracker.expander)
+    assert "Sample-ratio mismatch" in texts(tracker)
+    assert any(h.value == "A/B alerts" for h in system.subheader)
+    frames = [d.value for d in system.dataframe if "kind_label" in d.value.columns]
+    assert frames and frames[0].kind_label.tolist() == ["Sample-ratio mismatch"]
+
+
+def test_create_form_shows_the_plan_and_creates_the_test(demo_copy):
+    with app_database(database_url_of(demo_copy)):
+        app = open_page("manager")
+        metrics = {m.label: m.value for m in app.metric}
+        needed = int(metrics["Members needed per arm"].replace(",", ""))
+        assert "Expected duration" in metrics and needed > 0
+        app.text_input(key="new_name").input("Shorter subject line").run()
+        app.button(key="new_create").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert "created" in texts(app)
+    with demo_copy.connect() as conn:
+        created = conn.execute(text("SELECT name, status, planned_per_arm, created_by FROM ab_tests "
+                                    "ORDER BY test_id DESC LIMIT 1")).one()
+    assert created == ("Shorter subject line", "running", needed, "demo-manager@swipesavvy.example")

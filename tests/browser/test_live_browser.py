@@ -1,0 +1,103 @@
+"""Screen 4 in Debian's Chromium against a running app, with the live simulator writing into a
+fresh copy of the demo database: the numbers move without a page reload, the map (no tile
+service) and the charts render, and no personal data reaches the page."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlalchemy import text
+
+from core import demo, rollup
+from core.db import make_engine
+from tests.browser.conftest import ROOT, screenshot, start_app, wait_for_app
+from tests.conftest import PRIMARY_BACKEND
+
+pytestmark = pytest.mark.browser
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+PHONE = re.compile(r"\+?1?-?555-\d{3}-\d{4}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="module")
+def live_app(backends, demo_data):
+    """A fresh database with the small demo, the simulator writing 100 events/s into it (a send
+    burst every 15 s) and the app on it. Yields (base URL, engine)."""
+    backend = backends[PRIMARY_BACKEND]
+    url = backend.url(backend.create_database(template=backend.template))
+    engine = make_engine(url, pool_size=2)
+    demo.load(engine, demo_data)
+    rollup.refresh_all(engine)
+    (ROOT / "test-output").mkdir(exist_ok=True)
+    log = open(ROOT / "test-output" / "live-simulator.log", "w")
+    simulator = subprocess.Popen([sys.executable, "-m", "core", "simulate", "--rate", "100", "--burst-every", "15"],
+                                 cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, stdout=log, stderr=subprocess.STDOUT)
+    app, base = start_app(url)
+    try:
+        yield base, engine
+    finally:
+        stop(app)
+        stop(simulator)
+        engine.dispose()
+
+
+def metrics(page) -> dict[str, str]:
+    cards = page.locator('[data-testid="stMetric"]')
+    return {cards.nth(i).locator('[data-testid="stMetricLabel"]').inner_text().strip():
+            cards.nth(i).locator('[data-testid="stMetricValue"]').inner_text().strip()
+            for i in range(cards.count())}
+
+
+def test_live_screen_moves_without_reload_and_shows_no_personal_data(live_app, page):
+    base, engine = live_app
+    # Open the app's root first: on a server nobody has opened yet, Streamlit 1.67 runs a deep
+    # link's pages/<x>.py on its own (the old pages-directory mode), without app.py.
+    page.goto(base)
+    wait_for_app(page)
+    page.goto(f"{base}/live")
+    wait_for_app(page)
+    page.wait_for_function(  # app.py's sidebar is there: the page runs inside the app
+        """() => (document.querySelector('[data-testid="stSidebar"]') || {innerText: ''}).innerText.includes('Time zone')""",
+        timeout=30_000)
+    page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
+    page.wait_for_function("() => document.body.innerText.includes('Last updated')", timeout=30_000)
+    page.evaluate("window.__sameDocument = 'still here'")
+    first = metrics(page)
+    assert {"Active members", "Events", "Deliveries", "Conversions", "Revenue"} <= set(first)
+    time.sleep(5)
+    second = metrics(page)
+    assert page.evaluate("window.__sameDocument") == "still here"  # no page reload happened
+    assert first["Events"] != second["Events"], (first, second)
+
+    # the map (deck.gl canvas, no tile service) and the Plotly charts
+    assert page.locator('[data-testid="stDeckGlJsonChart"] canvas').count() >= 1
+    assert page.locator(".js-plotly-plot").count() >= 3  # gauge, sparkline, devices
+    body = page.inner_text("body")
+    assert "Where events happen" in body and "Live event stream" in body
+    stream_rows = page.locator('[data-testid="stTable"] tbody tr').count()
+    assert stream_rows == 50
+
+    # no personal data: no e-mail address, no phone number, no member's full name
+    assert not EMAIL.findall(body), EMAIL.findall(body)[:3]
+    assert not PHONE.findall(body), PHONE.findall(body)[:3]
+    with engine.connect() as conn:
+        names = [row[0] for row in conn.execute(text(
+            "SELECT DISTINCT m.full_name FROM events e JOIN members m USING (member_id) "
+            "WHERE e.event_id > (SELECT max(event_id) - 2000 FROM events)"))]
+    assert names and not [name for name in names if name in body]
+    assert re.search(r"#\d+ [A-Z]\. [A-Z]\.", body)  # masked names are there instead
+    screenshot(page, "live_1400")
+    page.set_viewport_size({"width": 390, "height": 1000})
+    time.sleep(3)
+    screenshot(page, "live_390")

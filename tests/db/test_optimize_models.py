@@ -1,0 +1,218 @@
+"""Each optimization model recovers the demo's planted truth (core/demo_truth.py) within a stated
+tolerance, and each held-out evaluation beats its baseline.
+
+The shared test demo (3,000 members, 12 campaigns) sends each member too few campaigns for
+per-member send times, so this module loads a larger demo once: 8,000 members, 36 campaigns,
+90 days (about 1.7 M events) in a fresh database, and reads the training inputs from it once.
+Tolerances (why they are what they are) are in docs/optimization.md.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from core import db as core_db
+from core import demo, demo_truth, rollup
+from core.optimize import affinity, inputs, offers, segments, send_time, uplift
+from tests.conftest import PRIMARY_BACKEND
+
+SEED = 23
+END = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+@pytest.fixture(scope="module")
+def large_demo(backends):
+    backend = backends[PRIMARY_BACKEND]
+    url = backend.url(backend.create_database(template=backend.template))
+    engine = core_db.make_engine(url, pool_size=2)
+    data = demo.generate(seed=SEED, members=8000, campaigns=36, days=90, end=END)
+    demo.load(engine, data)
+    rollup.refresh_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def training_inputs(large_demo):
+    with large_demo.connect() as conn:
+        latest = inputs.latest_event_time(conn)
+        window = inputs.Window.ending(pd.Timestamp(latest).ceil("min").to_pydatetime())
+        return inputs.load(conn, window)
+
+
+@pytest.fixture(scope="module")
+def timing(training_inputs):
+    return send_time.fit(training_inputs.send_cells, training_inputs.members)
+
+
+def categories(data) -> list[str]:
+    return sorted(data.offers.category.unique())
+
+
+# --- send time ------------------------------------------------------------------------------
+
+def test_send_time_learns_the_planted_open_lift(timing):
+    # Planted: ×2.2 at the preferred hour, ×1.5 one hour off, ×1 beyond.
+    assert timing.kernel[0] == pytest.approx(demo_truth.PREFERRED_HOUR_LIFT[0], abs=0.3)
+    assert timing.kernel[1] == pytest.approx(demo_truth.PREFERRED_HOUR_LIFT[1], abs=0.25)
+    assert timing.kernel[2] == pytest.approx(1.0, abs=0.15)
+    # Planted weekday factor: Saturday highest, Monday lowest (normalised to mean 1 per segment).
+    planted = demo_truth.WEEKDAY_FACTOR / demo_truth.WEEKDAY_FACTOR.mean()
+    for row in timing.weekday_factor:
+        assert np.argmax(row) == 5 and np.argmin(row) == 0
+        np.testing.assert_allclose(row, planted, atol=0.06)
+
+
+def test_send_time_recovers_planted_hours_for_members_with_enough_history(timing, training_inputs):
+    planted = demo_truth.preferred_hour(SEED, timing.member_ids)
+    best = timing.best_hour()
+    personal = timing.personal
+    assert personal.sum() > 0.25 * len(best)
+    # Members with a personal estimate: the exact planted hour for at least 65 %, within an hour 85 %.
+    assert (best[personal] == planted[personal]).mean() >= 0.65
+    assert (np.abs(best[personal] - planted[personal]) <= 1).mean() >= 0.85
+    # Members sent at their planted hour at least 20 times: exact for 80 %, within an hour for
+    # 85 % (the rest are mostly lapsed members, whose 9 % open rate leaves 20 sends ambiguous:
+    # they fall back to their segment's hour). Those of them with a personal estimate: exact
+    # for 90 %, within an hour for 98 %.
+    cells = training_inputs.send_cells
+    index = pd.Index(timing.member_ids).get_indexer(cells.member_id)
+    at_planted = np.bincount(index, cells.sends * (cells.local_hour.to_numpy() == planted[index]), len(best))
+    enough = at_planted >= 20
+    assert enough.sum() >= 300
+    assert (best[enough] == planted[enough]).mean() >= 0.80
+    assert (np.abs(best[enough] - planted[enough]) <= 1).mean() >= 0.85
+    sure_history = enough & personal
+    assert (best[sure_history] == planted[sure_history]).mean() >= 0.90
+    assert (np.abs(best[sure_history] - planted[sure_history]) <= 1).mean() >= 0.98
+    # The confidence means what it says: members at ≥ 0.9 are right at least 85 % of the time.
+    sure = personal & (timing.confidence() >= 0.9)
+    assert sure.sum() > 100 and (best[sure] == planted[sure]).mean() >= 0.85
+
+
+def test_send_time_held_out_weeks_beat_the_other_hours(training_inputs):
+    cells = training_inputs.send_cells
+    fitted = send_time.fit(cells[~cells.held_out], training_inputs.members)
+    check = send_time.evaluate_held_out(fitted, cells[cells.held_out])
+    assert check.sends_at_best > 5_000
+    assert check.rate_ratio.low > 1.2          # ×1.5–1.6 on the demo; random timing would be ×1
+    assert check.open_rate_at_best.low > check.open_rate_other.high
+
+
+def test_send_time_falls_back_to_the_segment_without_history():
+    members = pd.DataFrame({"member_id": [1, 2, 3], "segment": ["a", "a", "a"]})
+    cells = pd.DataFrame({"member_id": [1] * 4, "campaign_id": [1] * 4, "local_hour": [9, 9, 18, 18],
+                          "local_weekday": [0, 1, 0, 1], "sends": [20, 20, 20, 20], "opens": [2, 3, 12, 13],
+                          "clicks": [0, 0, 1, 1]})
+    fitted = send_time.fit(cells, members)
+    assert not fitted.personal[1] and not fitted.personal[2]
+    assert fitted.best_hour()[1] == fitted.best_hour()[2] == fitted.segment_best_hour()[0]
+
+
+# --- affinity -------------------------------------------------------------------------------
+
+def test_affinity_beats_popularity_on_the_held_out_weeks(training_inputs):
+    check = affinity.evaluate_held_out(training_inputs.category_engagement, training_inputs.members,
+                                       categories(training_inputs))
+    assert check.members > 2_000
+    assert check.model.low > check.popularity.high
+    assert check.model.estimate >= check.own_history.estimate
+
+
+def test_affinity_recovers_planted_favourites(training_inputs):
+    names = categories(training_inputs)
+    fitted = affinity.fit(training_inputs.category_engagement, training_inputs.members, names)
+    scores = fitted.matrix("score", 1.0)
+    exposed = fitted.matrix("impressions", 0).to_numpy() > 0
+    first, second = demo_truth.favourite_categories(SEED, scores.index.to_numpy())
+    columns = np.array(scores.columns)
+    favourite = (columns[None, :] == first[:, None]) | (columns[None, :] == second[:, None])
+    values = scores.to_numpy()
+    # Favourite (member, category) pairs score higher than the others: AUC ≥ 0.6 (0.5 = no signal).
+    assert roc_auc_score(favourite[exposed], values[exposed]) >= 0.60
+    assert values[favourite & exposed].mean() > 1 > values[~favourite & exposed].mean()
+    # A member's top category is a planted favourite far more often than a random exposed one.
+    engaged = (fitted.matrix("clicks", 0) + fitted.matrix("conversions", 0)).sum(axis=1).to_numpy() >= 5
+    top = np.where(exposed, values, -np.inf).argmax(axis=1)
+    hit = favourite[np.arange(len(top)), top]
+    chance = (favourite & exposed).sum(axis=1) / np.maximum(exposed.sum(axis=1), 1)
+    assert engaged.sum() > 500
+    assert hit[engaged].mean() >= 1.5 * chance[engaged].mean()
+
+
+# --- offers ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def offer_fit(training_inputs):
+    data = training_inputs
+    cells = offers.training_cells(data.outcomes, data.members, data.campaigns)
+    values = (data.members.segment.unique(), data.campaigns.channel.unique(), categories(data), data.members.device.unique())
+    return cells, values, offers.fit(cells, data.conversion_values, *values)
+
+
+def test_offer_model_finds_each_segments_planted_reward_type(offer_fit):
+    cells, _, model = offer_fit
+    effects = model.reward_type_effect().set_index("segment")
+    conversions = cells.groupby(["segment", "reward_type"]).conversions.sum().unstack(fill_value=0)
+    identifiable = [s for s in effects.index if {"percent", "fixed"} <= set(conversions.columns)
+                    and conversions.loc[s].min() >= 100]
+    assert len(identifiable) >= 3
+    for segment in identifiable:
+        ratio = effects.loc[segment, "odds_ratio_percent"]
+        if demo_truth.BEST_REWARD_TYPE[segment] == "percent":
+            assert ratio > 1.1, segment
+        else:
+            assert ratio < 1 / 1.1, segment
+
+
+def test_best_offer_per_segment_has_the_planted_reward_type(offer_fit, training_inputs):
+    cells, _, model = offer_fit
+    data = training_inputs
+    effects = model.reward_type_effect().set_index("segment")
+    for segment, best_type in demo_truth.BEST_REWARD_TYPE.items():
+        low, high = effects.loc[segment, ["low", "high"]]
+        if low < 1 < high:
+            continue  # not identified in this data (too few conversions in one reward type): no claim
+        campaign = data.campaigns[data.campaigns.segment == segment].iloc[0]
+        audience = data.members[data.members.segment == segment][["member_id", "segment", "device"]]
+        scores, _ = offers.score_offers(model, campaign, data.offers, offers.audience_groups(audience))
+        top = scores.sort_values("profit_per_send", ascending=False).iloc[0]
+        assert data.offers.set_index("offer_id").loc[top.offer_id, "reward_type"] == best_type, segment
+        assert top.profit_low <= top.profit_per_send <= top.profit_high
+
+
+def test_offer_model_beats_segment_average_on_unseen_campaigns(offer_fit):
+    cells, values, _ = offer_fit
+    check = offers.evaluate_held_out_campaigns(cells, *values)
+    assert check.model_error < check.baseline_error
+    assert check.model_log_loss < check.baseline_log_loss
+
+
+# --- uplift and segments on the demo ----------------------------------------------------------
+
+def test_uplift_runs_on_every_demo_experiment(training_inputs):
+    data = training_inputs
+    rows = uplift.experiment_uplift(data.experiment_units, data.outcomes, data.members, data.window.as_of, bootstrap=30)
+    tested = {(r["test_id"], r["variant"]) for r in rows}
+    assert (1, "treatment") in tested and (4, "b") in tested
+    winner = next(r for r in rows if r["test_id"] == 1 and r["outcome"] == "clicked")
+    assert winner["curve"]["average_effect"] > 0  # planted: treatment clicks ×1.35
+    assert all(np.isfinite(r["qini_coefficient"]) for r in rows)
+
+
+def test_segments_are_chosen_named_and_stable(training_inputs):
+    data = training_inputs
+    features = segments.member_features(data.activity, data.members.member_id.to_numpy(), data.window.as_of, 120)
+    first = segments.fit(features)
+    assert first.k in segments.K_RANGE and first.k == max(first.silhouette, key=first.silhouette.get)
+    assert first.profiles.name.is_unique and len(first.labels) == len(features)
+    # Retrained on 90 % of the members: every segment keeps its key and name.
+    again = segments.fit(features.sample(frac=0.9, random_state=3), previous=first.profiles, seed=5)
+    assert again.matched == first.k
+    assert set(again.profiles.name) == set(first.profiles.name)
+    common = again.labels.index
+    assert (again.labels == first.labels.reindex(common)).mean() > 0.95
