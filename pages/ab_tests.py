@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.auth import PermissionDenied, can
+from core.experiments import calculator
 from core.experiments import results as tracker
 from core.experiments import snapshots, tests_repo
 from core.experiments.outcomes import OUTCOMES, format_outcome
@@ -90,7 +91,7 @@ def summary_cards(outcome: tracker.TrackerResults) -> None:
     if left is None:
         left_text = "unknown"
     elif not np.isfinite(left):
-        left_text = "not at the current traffic"
+        left_text = "never at the current traffic"
     else:
         left_text = f"≈ {left:.0f} more days"
     active = str(outcome.test.status) in tests_repo.ACTIVE_STATUSES
@@ -236,6 +237,12 @@ def test_detail(test_id: int, prefix: str) -> None:
 
     verdict_box(outcome)
     summary_cards(outcome)
+    left = outcome.expected_days_left
+    if str(test.status) == "running" and left is not None and not np.isfinite(left):
+        st.caption(f"The campaign reached no new member of the smallest arm in the last {tracker.GROWTH_LOOKBACK_DAYS} "
+                   "days, so the planned sample will not be reached at this traffic. The sequential verdict may "
+                   "still decide earlier if the effect is larger than planned; otherwise widen the audience or "
+                   "accept a larger minimum detectable effect.")
     if outcome.problem:
         st.info(outcome.problem, icon=":material/hourglass_empty:")
         return
@@ -444,8 +451,8 @@ def calculator_tab() -> None:
     planned = c5.number_input("Planned members per arm", min_value=0, value=0, step=1000, key="calc_planned",
                               help="0 = no plan; with a plan the verdict says how many more members are needed.")
     try:
-        frame = tracker.parse_pasted(text)
-        answer = tracker.calculate(frame, metric=metric, method=method, difference=difference, alpha=alpha,
+        frame = calculator.parse_pasted(text)
+        answer = calculator.calculate(frame, metric=metric, method=method, difference=difference, alpha=alpha,
                                    needed_per_arm=int(planned) or None)
     except ValueError as error:
         st.error(str(error), icon=":material/error:")
@@ -479,12 +486,13 @@ with database_guard():
         st.success(st.session_state.pop("ab_flash"), icon=":material/check_circle:")
     alerts_section()
     all_tests = ab_data.tests()
-    active, history, create, calculator = st.tabs(["Active tests", "History", "Create a test", "Calculator"])
-    with active:
+    active_area, history_area, create_area, calculator_area = st.tabs(
+        ["Active tests", "History", "Create a test", "Calculator"])
+    with active_area:
         active_tab(all_tests)
-    with history:
+    with history_area:
         history_tab(all_tests)
-    with create:
+    with create_area:
         create_tab(all_tests)
-    with calculator:
+    with calculator_area:
         calculator_tab()

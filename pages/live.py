@@ -4,7 +4,7 @@ delivery-rate gauge, conversion-rate sparkline, activity map, devices and the li
 Only the panel below the controls reruns (a fragment, every 2 seconds); its data comes from one
 snapshot shared by every open tab (ui.live_data), so more viewers do not mean more queries.
 """
-from datetime import datetime, timezone
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np

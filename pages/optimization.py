@@ -22,7 +22,7 @@ BLUE, GREY, GREEN, RED = "#2563eb", "#94a3b8", "#16a34a", "#dc2626"
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 user = current_user()
-st.title("Recommendations")
+st.title("Recom\u00admendations")  # the soft hyphen lets the long word break on a phone
 
 
 def money(value, digits: int = 0) -> str:

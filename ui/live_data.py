@@ -37,7 +37,6 @@ class _Counter:
     def __init__(self):
         self.lock = threading.Lock()
         self.statements = 0
-        self.snapshots = 0
 
     def count(self, *_args, **_kwargs):
         with self.lock:

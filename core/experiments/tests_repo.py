@@ -76,7 +76,7 @@ def get_test(db, test_id: int) -> pd.Series:
 
 
 def variants_of(db, test_id: int) -> pd.DataFrame:
-    """Variants in declared order (control first), with weights normalised to shares."""
+    """Variants in their declared order, with weights normalised to shares."""
     frame = fetch_df(db, "ab_test_variants", test_ids=[int(test_id)])
     if frame.empty:
         raise UnknownTest(f"A/B test {test_id} has no variants.")

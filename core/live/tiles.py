@@ -69,11 +69,10 @@ class LiveSnapshot:
     kpis: list[LiveKpi] = field(default_factory=list)
     active_members: int = 0               # distinct members acting in the last ACTIVE_MINUTES
     active_per_minute: pd.DataFrame = field(default_factory=pd.DataFrame)  # minute (local), members
-    # regions and devices: events of the last ACTIVE_MINUTES
-    per_minute: pd.DataFrame = field(default_factory=pd.DataFrame)
-    regions: pd.DataFrame = field(default_factory=pd.DataFrame)
-    devices: pd.DataFrame = field(default_factory=pd.DataFrame)
-    latest: pd.DataFrame = field(default_factory=pd.DataFrame)
+    per_minute: pd.DataFrame = field(default_factory=pd.DataFrame)  # the sparkline's last hour
+    regions: pd.DataFrame = field(default_factory=pd.DataFrame)     # events of the last ACTIVE_MINUTES
+    devices: pd.DataFrame = field(default_factory=pd.DataFrame)     # events of the last ACTIVE_MINUTES
+    latest: pd.DataFrame = field(default_factory=pd.DataFrame)      # the latest LATEST_EVENTS
     latest_event_at: datetime | None = None
 
     @property

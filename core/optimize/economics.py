@@ -54,6 +54,15 @@ def campaign_economics(outcomes: pd.DataFrame, campaigns: pd.DataFrame, recent: 
     out = totals.join(per_send.rename(columns={"estimate": "profit_per_send", "se": "profit_per_send_se", "units": "members"}))
     out = out.join(roi[["estimate", "se"]].rename(columns={"estimate": "roi", "se": "roi_se"}))
     out = out.reset_index()
+    # With few conversions the member-level spread understates the uncertainty (none at all with
+    # zero conversions): floor each standard error at the counting error of the conversions,
+    # sqrt(conversions + 1/2) × the campaign's margin per conversion (Jeffreys-style).
+    by_campaign = money.groupby("campaign_id")[["margin", "conversions"]].sum()
+    everyone = by_campaign.margin.sum() / max(by_campaign.conversions.sum(), 1)
+    margin = (by_campaign.margin / by_campaign.conversions.where(by_campaign.conversions > 0)).fillna(everyone)
+    counting = np.sqrt(out.conversions + 0.5) * margin.reindex(out.campaign_id).to_numpy().clip(min=0)
+    out["profit_per_send_se"] = np.fmax(out.profit_per_send_se.fillna(0), counting / out.sends.where(out.sends > 0))
+    out["roi_se"] = np.fmax(out.roi_se.fillna(0), counting / out.cost.where(out.cost > 0))
     weekly = recent.set_index("campaign_id")
     campaign_weekly_sends = (weekly.sends / weekly.active_days.clip(lower=1) * 7.0).reindex(out.campaign_id).fillna(0.0).to_numpy()
     if by is None:

@@ -61,8 +61,9 @@ class Context:
 def summarise(draws: np.ndarray) -> tuple[float, float, float, float]:
     """mean, 5th and 95th percentile, P(> 0) of impact draws."""
     draws = np.asarray(draws, float)
+    mean = float(draws.mean())
     low, high = np.percentile(draws, INTERVAL)
-    return float(draws.mean()), float(low), float(high), float((draws > 0).mean())
+    return mean, min(float(low), mean), max(float(high), mean), float((draws > 0).mean())
 
 
 def usd(value: float, digits: int = 0) -> str:

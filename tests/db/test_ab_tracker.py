@@ -15,7 +15,7 @@ from sqlalchemy import text
 from core import db as core_db
 from core import demo, demo_truth, rollup, worker
 from core.auth import PermissionDenied, User
-from core.experiments import assignment, results, snapshots, tests_repo
+from core.experiments import assignment, calculator, results, snapshots, tests_repo
 from core.experiments.outcomes import OUTCOMES, PRE_PERIOD_DAYS
 from core.experiments.stats import analyze
 from tests.conftest import BACKENDS, PRIMARY_BACKEND
@@ -267,9 +267,11 @@ def test_tracker_analysis_equals_engine_on_the_summary(demo_db):
 
 
 def test_assignment_is_deterministic_recorded_once_and_kept(demo_copy):
+    declared = {"control": 1.0, "zeta": 1.0, "alpha": 2.0}     # slices of [0, 1) in this order, not alphabetical
     test_id = tests_repo.create_test(demo_copy, MANAGER, campaign_id=6, name="Assign", primary_metric="clicked",
-                                     variants={"control": 1, "b": 1, "c": 2})
+                                     variants=declared)
     weights = tests_repo.weights_of(demo_copy, test_id)
+    assert list(weights.items()) == list(declared.items())
     members = list(range(1, 301))
     first = tests_repo.assign_members(demo_copy, test_id, members)
     assert first.new.all()
@@ -282,7 +284,7 @@ def test_assignment_is_deterministic_recorded_once_and_kept(demo_copy):
                                    first.set_index("member_id").variant.sort_index())
     # New weights do not move anyone already recorded.
     with demo_copy.begin() as conn:
-        conn.execute(text("UPDATE ab_variants SET weight = 10 WHERE test_id = :t AND variant = 'b'"), {"t": test_id})
+        conn.execute(text("UPDATE ab_variants SET weight = 10 WHERE test_id = :t AND variant = 'zeta'"), {"t": test_id})
     kept = tests_repo.assign_members(demo_copy, test_id, members)
     assert kept.set_index("member_id").variant.sort_index().equals(first.set_index("member_id").variant.sort_index())
     count = read(demo_copy, "SELECT count(*) AS n FROM ab_assignments WHERE test_id = :t", t=test_id).n.iloc[0]
@@ -453,8 +455,8 @@ def test_job_assigns_members_a_new_test_reaches(demo_copy):
 
 
 def test_calculator_gives_the_engine_answer_and_clear_errors():
-    frame = results.parse_pasted("variant\tn\tsum\ncontrol\t10000\t1000\nb\t10000\t1150")
-    answer = results.calculate(frame, method="frequentist")
+    frame = calculator.parse_pasted("variant\tn\tsum\ncontrol\t10000\t1000\nb\t10000\t1150")
+    answer = calculator.calculate(frame, method="frequentist")
     direct = analyze(frame, method="frequentist").iloc[0]
     assert answer.analysis.iloc[0].p_value == pytest.approx(direct.p_value)
     assert answer.verdict == "treatment b wins" and not answer.srm_detected
@@ -462,6 +464,6 @@ def test_calculator_gives_the_engine_answer_and_clear_errors():
                             ("variant,n,sum\na,10,x\nb,10,1", "not a number for variant"),
                             ("variant,n,sum,colour\na,1,1,r\nb,1,1,g", "Unknown column")]:
         with pytest.raises(ValueError, match=message):
-            results.parse_pasted(pasted)
+            calculator.parse_pasted(pasted)
     with pytest.raises(ValueError, match="sum_squares"):
-        results.calculate(frame, metric="mean")
+        calculator.calculate(frame, metric="mean")

@@ -13,7 +13,6 @@ from sqlalchemy import create_engine
 
 from core import rollup
 from core.auth import User
-from core.events import EVENT_CODES
 from core.live import tiles
 from core.live.windows import LiveWindow, live_window, same_time_yesterday, yesterday_window
 from core.pii import mask_frame

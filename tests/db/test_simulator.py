@@ -12,7 +12,6 @@ from sqlalchemy import text
 
 from core import demo
 from core import demo_truth as truth
-from core.db import fetch_df
 from core.events import EVENT_CODES
 from core.live import simulator
 

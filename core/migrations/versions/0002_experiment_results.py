@@ -1,7 +1,7 @@
 """Experiment results: the per-member outcome definitions of A/B tests, daily snapshots of each
 test's per-variant summary statistics, alerts (sample-ratio mismatch, guardrail breached,
-decision reached) each raised once, the planned sample size of a test, and at most one active
-test per campaign.
+decision reached) each raised once, the planned sample size of a test, the declared order of
+its variants, and at most one active test per campaign.
 
 ab_member_outcomes() is THE definition of every per-member experiment outcome (the Python
 catalogue core.experiments.outcomes names the same keys): binary outcomes come from the first_*
@@ -81,6 +81,8 @@ def upgrade() -> None:
     $fn$;
 
     ALTER TABLE ab_tests ADD COLUMN planned_per_arm integer CHECK (planned_per_arm > 0);
+    -- The declared order of a test's variants: they own consecutive slices of [0, 1) in it.
+    ALTER TABLE ab_variants ADD COLUMN position smallint NOT NULL DEFAULT 0;
     -- Two live tests on one campaign would share its per-member outcomes; allow one at a time.
     CREATE UNIQUE INDEX ab_tests_one_active_per_campaign ON ab_tests (campaign_id)
         WHERE status IN ('draft', 'running', 'paused');
@@ -124,6 +126,7 @@ def downgrade() -> None:
     DROP INDEX IF EXISTS ab_assignments_test_idx;
     DROP INDEX IF EXISTS ab_tests_one_active_per_campaign;
     ALTER TABLE ab_tests DROP COLUMN IF EXISTS planned_per_arm;
+    ALTER TABLE ab_variants DROP COLUMN IF EXISTS position;
     DROP FUNCTION IF EXISTS ab_test_pre_period(integer, integer);
     DROP FUNCTION IF EXISTS ab_test_units(integer);
     DROP FUNCTION IF EXISTS ab_member_outcomes(timestamptz, timestamptz, timestamptz, bigint, numeric, numeric, timestamptz, timestamptz);

@@ -1,0 +1,113 @@
+"""Screen 3 — Recommendations, through AppTest: without a model run it says how to train; with
+one, cards come sorted by expected impact with their evidence and projection, the filters
+narrow them, only managers get Apply and Dismiss, the member explorer masks personal data for
+everyone but admins, and dismissing on the screen updates the database."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+from core.optimize import store, training
+from core.optimize.recommendations import KIND_LABELS
+from tests.app.conftest import app_database, database_url_of, new_app
+from tests.db.test_optimize_training import small_demo
+
+PAGE = "pages/optimization.py"
+
+
+@pytest.fixture(scope="module")
+def trained_app(backends):
+    engine = small_demo(backends)
+    outcome = training.retrain(engine)
+    assert not outcome.skipped
+    with app_database(database_url_of(engine)):
+        yield engine
+    engine.dispose()
+
+
+def open_page(role: str):
+    at = new_app(role, PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value.replace("\u00ad", "") for t in at.title] == ["Recommendations"]
+    return at
+
+
+def card_titles(at) -> list[str]:
+    return [m.value[5:] for m in at.markdown if m.value.startswith("#### ")]
+
+
+def chart_titles(at) -> list[str]:
+    titles = []
+    for chart in at.get("plotly_chart"):
+        title = json.loads(chart.proto.spec)["layout"].get("title", {})
+        titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
+    return titles
+
+
+@pytest.mark.parametrize("role", ["exec", "manager"])
+def test_without_a_model_run_the_screen_says_how_to_train(app_env, role):
+    at = open_page(role)
+    assert any("No model results yet" in i.value and "python -m core train" in i.value for i in at.info)
+
+
+def test_cards_come_best_first_with_evidence_and_projection(trained_app):
+    at = open_page("manager")
+    cards = store.recommendations(trained_app)
+    shown = card_titles(at)
+    assert shown == cards.title.tolist()[:len(shown)] and len(shown) == min(8, len(cards))
+    assert sum("ROI projection" in t for t in chart_titles(at)) >= len(shown)
+    metrics = {m.label for m in at.metric}
+    assert {"Expected impact / week", "Confidence", "Implementation", "Open recommendations"} <= metrics
+    assert [t.label for t in at.tabs] == ["Recommendations", "Offers", "Send time", "Affinity", "Segments", "History"]
+    assert any("Best hours of" in t for t in chart_titles(at))          # send-time distribution
+    assert any("Best offers by expected profit" in t for t in chart_titles(at))
+    assert any("Segment affinity" in t for t in chart_titles(at))
+    assert any("Segment profiles" in t for t in chart_titles(at))
+
+
+def test_filters_narrow_the_cards(trained_app):
+    at = open_page("analyst")
+    kinds = store.recommendations(trained_app).kind
+    kind = kinds.value_counts().index[-1]
+    at.selectbox(key="opt_kind").set_value(kind).run()
+    assert not at.exception
+    expected = store.recommendations(trained_app, kind=kind)
+    assert card_titles(at) == expected.title.tolist()[:8]
+    captions = [c.value for c in at.caption if "· campaign **" in c.value]
+    assert captions and all(c.startswith(KIND_LABELS[kind]) for c in captions)
+
+
+def test_only_managers_can_apply(trained_app):
+    manager = open_page("manager")
+    analyst = open_page("analyst")
+    assert any(b.key and b.key.startswith("apply_") for b in manager.button)
+    assert not any(b.key and b.key.startswith(("apply_", "dismiss_")) for b in analyst.button)
+    assert any("Only marketing managers" in c.value for c in analyst.caption)
+
+
+@pytest.mark.parametrize("role,masked", [("analyst", True), ("manager", True), ("admin", False)])
+def test_member_explorer_masks_personal_data(trained_app, role, masked):
+    at = open_page(role)
+    member = at.selectbox(key="opt_member").value
+    with trained_app.connect() as conn:
+        name, email = conn.execute(text("SELECT full_name, email FROM members WHERE member_id = :m"), {"m": member}).one()
+    shown = " ".join(m.value for m in at.markdown)
+    assert (email in shown) is not masked and (name in shown) is not masked
+    if masked:
+        assert f"{email[0]}•••@" in shown
+
+
+def test_dismiss_on_the_screen(trained_app):
+    at = open_page("manager")
+    first = store.recommendations(trained_app).iloc[0]
+    at.button(key=f"dismiss_{first.recommendation_id}").click().run()
+    assert not at.exception
+    with trained_app.connect() as conn:
+        status = conn.execute(text("SELECT status FROM recommendations WHERE recommendation_id = :i"),
+                              {"i": int(first.recommendation_id)}).scalar()
+        audited = conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'dismiss_recommendation'")).scalar()
+    assert status == "dismissed" and audited == 1
+    assert f"dismiss_{first.recommendation_id}" not in [b.key for b in at.button]
+    assert any(f"Dismissed #{first.recommendation_id}" in s.value for s in at.success)

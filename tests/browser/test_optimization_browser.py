@@ -1,0 +1,94 @@
+"""Screen 3 in a real browser: open it, filter the cards, look at it wide and phone-sized, and
+apply a recommendation as a manager — on a freshly trained database of this module's own
+(never the shared demo database)."""
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+from sqlalchemy import text
+
+from core.optimize import store, training
+from tests.app.conftest import database_url_of
+from tests.browser.conftest import screenshot, start_app, wait_for_app
+from tests.db.test_optimize_training import small_demo
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def trained_app(backends):
+    engine = small_demo(backends)
+    assert not training.retrain(engine).skipped
+    process, base = start_app(database_url_of(engine))
+    yield engine, base
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    engine.dispose()
+
+
+def open_screen(page, base: str) -> None:
+    page.goto(base)
+    wait_for_app(page)
+    link = page.locator('[data-testid="stSidebarNav"] a', has_text="Recommendations")
+    if not link.is_visible() or page.viewport_size["width"] < 700:  # phone: the sidebar starts collapsed
+        page.get_by_test_id("stExpandSidebarButton").click()
+    link.click()
+    page.get_by_role("heading", name=re.compile("Recom\u00ad?mendations")).first.wait_for(timeout=60_000)
+    wait_for_app(page)
+
+
+def choose(page, label: str, option: str) -> None:
+    page.get_by_test_id("stSelectbox").filter(has_text=label).first.click()
+    page.get_by_role("option", name=option).click()
+    wait_for_app(page)
+
+
+def test_open_filter_and_look(page, trained_app, chromium):
+    engine, base = trained_app
+    open_screen(page, base)
+    assert page.get_by_text("Expected impact / week").count() > 0
+    assert page.locator('[data-testid="stException"]').count() == 0
+    screenshot(page, "optimization_cards")
+    choose(page, "Type", "Swap offer")
+    captions = page.locator('[data-testid="stCaptionContainer"]', has_text="· campaign").all_inner_texts()
+    expected = len(store.recommendations(engine, kind="offer"))
+    assert captions and all(c.startswith("Swap offer") for c in captions)
+    assert len(captions) == min(expected, 8)
+    screenshot(page, "optimization_filtered")
+    page.get_by_role("tab", name="Send time").click()
+    page.get_by_text("Best hours of").first.wait_for()
+    screenshot(page, "optimization_send_time")
+
+    phone = chromium.new_context(viewport={"width": 390, "height": 900}).new_page()
+    open_screen(phone, base)
+    assert phone.locator('[data-testid="stException"]').count() == 0
+    phone.locator('[data-testid="stSidebarHeader"] button').first.click()  # close the sidebar again
+    phone.wait_for_timeout(800)
+    screenshot(phone, "optimization_phone")
+    phone.context.close()
+
+
+def test_a_manager_applies_a_recommendation(page, trained_app):
+    engine, base = trained_app
+    first = store.recommendations(engine).iloc[0]
+    open_screen(page, base)
+    page.get_by_role("button", name="Apply").first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text(first.title).first.wait_for()
+    dialog.get_by_role("button", name="Confirm and apply").click()
+    page.get_by_text(f"Applied #{first.recommendation_id}").wait_for(timeout=60_000)
+    screenshot(page, "optimization_applied")
+    with engine.connect() as conn:
+        status = conn.execute(text("SELECT status FROM recommendations WHERE recommendation_id = :i"),
+                              {"i": int(first.recommendation_id)}).scalar()
+        audited = conn.execute(text("SELECT count(*) FROM audit_log WHERE target = :t"),
+                               {"t": f"recommendation:{first.recommendation_id}"}).scalar()
+        held = conn.execute(text("SELECT count(*) FILTER (WHERE in_holdout), count(*) FROM campaign_holdouts "
+                                 "WHERE recommendation_id = :i"), {"i": int(first.recommendation_id)}).one()
+    assert status == "applied" and audited == 1
+    assert first.kind == "budget" or (0 < held[0] < held[1])

@@ -1,0 +1,194 @@
+"""One-click implementation: atomic, audited, refused for non-managers, with a holdout whose
+realised impact is measured from events that arrive afterwards (hand-made here)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from core import rollup
+from core.auth import PermissionDenied, User
+from core.db import query
+from core.ingest import copy_frame
+from core.optimize import apply as optimize_apply
+from core.optimize.apply import RecommendationError
+from tests.factories import MEMBER_IDS, events_frame, insert_events, seed_dimensions
+
+MANAGER = User("manager@swipesavvy.example", "Manager", "manager")
+ANALYST = User("analyst@swipesavvy.example", "Analyst", "analyst")
+EXEC = User("exec@swipesavvy.example", "Executive", "exec")
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@pytest.fixture
+def shop(db):
+    """Three campaigns (factories), a second offer, and campaign 1 sent to all 20 members."""
+    seed_dimensions(db)
+    with db.begin() as conn:
+        copy_frame(conn, "offers", pd.DataFrame({"offer_id": [2], "merchant_id": [1], "name": ["$3 back"],
+                                                 "reward_type": ["fixed"], "reward_value": [3]}))
+    start = NOW - timedelta(days=30)
+    insert_events(db, events_frame([(start + timedelta(minutes=m), 1, m, "send") for m in MEMBER_IDS]))
+    rollup.refresh_all(db)
+    return db
+
+
+def add_card(db, kind: str, change: dict, campaign_id: int = 1, expires_at=None, run_id=None) -> int:
+    with db.begin() as conn:
+        conn.execute(query("opt_recommendation_insert"), {
+            "campaign_id": campaign_id, "kind": kind, "segment": "active", "title": f"test {kind}",
+            "details": json.dumps({"why": "test", "change": change}), "confidence": 0.9, "ease": "easy",
+            "impact_mean": 10.0, "impact_low": 1.0, "impact_high": 20.0, "run_id": run_id,
+            "expires_at": expires_at or NOW + timedelta(days=1), "holdout_share": 0.1})
+        return int(conn.execute(text("SELECT max(recommendation_id) FROM recommendations")).scalar())
+
+
+def state(db, card_id: int) -> dict:
+    with db.connect() as conn:
+        return {
+            "offer": conn.execute(text("SELECT offer_id FROM campaigns WHERE campaign_id = 1")).scalar(),
+            "status": conn.execute(text("SELECT status FROM recommendations WHERE recommendation_id = :i"), {"i": card_id}).scalar(),
+            "holdouts": conn.execute(text("SELECT count(*) FROM campaign_holdouts WHERE recommendation_id = :i"), {"i": card_id}).scalar(),
+            "audit": conn.execute(text("SELECT count(*) FROM audit_log WHERE target = :t"), {"t": f"recommendation:{card_id}"}).scalar(),
+        }
+
+
+OFFER_SWAP = {"field": "offer_id", "before": 1, "after": 2}
+
+
+def test_apply_changes_the_campaign_keeps_a_holdout_and_audits(shop):
+    card = add_card(shop, "offer", OFFER_SWAP)
+    result = optimize_apply.apply(shop, MANAGER, card, holdout_share=0.25)
+    after = state(shop, card)
+    assert after == {"offer": 2, "status": "applied", "holdouts": len(MEMBER_IDS), "audit": 1}
+    with shop.connect() as conn:
+        held = conn.execute(text("SELECT count(*) FILTER (WHERE in_holdout) FROM campaign_holdouts "
+                                 "WHERE recommendation_id = :i"), {"i": card}).scalar()
+        row = conn.execute(text("SELECT actor, role, action, details FROM audit_log WHERE target = :t"),
+                           {"t": f"recommendation:{card}"}).mappings().one()
+        applied_at, share = conn.execute(text("SELECT applied_at, holdout_share FROM recommendations "
+                                              "WHERE recommendation_id = :i"), {"i": card}).one()
+    assert held == result["holdout_members"] and 0 < held < len(MEMBER_IDS)
+    assert (row["actor"], row["role"], row["action"]) == (MANAGER.email, "manager", "apply_recommendation")
+    assert row["details"]["change"] == OFFER_SWAP and row["details"]["holdout_members"] == held
+    assert applied_at is not None and share == pytest.approx(0.25)
+
+
+def test_the_holdout_is_a_random_share_of_the_affected_members(shop):
+    with shop.begin() as conn:  # 2,000 more members in campaign 2's audience
+        conn.execute(text("INSERT INTO campaign_members (campaign_id, member_id, sends) "
+                          "SELECT 2, g, 1 FROM generate_series(1000, 2999) g"))
+    card = add_card(shop, "offer", OFFER_SWAP, campaign_id=2)
+    result = optimize_apply.apply(shop, MANAGER, card)  # default 10 %
+    assert result["affected_members"] == 2000
+    assert 160 <= result["holdout_members"] <= 240  # 10 % ± 4 standard errors
+
+
+@pytest.mark.parametrize("user", [ANALYST, EXEC, None])
+def test_non_managers_are_refused_and_nothing_changes(shop, user):
+    card = add_card(shop, "offer", OFFER_SWAP)
+    before = state(shop, card)
+    with pytest.raises(PermissionDenied):
+        optimize_apply.apply(shop, user, card)
+    with pytest.raises(PermissionDenied):
+        optimize_apply.dismiss(shop, user, card)
+    assert state(shop, card) == before == {"offer": 1, "status": "proposed", "holdouts": 0, "audit": 0}
+
+
+def test_apply_is_atomic(shop, monkeypatch):
+    card = add_card(shop, "offer", OFFER_SWAP)
+
+    def audit_fails(*args, **kwargs):
+        raise RuntimeError("audit log unavailable")
+
+    monkeypatch.setattr(optimize_apply.audit, "record", audit_fails)
+    with pytest.raises(RuntimeError):
+        optimize_apply.apply(shop, MANAGER, card)
+    assert state(shop, card) == {"offer": 1, "status": "proposed", "holdouts": 0, "audit": 0}
+
+
+def test_a_card_is_applied_once_and_never_when_stale_or_expired(shop):
+    card = add_card(shop, "offer", OFFER_SWAP)
+    optimize_apply.apply(shop, MANAGER, card)
+    with pytest.raises(RecommendationError, match="already applied"):
+        optimize_apply.apply(shop, MANAGER, card)
+    stale = add_card(shop, "offer", OFFER_SWAP)  # the campaign has offer 2 by now
+    with pytest.raises(RecommendationError, match="not 1"):
+        optimize_apply.apply(shop, MANAGER, stale)
+    assert state(shop, stale)["status"] == "proposed"
+    expired = add_card(shop, "offer", {"field": "offer_id", "before": 2, "after": 1}, expires_at=NOW - timedelta(hours=1))
+    with pytest.raises(RecommendationError, match="expired"):
+        optimize_apply.apply(shop, MANAGER, expired)
+    with pytest.raises(RecommendationError, match="holdout share"):
+        optimize_apply.apply(shop, MANAGER, add_card(shop, "offer", {"field": "offer_id", "before": 2, "after": 1}), 0.9)
+
+
+def test_pause_budget_and_audience_cards(shop):
+    with shop.begin() as conn:
+        conn.execute(text("UPDATE campaigns SET budget = CASE campaign_id WHEN 1 THEN 1000 ELSE 500 END"))
+    pause = add_card(shop, "pause", {"field": "status", "before": "live", "after": "paused"})
+    optimize_apply.apply(shop, MANAGER, pause)
+    budget = add_card(shop, "budget", {"field": "budget", "from_campaign_id": 2, "to_campaign_id": 3, "amount": 125.0,
+                                       "before": {"from": 500.0, "to": 500.0}, "after": {"from": 375.0, "to": 625.0}},
+                      campaign_id=2)
+    result = optimize_apply.apply(shop, MANAGER, budget)
+    with shop.connect() as conn:
+        status = conn.execute(text("SELECT status FROM campaigns WHERE campaign_id = 1")).scalar()
+        budgets = dict(conn.execute(text("SELECT campaign_id, budget::float8 FROM campaigns")).all())
+    assert status == "paused"
+    assert budgets == {1: 1000.0, 2: 375.0, 3: 625.0}
+    assert result["holdout_members"] == 0 and result["holdout_share"] == 0.0
+
+
+def test_dismiss_is_audited(shop):
+    card = add_card(shop, "offer", OFFER_SWAP)
+    optimize_apply.dismiss(shop, MANAGER, card, "not this quarter")
+    after = state(shop, card)
+    assert after["status"] == "dismissed" and after["audit"] == 1 and after["offer"] == 1
+    with pytest.raises(RecommendationError):
+        optimize_apply.apply(shop, MANAGER, card)
+
+
+def test_realised_impact_is_measured_against_the_holdout(shop):
+    card = add_card(shop, "offer", OFFER_SWAP)
+    optimize_apply.apply(shop, MANAGER, card, holdout_share=0.5)
+    applied_at = NOW - timedelta(days=14)
+    with shop.begin() as conn:
+        conn.execute(text("UPDATE recommendations SET applied_at = :t WHERE recommendation_id = :i"), {"t": applied_at, "i": card})
+        groups = dict(conn.execute(text("SELECT member_id, in_holdout FROM campaign_holdouts WHERE recommendation_id = :i"),
+                                   {"i": card}).all())
+    treated = [m for m, held in groups.items() if not held]
+    holdout = [m for m, held in groups.items() if held]
+    assert len(treated) >= 3 and len(holdout) >= 3
+    # After applying: everyone gets 2 sends; treated members convert once for 40 USD (reward 4),
+    # half the holdout converts for 20 USD (reward 2). Cost per send of campaign 1: 0.01 USD.
+    rows = []
+    for i, member in enumerate(groups):
+        when = applied_at + timedelta(days=2, minutes=i)
+        rows += [(when, 1, member, "send"), (when + timedelta(days=1), 1, member, "send")]
+        if member in treated:
+            rows.append((when + timedelta(hours=3), 1, member, "conversion", 40.0, 4.0))
+        elif holdout.index(member) % 2 == 0:
+            rows.append((when + timedelta(hours=3), 1, member, "conversion", 20.0, 2.0))
+    insert_events(shop, events_frame(rows))
+
+    too_early = optimize_apply.measure_realised(shop, now=applied_at + timedelta(days=3), min_members=3)
+    assert too_early == 1
+    with shop.connect() as conn:
+        early = conn.execute(text("SELECT enough_data, impact_mean FROM opt_realised_impact WHERE recommendation_id = :i"),
+                             {"i": card}).one()
+    assert early == (False, None)
+
+    optimize_apply.measure_realised(shop, now=NOW, min_members=3)
+    with shop.connect() as conn:
+        found = conn.execute(text("SELECT * FROM opt_realised_impact WHERE recommendation_id = :i"), {"i": card}).mappings().one()
+    treated_profit = 40 - 4 - 2 * 0.01
+    holdout_profits = [(20 - 2 if holdout.index(m) % 2 == 0 else 0) - 2 * 0.01 for m in holdout]
+    weeks = (NOW - applied_at).total_seconds() / 86400 / 7
+    expected = (treated_profit - sum(holdout_profits) / len(holdout)) * len(treated) / weeks
+    assert found["enough_data"] and found["treated_members"] == len(treated) and found["holdout_members"] == len(holdout)
+    assert found["impact_mean"] == pytest.approx(expected, rel=1e-6)
+    assert found["impact_low"] < found["impact_mean"] < found["impact_high"]
