@@ -59,7 +59,7 @@ def period_summaries(db: Engine, period: Period, campaign_ids, comparison: Perio
     """Totals of the chosen campaigns with reach and every metric, for the period and the
     comparison period, from one query: {"current": …, "comparison": …}."""
     frame = _totals_frame(db, period, campaign_ids, comparison, with_reach=True)
-    summed = totals(frame, by="period")
+    summed = totals(frame, by="period", groups=["current"] + (["comparison"] if comparison else []))
     return {name: summed.loc[name] for name in summed.index}
 
 

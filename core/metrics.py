@@ -74,12 +74,16 @@ def add_metrics(frame: pd.DataFrame) -> pd.DataFrame:
                       pd.DataFrame(derived, index=out.index)], axis=1)
 
 
-def totals(frame: pd.DataFrame, by: str | None = None) -> pd.Series | pd.DataFrame:
-    """Sum the additive columns of frame (per `by` group when given) and derive the metrics of
-    the sums — ratios of sums, never means of ratios."""
+def totals(frame: pd.DataFrame, by: str | None = None, groups: list | None = None) -> pd.Series | pd.DataFrame:
+    """Sum the additive columns of frame (per `by` group when given, with a zero row for each
+    of `groups` that has no rows) and derive the metrics of the sums — ratios of sums, never
+    means of ratios."""
     additive = [c for c in ADDITIVE_COLUMNS if c in frame]
     if by is not None:
-        return add_metrics(frame.groupby(by)[additive].sum())
+        summed = frame.groupby(by)[additive].sum()
+        if groups is not None:
+            summed = summed.reindex(groups, fill_value=0)
+        return add_metrics(summed)
     return add_metrics(frame[additive].astype(float).sum().to_frame().T).iloc[0]
 
 

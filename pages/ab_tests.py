@@ -356,6 +356,9 @@ def create_tab(tests: pd.DataFrame) -> None:
         st.info("Only marketing managers and admins create tests.", icon=":material/lock:")
         return
     campaigns = data.campaigns()
+    if campaigns.empty:
+        st.info("There is no campaign yet; a test runs on a campaign's members.")
+        return
     busy = set(tests.loc[tests.status.isin(tests_repo.ACTIVE_STATUSES), "campaign_id"])
     free = campaigns[~campaigns.campaign_id.isin(busy) & campaigns.status.isin(["live", "scheduled", "draft", "paused"])]
     if free.empty:

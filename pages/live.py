@@ -187,6 +187,8 @@ def event_stream(snap: LiveSnapshot) -> pd.DataFrame:
 
 @st.fragment(run_every=None if paused else live_data.REFRESH_SECONDS)
 def live_panel() -> None:
+    import time as _t, json as _j; _T = [('start', _t.perf_counter())]
+    mark = lambda n: _T.append((n, _t.perf_counter()))
     with live_data.timed_refresh(window):
         snap = live_data.live_snapshot(window, tz)
         if snap.ok:
@@ -195,14 +197,14 @@ def live_panel() -> None:
         shown = snap if snap.ok else last_good
         if shown is not None and (shown.window_minutes, shown.tz) != (window, tz):
             shown = None
-        status_line(snap, shown)
+        mark('snapshot'); status_line(snap, shown); mark('status')
         if shown is None:
             return
         st.markdown(f"**Since {clock(shown.window.start_at)[:5]}** (the last {window} whole minutes and the running "
                     f"one) against the same minutes yesterday · active members, map and devices: the last "
                     f"{ACTIVE_MINUTES} minutes")
-        kpi_cards(shown)
-        gauge_col, spark_col, device_col = st.columns(3)
+        kpi_cards(shown); mark('kpis')
+        gauge_col, spark_col, device_col = st.columns(3); mark('cols')
         with gauge_col:
             figure = delivery_gauge(shown)
             if figure is None:
@@ -214,16 +216,17 @@ def live_panel() -> None:
             device_col.info(f"No events in the last {ACTIVE_MINUTES} minutes.")
         else:
             device_col.plotly_chart(device_chart(shown), config={"displayModeBar": False}, key="live_devices")
-        map_col, stream_col = st.columns([1, 1])
+        mark('charts'); map_col, stream_col = st.columns([1, 1])
         with map_col:
             st.markdown(f"**Where events happen · last {ACTIVE_MINUTES} min**")
-            st.pydeck_chart(activity_map(shown), height=380, key="live_map")
+            st.pydeck_chart(activity_map(shown), height=380, key="live_map"); mark('map')
             st.caption("Circle size and heat: events per region. Outlines are coarse and drawn from data "
                        "shipped with the app (no map service).")
         with stream_col:
             st.markdown(f"**Live event stream · latest {len(shown.latest)} events**")
             with st.container(height=420, border=False):  # a plain table scrolls smoothly as it updates
-                st.table(event_stream(shown).set_index(f"Time ({tz})"))
+                st.table(event_stream(shown).set_index(f"Time ({tz})")); mark('table')
+                open('/tmp/live/sections.jsonl','a').write(_j.dumps({a[0]: round((a[1]-b[1])*1000,1) for a, b in zip(_T[1:], _T)})+'\n')
 
 
 live_panel()

@@ -46,7 +46,7 @@ def layout(figure: go.Figure, height: int = 300, title: str | None = None) -> go
 def run_header(run: dict | None) -> None:
     if run is None:
         st.info("**No model results yet.** The worker retrains the models every 6 hours (`python -m core worker`); "
-                "to train now run `python -m core train`" + (" or use *Train now* below." if can(user, "run_jobs") else "."),
+                "to train now run `python -m core train`" + (" or use *Train now*." if can(user, "run_jobs") else "."),
                 icon=":material/model_training:")
         return
     st.caption(f"Models of run #{int(run['run_id'])}, trained {pd.Timestamp(run['finished_at']):%d %b %Y %H:%M} UTC "
@@ -72,10 +72,11 @@ def train_button() -> None:
 
 # --- cards ------------------------------------------------------------------------------------
 
-def projection_chart(details: dict) -> go.Figure | None:
+def projection_chart(details: dict) -> tuple[go.Figure | None, str]:
+    """The card's 8-week projection (cumulative profit, 90 % bands) and its ROI in words."""
     p = details.get("projection")
     if not p:
-        return None
+        return None, ""
     weeks = p["weeks"]
     figure = go.Figure()
     for key, name, colour, fill in (("current", "As is", GREY, "rgba(148,163,184,0.25)"),
@@ -88,13 +89,14 @@ def projection_chart(details: dict) -> go.Figure | None:
     figure.update_xaxes(title="Weeks from now", dtick=1)
     figure.update_yaxes(title="Cumulative profit (USD)", tickprefix="$")
     roi_now, roi_new = p.get("current_roi"), p.get("with_change_roi")
-    title = "ROI projection, next 8 weeks"
+    words = ""
     if roi_now is not None and roi_new is not None:
-        title += (f": ROI {roi_now:+.0%} → {roi_new:+.0%} "
-                  f"(90 %: {p['with_change_roi_low']:+.0%} to {p['with_change_roi_high']:+.0%})")
+        words = (f"ROI {roi_now:+.0%} as is → {roi_new:+.0%} with the change "
+                 f"(90 %: {p['with_change_roi_low']:+.0%} to {p['with_change_roi_high']:+.0%}); "
+                 "cost changes included.")
     elif roi_now is not None:
-        title += f": ROI {roi_now:+.0%} → no spend"
-    return layout(figure, 280, title)
+        words = f"ROI {roi_now:+.0%} as is; with the change the campaign spends nothing (ROI undefined)."
+    return layout(figure, 280, "ROI projection, next 8 weeks"), words
 
 
 def evidence_table(evidence: dict) -> pd.DataFrame:
@@ -174,11 +176,12 @@ def recommendation_card(row: dict) -> None:
         c2.metric("Confidence", f"{row['confidence']:.0%}", help="Probability that the impact is positive", border=True)
         c3.metric("Implementation", str(row["ease"]).capitalize(), help=EASE_RULE, border=True)
         st.write(details.get("why", ""))
-        chart = projection_chart(details)
+        chart, roi_words = projection_chart(details)
         left, right = st.columns([3, 2])
         with left:
             if chart is not None:
                 st.plotly_chart(chart, width="stretch", key=f"proj_{row['recommendation_id']}")
+                st.caption(roi_words)
         with right:
             with st.expander("Evidence (the numbers behind it)"):
                 st.dataframe(evidence_table(details.get("evidence", {})), hide_index=True, width="stretch")
@@ -245,8 +248,8 @@ def offers_section(run: dict, campaigns: pd.DataFrame) -> None:
                      arrayminus=top.profit_per_send - top.profit_low, color="#334155"),
         hovertemplate="%{y}<br>profit per send $%{x:.3f}<extra></extra>"))
     figure.update_xaxes(title="Expected profit per send (USD)", tickprefix="$")
-    st.plotly_chart(layout(figure, 420, "Best offers by expected profit per send (current offer in red)"),
-                    width="stretch")
+    st.plotly_chart(layout(figure, 420, "Best offers by profit per send"), width="stretch")
+    st.caption("Expected profit per send with its 90 % interval; the campaign's current offer in red.")
     table = scores.assign(p_conversion=scores.p_conversion * 100, p_low=scores.p_low * 100, p_high=scores.p_high * 100,
                           prob_better=scores.prob_better * 100)
     st.dataframe(table[["offer", "category", "reward_type", "reward_value", "is_current", "p_conversion", "p_low",
@@ -275,7 +278,7 @@ def offers_section(run: dict, campaigns: pd.DataFrame) -> None:
                              arrayminus=effects.odds_ratio_percent - effects.low)))
             figure.add_vline(x=1, line_dash="dot", line_color=GREY)
             figure.update_xaxes(title="Conversion odds ratio, percent vs fixed cashback (90 %)", type="log")
-            st.plotly_chart(layout(figure, 260, "Which reward type each segment prefers"), width="stretch")
+            st.plotly_chart(layout(figure, 260, "Reward type each segment prefers"), width="stretch")
     with right:
         if check:
             st.markdown("**Held-out check (campaigns the model never saw)**")
@@ -303,10 +306,11 @@ def uplift_section(campaign_id: int) -> None:
         figure.add_trace(go.Scatter(x=[0, 100], y=[0, q[-1]], name="Random targeting", line=dict(color=GREY, dash="dot")))
         figure.update_xaxes(title="Held-out members targeted (%)")
         figure.update_yaxes(title=f"Incremental members {row.outcome}")
-        title = (f"{row.variant} vs control · {row.outcome}: Qini {row.qini_coefficient:+.2f} "
-                 f"(95 %: {row.qini_low:+.2f} to {row.qini_high:+.2f})")
         with cols[i % len(cols)]:
-            st.plotly_chart(layout(figure, 280, title), width="stretch", key=f"qini_{i}")
+            st.plotly_chart(layout(figure, 280, f"{row.variant} vs control · {row.outcome}"), width="stretch",
+                            key=f"qini_{i}")
+            st.caption(f"Qini coefficient {row.qini_coefficient:+.2f} (95 %: {row.qini_low:+.2f} to "
+                       f"{row.qini_high:+.2f}; 0 = random targeting) on {row.held_out_members:,} held-out members.")
 
 
 # --- send time --------------------------------------------------------------------------------

@@ -100,13 +100,14 @@ def card(kind: str, campaign, title: str, why: str, evidence: dict, change: dict
     mean, low, high, confidence = summarise(impact_draws)
     if confidence < MIN_CONFIDENCE or mean < MIN_IMPACT_PER_WEEK:
         return None
+    campaign_name = campaign["name"] if isinstance(campaign, pd.Series) else campaign.name
     return {
         "campaign_id": int(campaign.campaign_id), "kind": kind, "segment": segment or campaign.segment,
         "title": title, "confidence": confidence, "ease": EASE[kind],
         "impact_mean": mean, "impact_low": low, "impact_high": high, "holdout_share": holdout_share,
         "details": {"why": why, "evidence": evidence, "change": change, "unit": "USD profit per week",
                     "ease_rule": EASE_RULE, "projection": projection(impact_draws, economics_row, cost_change_per_week),
-                    "campaign_name": campaign.name},
+                    "campaign_name": campaign_name},
     }
 
 
@@ -337,8 +338,7 @@ def _best_addition(ctx: Context, campaign, row, members: pd.DataFrame) -> dict |
         grid = cells.assign(channel=campaign.channel, category=offer.category, reward_type=offer.reward_type,
                             reward_value=float(offer.reward_value))
         weights = grid.members.to_numpy(float)
-        p = np.array([np.average(ctx.offer_model.p_conversion(grid, None if b < 0 else b), weights=weights)
-                      for b in range(-1, draws_count)])
+        p = ctx.offer_model.p_conversion_draws(grid) @ (weights / weights.sum())
         samples = ctx.offer_model.margin_draws[offer.category]
         margin = np.array([offer_model.margin_per_conversion(samples[min(b, len(samples) - 1)], offer.reward_type,
                                                              float(offer.reward_value)) for b in range(draws_count + 1)])

@@ -92,7 +92,7 @@ def fit(features: pd.DataFrame, previous: pd.DataFrame | None = None, seed: int 
     for i, k in enumerate(K_RANGE):
         if k >= len(sample):
             break
-        labels = KMeans(n_clusters=k, n_init=3, random_state=seed).fit_predict(z[sample])
+        labels = KMeans(n_clusters=k, n_init=2, random_state=seed).fit_predict(z[sample])
         scores[k] = float(silhouette_score(z[sample], labels))
         say((i + 1) / (len(K_RANGE) + 1), f"segments: k = {k}, silhouette {scores[k]:.3f}")
     k = max(scores, key=scores.get)

@@ -9,22 +9,20 @@ import json
 import pytest
 from sqlalchemy import text
 
-from core.optimize import store, training
+from core.optimize import store
 from core.optimize.recommendations import KIND_LABELS
-from tests.app.conftest import app_database, database_url_of, new_app
-from tests.db.test_optimize_training import small_demo
+from tests.app.conftest import app_database, clear_streamlit_caches, database_url_of, new_app
+from tests.db.test_optimize_training import shared_trained
 
 PAGE = "pages/optimization.py"
 
 
 @pytest.fixture(scope="module")
 def trained_app(backends):
-    engine = small_demo(backends)
-    outcome = training.retrain(engine)
-    assert not outcome.skipped
+    """The session's trained small demo (shared: tests here add rows but change none)."""
+    engine, _ = shared_trained(backends)
     with app_database(database_url_of(engine)):
         yield engine
-    engine.dispose()
 
 
 def open_page(role: str):
@@ -62,7 +60,7 @@ def test_cards_come_best_first_with_evidence_and_projection(trained_app):
     assert {"Expected impact / week", "Confidence", "Implementation", "Open recommendations"} <= metrics
     assert [t.label for t in at.tabs] == ["Recommendations", "Offers", "Send time", "Affinity", "Segments", "History"]
     assert any("Best hours of" in t for t in chart_titles(at))          # send-time distribution
-    assert any("Best offers by expected profit" in t for t in chart_titles(at))
+    assert any("Best offers by profit per send" in t for t in chart_titles(at))
     assert any("Segment affinity" in t for t in chart_titles(at))
     assert any("Segment profiles" in t for t in chart_titles(at))
 
@@ -100,14 +98,25 @@ def test_member_explorer_masks_personal_data(trained_app, role, masked):
 
 
 def test_dismiss_on_the_screen(trained_app):
+    with trained_app.begin() as conn:  # a copy of the best card, on top of the list, to dismiss
+        new_id = conn.execute(text("""
+            INSERT INTO recommendations (campaign_id, kind, segment, title, details, confidence, ease, impact_mean,
+                                         impact_low, impact_high, status, run_id, expires_at, holdout_share)
+            SELECT campaign_id, kind, segment, 'Copy to dismiss: ' || title, details, confidence, ease,
+                   impact_mean + 1, impact_low, impact_high + 1, 'proposed', run_id, expires_at, holdout_share
+            FROM recommendations WHERE status = 'proposed' ORDER BY impact_mean DESC LIMIT 1
+            RETURNING recommendation_id""")).scalar()
+    clear_streamlit_caches()  # the screen caches its reads for 30 s
     at = open_page("manager")
     first = store.recommendations(trained_app).iloc[0]
+    assert first.recommendation_id == new_id
     at.button(key=f"dismiss_{first.recommendation_id}").click().run()
     assert not at.exception
     with trained_app.connect() as conn:
         status = conn.execute(text("SELECT status FROM recommendations WHERE recommendation_id = :i"),
                               {"i": int(first.recommendation_id)}).scalar()
-        audited = conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'dismiss_recommendation'")).scalar()
+        audited = conn.execute(text("SELECT count(*) FROM audit_log WHERE target = :t"),
+                               {"t": f"recommendation:{new_id}"}).scalar()
     assert status == "dismissed" and audited == 1
     assert f"dismiss_{first.recommendation_id}" not in [b.key for b in at.button]
     assert any(f"Dismissed #{first.recommendation_id}" in s.value for s in at.success)

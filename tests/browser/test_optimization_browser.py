@@ -1,6 +1,6 @@
-"""Screen 3 in a real browser: open it, filter the cards, look at it wide and phone-sized, and
-apply a recommendation as a manager — on a freshly trained database of this module's own
-(never the shared demo database)."""
+"""Screen 3 in a real browser: open it, filter the cards, look at it wide and phone-sized (on the
+session's trained small demo), and apply a recommendation as a manager — on a fresh copy of that
+database made for this module (never the shared demo database)."""
 from __future__ import annotations
 
 import re
@@ -9,26 +9,33 @@ import subprocess
 import pytest
 from sqlalchemy import text
 
-from core.optimize import store, training
+from core.optimize import store
 from tests.app.conftest import database_url_of
 from tests.browser.conftest import screenshot, start_app, wait_for_app
-from tests.db.test_optimize_training import small_demo
+from tests.db.test_optimize_training import copy_of_shared_trained, shared_trained
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def trained_app(backends):
-    engine = small_demo(backends)
-    assert not training.retrain(engine).skipped
-    process, base = start_app(database_url_of(engine))
-    yield engine, base
+def stop(process) -> None:
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
-    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def apps(backends):
+    """(shared trained database, its app URL, a fresh copy, the copy's app URL)."""
+    copy = copy_of_shared_trained(backends)  # before anything connects to the shared one again
+    shared, _ = shared_trained(backends)
+    process, base = start_app(database_url_of(shared))
+    copy_process, copy_base = start_app(database_url_of(copy))
+    yield shared, base, copy, copy_base
+    stop(process)
+    stop(copy_process)
+    copy.dispose()
 
 
 def open_screen(page, base: str) -> None:
@@ -48,8 +55,8 @@ def choose(page, label: str, option: str) -> None:
     wait_for_app(page)
 
 
-def test_open_filter_and_look(page, trained_app, chromium):
-    engine, base = trained_app
+def test_open_filter_and_look(page, apps, chromium):
+    engine, base, _, _ = apps
     open_screen(page, base)
     assert page.get_by_text("Expected impact / week").count() > 0
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -73,8 +80,8 @@ def test_open_filter_and_look(page, trained_app, chromium):
     phone.context.close()
 
 
-def test_a_manager_applies_a_recommendation(page, trained_app):
-    engine, base = trained_app
+def test_a_manager_applies_a_recommendation(page, apps):
+    _, _, engine, base = apps
     first = store.recommendations(engine).iloc[0]
     open_screen(page, base)
     page.get_by_role("button", name="Apply").first.click()

@@ -11,11 +11,68 @@ from sqlalchemy import text
 
 from core import rollup
 from core.auth import PermissionDenied, User
-from core.db import query
+from core.db import query, query_names
 from core.ingest import copy_frame
 from core.optimize import apply as optimize_apply
 from core.optimize.apply import RecommendationError
 from tests.factories import MEMBER_IDS, events_frame, insert_events, seed_dimensions
+
+T0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
+# Representative parameters of every queries/opt_*.sql (tests/db/test_queries.py can import
+# them as it does AB_QUERY_PARAMS); test_every_optimization_query_runs below runs them all.
+OPT_QUERY_PARAMS: dict[str, dict] = {
+    "opt_applied_recommendations": {},
+    "opt_audience_rule_upsert": {"campaign_id": 1, "segment_key": 1, "segment_name": "s", "action": "include",
+                                 "recommendation_id": 1},
+    "opt_bench_sizes": {},
+    "opt_campaign_audience": {"campaign_id": 1},
+    "opt_campaign_lock": {"campaign_id": 1},
+    "opt_campaign_member_outcomes": {},
+    "opt_campaign_recent": {"day_from": T0.date(), "day_to": (T0 + timedelta(days=28)).date()},
+    "opt_campaign_segment_roi_read": {"campaign_id": 1},
+    "opt_campaign_update": {"campaign_id": 1, "offer_id": None, "status": "paused", "budget": None},
+    "opt_campaigns": {},
+    "opt_category_engagement": {"as_of": T0 + timedelta(days=10), "since": T0 - timedelta(days=100),
+                                "holdout_from": T0, "half_life_days": 45.0},
+    "opt_conversion_values": {"since": T0 - timedelta(days=100), "until": T0 + timedelta(days=10)},
+    "opt_current_run": {},
+    "opt_current_set": {"run_id": 1},
+    "opt_experiment_units": {},
+    "opt_holdout_count": {"campaign_id": 1, "recommendation_id": 1},
+    "opt_holdouts_create": {"campaign_id": 1, "recommendation_id": 1, "member_ids": [], "share": 0.1},
+    "opt_latest_event_time": {},
+    "opt_member_activity": {},
+    "opt_member_affinity_read": {"member_id": 1},
+    "opt_member_ids_sample": {"limit": 5},
+    "opt_member_profile_read": {"member_id": 1},
+    "opt_member_send_hours_apply": {"campaign_id": 1, "recommendation_id": 1, "run_id": 1},
+    "opt_members": {},
+    "opt_offer_scores_read": {"campaign_id": 1},
+    "opt_offers": {},
+    "opt_realised_member_outcomes": {"campaign_id": 1, "recommendation_id": 1, "since": T0, "until": T0 + timedelta(days=7)},
+    "opt_realised_upsert": {"campaign_id": 1, "recommendation_id": 1, "days": 7.0, "treated_members": 1,
+                            "holdout_members": 1, "enough_data": False, "impact_mean": None, "impact_low": None,
+                            "impact_high": None, "detail": "{}"},
+    "opt_recommendation_decide": {"recommendation_id": 1, "status": "dismissed", "decided_by": "a@example.com",
+                                  "holdout_share": None},
+    "opt_recommendation_insert": {"campaign_id": 1, "kind": "pause", "segment": "active", "title": "t", "details": "{}",
+                                  "confidence": 0.9, "ease": "easy", "impact_mean": 1.0, "impact_low": 0.5,
+                                  "impact_high": 2.0, "run_id": None, "expires_at": T0, "holdout_share": 0.1},
+    "opt_recommendation_lock": {"recommendation_id": 1},
+    "opt_recommendations_expire": {"run_id": 1},
+    "opt_recommendations_history": {"campaign_id": None, "limit": 5},
+    "opt_recommendations_list": {"campaign_id": 1, "kind": "offer", "segment": "active"},
+    "opt_run_insert": {"started_at": T0, "data_through": T0, "holdout_from": T0, "seconds": 1.0, "trained_by": "t",
+                       "metrics": "{}"},
+    "opt_runs_prune": {"keep": 3},
+    "opt_segment_affinity_read": {},
+    "opt_segment_members": {"run_id": 1, "segment_key": 1, "campaign_id": 1, "inside": True},
+    "opt_segment_send_time_read": {},
+    "opt_segments_read": {"run_id": None},
+    "opt_send_cells": {"since": T0 - timedelta(days=100), "until": T0 + timedelta(days=10), "holdout_from": T0},
+    "opt_send_time_distribution": {},
+    "opt_uplift_read": {"campaign_id": None},
+}
 
 MANAGER = User("manager@swipesavvy.example", "Manager", "manager")
 ANALYST = User("analyst@swipesavvy.example", "Analyst", "analyst")
@@ -192,3 +249,17 @@ def test_realised_impact_is_measured_against_the_holdout(shop):
     assert found["enough_data"] and found["treated_members"] == len(treated) and found["holdout_members"] == len(holdout)
     assert found["impact_mean"] == pytest.approx(expected, rel=1e-6)
     assert found["impact_low"] < found["impact_mean"] < found["impact_high"]
+
+
+def test_every_optimization_query_runs(shop):
+    names = [n for n in query_names() if n.startswith("opt_")]
+    assert sorted(names) == sorted(OPT_QUERY_PARAMS), "keep OPT_QUERY_PARAMS in step with queries/opt_*.sql"
+    for name in names:
+        with shop.connect() as conn:
+            transaction = conn.begin()
+            try:
+                result = conn.execute(query(name), OPT_QUERY_PARAMS[name])
+                if result.returns_rows:
+                    result.fetchall()
+            finally:
+                transaction.rollback()

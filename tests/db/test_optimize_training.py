@@ -2,8 +2,9 @@
 retrain that fails half-way leaves the previous results in place, old proposals expire, and a
 per-member send-time card applies with its holdout. Also the migration's downgrade.
 
-Each test trains a small demo (1,500 members, 10 campaigns, 45 days) of its own; the module's
-`trained` database is shared read-only by the tests that only look.
+A small demo (1,500 members, 10 campaigns, 45 days) is trained once per session and shared
+read-only (`shared_trained`, also used by the app and browser tests, which copy it before they
+change anything); the retrain life-cycle tests below run in order on a database of their own.
 """
 from __future__ import annotations
 
@@ -27,25 +28,50 @@ OUTPUT_TABLES = ["opt_member_send_time", "opt_segment_send_time", "opt_member_af
                  "opt_offer_scores", "opt_segments", "opt_member_segments", "opt_campaign_segment_roi"]
 
 
-def small_demo(backends):
+_SHARED: dict = {}
+
+
+def small_demo(backends, template: str | None = None):
+    """A new database with the small demo loaded (or a copy of `template`); returns its engine."""
     backend = backends[PRIMARY_BACKEND]
-    engine = core_db.make_engine(backend.url(backend.create_database(template=backend.template)), pool_size=3)
-    demo.load(engine, demo.generate(seed=5, members=1500, campaigns=10, days=45, end=END))
-    rollup.refresh_all(engine)
+    name = backend.create_database(template=template or backend.template)
+    engine = core_db.make_engine(backend.url(name), pool_size=3)
+    engine.database_name = name
+    if template is None:
+        demo.load(engine, demo.generate(seed=5, members=1500, campaigns=10, days=45, end=END))
+        rollup.refresh_all(engine)
     return engine
+
+
+def shared_trained(backends) -> tuple:
+    """(engine, first retrain's outcome) of the session's trained small demo. Read-only."""
+    if "engine" not in _SHARED:
+        engine = small_demo(backends)
+        outcome = training.retrain(engine)
+        assert not outcome.skipped, outcome.detail
+        _SHARED.update(engine=engine, outcome=outcome)
+    return _SHARED["engine"], _SHARED["outcome"]
+
+
+def copy_of_shared_trained(backends):
+    """A private copy of the trained demo to change (CREATE DATABASE … TEMPLATE; call it before
+    anything else connects to the shared one)."""
+    engine, _ = shared_trained(backends)
+    engine.dispose()  # a template must have no open connections: close ours, end any others
+    with backends[PRIMARY_BACKEND].admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": engine.database_name})
+    return small_demo(backends, template=engine.database_name)
 
 
 @pytest.fixture(scope="module")
 def trained(backends):
-    engine = small_demo(backends)
-    outcome = training.retrain(engine)
-    assert not outcome.skipped, outcome.detail
-    yield engine, outcome
-    engine.dispose()
+    return shared_trained(backends)
 
 
-@pytest.fixture
-def fresh(backends):
+@pytest.fixture(scope="module")
+def lifecycle(backends):
+    """One database for the ordered life-cycle tests: first retrain, failure, next retrain, apply."""
     engine = small_demo(backends)
     yield engine
     engine.dispose()
@@ -100,10 +126,10 @@ def test_a_second_worker_skips_while_one_trains(trained):
     assert store.current_run(engine)["run_id"] == outcome.run_id
 
 
-def test_a_retrain_that_fails_half_way_leaves_the_previous_results(fresh, monkeypatch):
-    first = training.retrain(fresh)
-    cards_before = store.recommendations(fresh).recommendation_id.tolist()
-    runs_before = scalar(fresh, "SELECT count(*) FROM opt_model_runs")
+def test_a_retrain_that_fails_half_way_leaves_the_previous_results(lifecycle, monkeypatch):
+    first = training.retrain(lifecycle)
+    cards_before = store.recommendations(lifecycle).recommendation_id.tolist()
+    runs_before = scalar(lifecycle, "SELECT count(*) FROM opt_model_runs")
     real_copy = store.copy_frame
 
     def copy_until_offers(conn, table, frame, *args, **kwargs):
@@ -113,20 +139,30 @@ def test_a_retrain_that_fails_half_way_leaves_the_previous_results(fresh, monkey
 
     monkeypatch.setattr(store, "copy_frame", copy_until_offers)
     with pytest.raises(RuntimeError, match="disk full"):
-        training.retrain(fresh)
-    assert store.current_run(fresh)["run_id"] == first.run_id
-    assert store.recommendations(fresh).recommendation_id.tolist() == cards_before
-    assert scalar(fresh, "SELECT count(*) FROM opt_model_runs") == runs_before
-    assert scalar(fresh, "SELECT count(*) FROM opt_member_send_time WHERE run_id <> :r", r=first.run_id) == 0
+        training.retrain(lifecycle)
+    assert store.current_run(lifecycle)["run_id"] == first.run_id
+    assert store.recommendations(lifecycle).recommendation_id.tolist() == cards_before
+    assert scalar(lifecycle, "SELECT count(*) FROM opt_model_runs") == runs_before
+    assert scalar(lifecycle, "SELECT count(*) FROM opt_member_send_time WHERE run_id <> :r", r=first.run_id) == 0
 
-    monkeypatch.setattr(store, "copy_frame", real_copy)
-    second = training.retrain(fresh)  # and the next retrain replaces the proposals
-    assert second.run_id > first.run_id
-    statuses = dict(text_rows(fresh, "SELECT status, count(*) FROM recommendations WHERE run_id = :r GROUP BY 1", r=first.run_id))
-    assert set(statuses) <= {"expired"} and statuses
-    assert store.recommendations(fresh).recommendation_id.min() > max(cards_before)
+
+def test_the_next_retrain_replaces_proposals_keeps_segments_and_prunes_runs(lifecycle):
+    previous = store.current_run(lifecycle)
+    assert previous is not None, "runs after the failure test"
+    cards_before = store.recommendations(lifecycle).recommendation_id.tolist()
+    for _ in range(store.KEEP_RUNS):
+        with lifecycle.begin() as conn:  # runs with no outputs, as if trained long ago
+            conn.execute(text("INSERT INTO opt_model_runs (started_at, seconds, trained_by) VALUES (now(), 0, 'old')"))
+    second = training.retrain(lifecycle)
+    assert second.run_id > previous["run_id"]
+    statuses = dict(text_rows(lifecycle, "SELECT status, count(*) FROM recommendations WHERE run_id = :r GROUP BY 1",
+                              r=int(previous["run_id"])))
+    assert statuses and set(statuses) == {"expired"}
+    assert store.recommendations(lifecycle).recommendation_id.min() > max(cards_before)
     # Segments keep their keys and names from one retrain to the next.
     assert second.metrics["segments"]["kept_from_previous_run"] == second.metrics["segments"]["k"]
+    runs = [r for (r,) in text_rows(lifecycle, "SELECT run_id FROM opt_model_runs ORDER BY run_id")]
+    assert len(runs) == store.KEEP_RUNS and runs[-1] == second.run_id
 
 
 def text_rows(engine, sql: str, **params):
@@ -134,33 +170,22 @@ def text_rows(engine, sql: str, **params):
         return conn.execute(text(sql), params).all()
 
 
-def test_old_runs_are_pruned(fresh):
-    for _ in range(store.KEEP_RUNS + 1):
-        with fresh.begin() as conn:  # runs with no outputs, as if trained long ago
-            conn.execute(text("INSERT INTO opt_model_runs (started_at, seconds, trained_by) VALUES (now(), 0, 'old')"))
-    outcome = training.retrain(fresh)
-    runs = [r for (r,) in text_rows(fresh, "SELECT run_id FROM opt_model_runs ORDER BY run_id")]
-    assert len(runs) == store.KEEP_RUNS and runs[-1] == outcome.run_id
-
-
-def test_apply_a_per_member_send_time_card(fresh):
-    training.retrain(fresh)
-    cards = store.recommendations(fresh, kind="send_time")
-    if cards.empty:
-        pytest.skip("this small demo produced no send-time card")
+def test_apply_a_per_member_send_time_card(lifecycle):
+    cards = store.recommendations(lifecycle, kind="send_time")
+    assert not cards.empty, "the small demo has a send-time card after the retrains above"
     card = cards.iloc[0]
-    result = optimize_apply.apply(fresh, MANAGER, int(card.recommendation_id))
+    result = optimize_apply.apply(lifecycle, MANAGER, int(card.recommendation_id))
     treated = result["affected_members"] - result["holdout_members"]
     assert result["affected_members"] > 100 and 0 < result["holdout_members"] < 0.2 * result["affected_members"]
-    assert scalar(fresh, "SELECT count(*) FROM campaign_member_send_hours WHERE recommendation_id = :i",
+    assert scalar(lifecycle, "SELECT count(*) FROM campaign_member_send_hours WHERE recommendation_id = :i",
                   i=int(card.recommendation_id)) == treated
     # Each treated member gets the best hour of the run that made the card; the holdout keeps the campaign's.
-    mismatched = scalar(fresh, """
+    mismatched = scalar(lifecycle, """
         SELECT count(*) FROM campaign_member_send_hours h
         JOIN recommendations r USING (recommendation_id)
         JOIN opt_member_send_time st ON st.run_id = r.run_id AND st.member_id = h.member_id
         WHERE h.recommendation_id = :i AND h.send_hour <> st.best_hour""", i=int(card.recommendation_id))
-    in_holdout = scalar(fresh, """
+    in_holdout = scalar(lifecycle, """
         SELECT count(*) FROM campaign_member_send_hours h JOIN campaign_holdouts c
           ON c.campaign_id = h.campaign_id AND c.member_id = h.member_id AND c.in_holdout
         WHERE h.recommendation_id = :i""", i=int(card.recommendation_id))

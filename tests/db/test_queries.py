@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from core import rollup
 from core.db import query, query_names
+from tests.db.test_ab_tracker import AB_QUERY_PARAMS
 from tests.factories import events_frame, insert_events, seed_dimensions
 
 T0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
@@ -50,6 +51,8 @@ PARAMS: dict[str, dict] = {
     "user_role_upsert": {"email": "a@example.com", "role": "analyst", "granted_by": "admin@example.com"},
     "user_roles_list": {},
 }
+
+PARAMS.update(AB_QUERY_PARAMS)
 
 
 @pytest.fixture
