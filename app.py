@@ -12,11 +12,11 @@ user = sign_in_gate()
 
 # Screens in menu order; a screen appears once its file exists.
 SCREENS = [
-    ("pages/campaigns.py", "Campaign analytics", ":material/campaign:"),
-    ("pages/ab_tests.py", "A/B tests", ":material/science:"),
-    ("pages/optimization.py", "Recommendations", ":material/auto_graph:"),
-    ("pages/live.py", "Real-time", ":material/bolt:"),
-    ("pages/system.py", "System", ":material/monitor_heart:"),
+    ("screens/campaigns.py", "Campaign analytics", ":material/campaign:"),
+    ("screens/ab_tests.py", "A/B tests", ":material/science:"),
+    ("screens/optimization.py", "Recommendations", ":material/auto_graph:"),
+    ("screens/live.py", "Real-time", ":material/bolt:"),
+    ("screens/system.py", "System", ":material/monitor_heart:"),
 ]
 HERE = Path(__file__).parent
 navigation = st.navigation([

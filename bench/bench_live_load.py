@@ -158,14 +158,6 @@ async def protocol_session(port: int, page_name: str, stop: asyncio.Event, finis
 async def drive_sessions(args, base: str, port: int, stats_file: Path, stats_engine) -> dict:
     from playwright.async_api import async_playwright
 
-    # app.py first: until some session has run it, Streamlit 1.67 runs a deep link's
-    # pages/<x>.py on its own (the old pages-directory mode).
-    warm = asyncio.Event()
-    warm_task = asyncio.create_task(protocol_session(port, "", warm, []))
-    await asyncio.sleep(15)
-    warm.set()
-    await warm_task
-
     stop = asyncio.Event()
     protocol_runs = [[] for _ in range(args.sessions - args.browsers)]
     say(f"opening {args.sessions} sessions on the real-time screen ({args.browsers} in Chromium)")

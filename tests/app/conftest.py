@@ -109,9 +109,7 @@ def shown_metrics(at: AppTest) -> dict[str, str]:
 def shown_period(at: AppTest) -> Period:
     """The period the screen says it shows, read from its caption (Period.label()).
 
-    Read from the screen rather than from session state: while the screens are in a folder named
-    pages/, AppTest's runs after the first execute the page without app.py (no sidebar, so no
-    sidebar state), but the page still says which period it used."""
+    Read from the screen rather than from session state: the screen says which period it used."""
     for caption in at.caption:
         found = re.search(r"(\d\d \w{3} \d{4}) – (\d\d \w{3} \d{4}) \(([^)]+)\)", caption.value)
         if found:

@@ -12,7 +12,7 @@ from core.auth import ROLES
 from core.experiments import snapshots
 from tests.app.conftest import app_database, database_url_of, new_app
 
-PAGE = "pages/ab_tests.py"
+PAGE = "screens/ab_tests.py"
 
 
 def open_page(role: str, page: str = PAGE) -> AppTest:
@@ -90,7 +90,7 @@ def test_alerts_show_on_the_tracker_and_the_system_screen(demo_copy):
     snapshots.take_snapshots(demo_copy)
     with app_database(database_url_of(demo_copy)):
         tracker = open_page("exec")
-        system = open_page("admin", page="pages/system.py")
+        system = open_page("admin", page="screens/system.py")
     assert "1 open alert" in "\n".join(e.label for e in tracker.expander)
     assert "Sample-ratio mismatch" in texts(tracker)
     assert any(h.value == "A/B alerts" for h in system.subheader)

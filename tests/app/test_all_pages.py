@@ -61,13 +61,9 @@ def test_every_screen_renders_on_an_empty_database(db):
             assert not at.exception, f"{path}: {[e.value for e in at.exception]}"
 
 
-PAGES_FOLDER_BUG = ("Streamlit 1.67 runs a folder named pages/ beside app.py as a v1 multipage app: "
-                    "from the second AppTest run on (and on a fresh server's first visit to a screen URL) "
-                    "the page runs without app.py — no sign-in gate, no sidebar. Renaming the folder "
-                    "(e.g. screens/) fixes it; then this passes and the marker must go.")
-
-
-@pytest.mark.xfail(strict=True, reason=PAGES_FOLDER_BUG)
+# Streamlit 1.67 runs a folder named pages/ beside app.py as a v1 multipage app: from the
+# second AppTest run on (and on a fresh server's first visit to a screen URL) the page would run
+# without app.py — no sign-in gate, no sidebar. The screens therefore live in screens/.
 def test_app_py_runs_on_every_rerun(app_env):
     at = new_app("analyst").run()
     assert "tz" in [s.key for s in at.selectbox]  # first run: app.py's sidebar is there
@@ -75,9 +71,6 @@ def test_app_py_runs_on_every_rerun(app_env):
     assert "tz" in [s.key for s in at.selectbox], "second run skipped app.py (sidebar and sign-in gate)"
 
 
-@pytest.mark.xfail(strict=True, reason="ui/session.py looks up the signed-in person's role (data.role_for) "
-                                       "outside database_guard, so a database outage is an uncaught "
-                                       "OperationalError for signed-in people instead of the outage message.")
 def test_signed_in_person_sees_the_outage_message_when_the_database_is_down():
     with app_database(UNREACHABLE_URL):
         at = new_app()

@@ -15,11 +15,9 @@ from core.periods import Period
 from tests.app.conftest import (UNREACHABLE_URL, app_database, count, new_app, shown_metrics, shown_period,
                                 table_with)
 
-# The campaigns screen is app.py's default page, so it is opened without switch_page. While the
-# screens live in a folder named pages/, AppTest's later runs execute the page without app.py
-# (see PAGES_FOLDER_BUG in test_all_pages.py): sidebar choices are therefore set in session state
-# before the first run, the period is read from the screen's caption, and only the page's own
-# widgets are clicked.
+# The campaigns screen is app.py's default page, so it is opened without switch_page. Sidebar
+# choices are set in session state before the first run and the period is read from the
+# screen's caption.
 KPI_INDEX = {key: i for i, key in enumerate(analytics.KPI_KEYS)}
 RAW_SENDS = text("""
     SELECT count(*) FROM events

@@ -11,7 +11,7 @@ from core.auth import ROLES
 from tests.app.conftest import UNREACHABLE_URL, app_database, count, database_url_of, new_app, shown_metrics
 from tests.factories import events_frame, insert_events, seed_dimensions
 
-PAGE = "pages/live.py"
+PAGE = "screens/live.py"
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -14,7 +14,7 @@ from core.optimize.recommendations import KIND_LABELS
 from tests.app.conftest import app_database, clear_streamlit_caches, database_url_of, new_app
 from tests.db.test_optimize_training import shared_trained
 
-PAGE = "pages/optimization.py"
+PAGE = "screens/optimization.py"
 
 
 @pytest.fixture(scope="module")

@@ -61,11 +61,7 @@ def metrics(page) -> dict[str, str]:
 
 def test_live_screen_moves_without_reload_and_shows_no_personal_data(live_app, page):
     base, engine = live_app
-    # Open the app's root first: on a server nobody has opened yet, Streamlit 1.67 runs a deep
-    # link's pages/<x>.py on its own (the old pages-directory mode), without app.py.
-    page.goto(base)
-    wait_for_app(page)
-    page.goto(f"{base}/live")
+    page.goto(f"{base}/live")  # a deep link, as a wall display opens it
     wait_for_app(page)
     page.wait_for_function(  # app.py's sidebar is there: the page runs inside the app
         """() => (document.querySelector('[data-testid="stSidebar"]') || {innerText: ''}).innerText.includes('Time zone')""",

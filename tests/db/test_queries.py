@@ -8,6 +8,7 @@ from sqlalchemy import text
 from core import rollup
 from core.db import query, query_names
 from tests.db.test_ab_tracker import AB_QUERY_PARAMS
+from tests.db.test_optimize_apply import OPT_QUERY_PARAMS
 from tests.factories import events_frame, insert_events, seed_dimensions
 
 T0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
@@ -39,6 +40,14 @@ PARAMS: dict[str, dict] = {
     "job_runs_latest": {},
     "job_runs_prune": {"before": T0},
     "job_runs_recent": {"limit": 5},
+    "live_activity": {"start_at": T0, "end_at": T1},
+    "live_latest_events": {"since": T0, "now": T1, "limit": 50, "lookback_ids": 100000},
+    "live_minute_series": {"start_at": T0, "rollup_to": T1, "end_at": T1},
+    "live_no_parallel_workers": {},
+    "live_simulator_assignments": {"campaign_ids": [1, 2]},
+    "live_simulator_campaigns": {"now": T1},
+    "live_simulator_members": {},
+    "live_window_totals": {"start_at": T0, "rollup_to": T1, "end_at": T1},
     "member_ids": {},
     "partition_detach_drop": {"partition": "events_p20261001"},
     "partition_max_event_id": {"partition": "events_p20261001"},
@@ -53,6 +62,7 @@ PARAMS: dict[str, dict] = {
 }
 
 PARAMS.update(AB_QUERY_PARAMS)
+PARAMS.update(OPT_QUERY_PARAMS)
 
 
 @pytest.fixture

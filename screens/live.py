@@ -2,7 +2,10 @@
 delivery-rate gauge, conversion-rate sparkline, activity map, devices and the live event stream.
 
 Only the panel below the controls reruns (a fragment, every 2 seconds); its data comes from one
-snapshot shared by every open tab (ui.live_data), so more viewers do not mean more queries.
+snapshot shared by every open tab (ui.live_data), so more viewers do not mean more queries, and
+the charts and map are built once per snapshot for all of them. The charts change their drawn
+spec only when a shown number changes (rounded as shown): a Plotly chart whose spec changes is
+mounted afresh, which would make it blink every 2 seconds.
 """
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -100,7 +103,7 @@ def kpi_cards(snap: LiveSnapshot) -> None:
 
 
 def delivery_gauge(snap: LiveSnapshot) -> go.Figure | None:
-    rate, before = float(snap.totals.delivery_rate), float(snap.yesterday.delivery_rate)
+    rate, before = (round(float(value) * 100, 1) / 100 for value in (snap.totals.delivery_rate, snap.yesterday.delivery_rate))
     if not np.isfinite(rate):
         return None
     figure = go.Figure(go.Indicator(
@@ -117,36 +120,28 @@ def delivery_gauge(snap: LiveSnapshot) -> go.Figure | None:
     return figure
 
 
-def conversion_sparkline(snap: LiveSnapshot) -> go.Figure:
-    frame = snap.per_minute
-    rate = frame.conversion_rate.astype(float) * 100
-    figure = go.Figure()
-    figure.add_trace(go.Scatter(x=frame.minute, y=rate, mode="lines", name="conversions / clicks",
-                                line=dict(color="#16a34a", width=2), connectgaps=False,
-                                customdata=np.stack([frame.conversions, frame.clicks], axis=1),
-                                hovertemplate="%{x|%H:%M}: %{y:.1f} % (%{customdata[0]} of %{customdata[1]} clicks)<extra></extra>"))
-    if frame.incomplete.any():
-        last = frame[frame.incomplete]
-        figure.add_trace(go.Scatter(x=last.minute, y=last.conversion_rate * 100, mode="markers",
-                                    marker=dict(symbol="circle-open", color="#16a34a", size=8),
-                                    name="running minute", hoverinfo="skip"))
-    figure.update_layout(
-        title=dict(text=f"Conversion rate per minute · last hour"),
-        height=230, margin=dict(l=0, r=0, t=40, b=0), showlegend=False,
-        yaxis=dict(title="conversions / clicks (%)", rangemode="tozero"),
-        xaxis=dict(tickformat="%H:%M", title=tz))
-    return figure
+def conversion_card(snap: LiveSnapshot) -> None:
+    """The conversion rate of the window, with the per-minute rate of the last hour as a sparkline."""
+    kpi = next(k for k in snap.kpis if k.key == "conversion_rate")
+    per_minute = snap.per_minute.conversion_rate.astype(float) * 100
+    st.metric("Conversion rate", format_value(kpi.key, kpi.value),
+              help=f"{kpi.help}. The number: since {clock(snap.window.start_at)[:5]} against the same minutes "
+                   f"yesterday. The line: each minute of the last hour ({tz}, % of clicks converted; minutes "
+                   "without clicks are left out).",
+              chart_data=[round(v, 1) if np.isfinite(v) else float("nan") for v in per_minute], chart_type="line",
+              border=True, **change_parts(kpi.change, kpi.previous, kpi.key))
+    st.caption(f"Line: conversions / clicks in each minute of the last hour ({tz}).")
 
 
 def device_chart(snap: LiveSnapshot) -> go.Figure:
-    devices = snap.devices.sort_values("events")
+    devices = snap.devices.assign(percent=(snap.devices.share * 100).round()).sort_values(["percent", "device"])
     figure = go.Figure(go.Bar(
-        x=devices.events, y=devices.device, orientation="h",
+        x=devices.percent, y=devices.device, orientation="h",
         marker_color=[DEVICE_COLORS.get(d, "#9ca3af") for d in devices.device],
-        text=[f"{share:.0%}" for share in devices.share], textposition="auto",
-        hovertemplate="%{y}: %{x:,} events<extra></extra>"))
+        text=[f"{p:.0f}%" for p in devices.percent], textposition="auto",
+        hovertemplate="%{y}: %{x:.0f}% of events<extra></extra>"))
     figure.update_layout(title=f"Events by device · last {ACTIVE_MINUTES} min", height=230,
-                         margin=dict(l=0, r=0, t=40, b=0), xaxis_title="events")
+                         margin=dict(l=0, r=0, t=40, b=0), xaxis=dict(title="% of events", range=[0, 100]))
     return figure
 
 
@@ -175,20 +170,29 @@ def activity_map(snap: LiveSnapshot) -> pdk.Deck:
                     initial_view_state=pdk.ViewState(latitude=38.5, longitude=-96.5, zoom=2.0))
 
 
+@st.cache_resource(ttl=30, max_entries=32, show_spinner=False)
+def shared_visuals(window_minutes: int, zone: str, taken_at: str, _snap: LiveSnapshot) -> dict:
+    """The charts and the map of one snapshot, built once for every session showing it
+    (the snapshot is identified by window, zone and time; it is not hashed)."""
+    return {"gauge": delivery_gauge(_snap), "devices": None if _snap.devices.empty else device_chart(_snap),
+            "map": activity_map(_snap)}
+
+
 def event_stream(snap: LiveSnapshot) -> pd.DataFrame:
-    shown = mask_frame(snap.latest, user)  # personal data masked for everyone but admins
+    """The latest events as shown: local times (the zone's abbreviation in the header), member
+    names masked for everyone but admins."""
+    shown = mask_frame(snap.latest, user)
     return pd.DataFrame({
-        f"Time ({tz})": shown.local_time.dt.strftime("%H:%M:%S"), "Event": shown.event,
+        f"Time ({datetime.now(ZoneInfo(tz)).tzname()})": shown.local_time.dt.strftime("%H:%M:%S"),
+        "Event": shown.event,
         "Member": [f"#{m} {n}" if isinstance(n, str) else f"#{m}" for m, n in zip(shown.member_id, shown.full_name)],
-        "Revenue (USD)": [f"${r:,.2f}" if np.isfinite(r) else "" for r in shown.revenue], "Region": shown.region_code, "Device": shown.device,
-        "Campaign": shown.campaign,
+        "Revenue (USD)": [f"${r:,.2f}" if np.isfinite(r) else "" for r in shown.revenue],
+        "Region": shown.region_code, "Campaign": shown.campaign,
     })
 
 
 @st.fragment(run_every=None if paused else live_data.REFRESH_SECONDS)
 def live_panel() -> None:
-    import time as _t, json as _j; _T = [('start', _t.perf_counter())]
-    mark = lambda n: _T.append((n, _t.perf_counter()))
     with live_data.timed_refresh(window):
         snap = live_data.live_snapshot(window, tz)
         if snap.ok:
@@ -197,36 +201,37 @@ def live_panel() -> None:
         shown = snap if snap.ok else last_good
         if shown is not None and (shown.window_minutes, shown.tz) != (window, tz):
             shown = None
-        mark('snapshot'); status_line(snap, shown); mark('status')
+        status_line(snap, shown)
         if shown is None:
             return
         st.markdown(f"**Since {clock(shown.window.start_at)[:5]}** (the last {window} whole minutes and the running "
                     f"one) against the same minutes yesterday · active members, map and devices: the last "
                     f"{ACTIVE_MINUTES} minutes")
-        kpi_cards(shown); mark('kpis')
-        gauge_col, spark_col, device_col = st.columns(3); mark('cols')
+        kpi_cards(shown)
+        visuals = shared_visuals(window, tz, shown.taken_at.isoformat(), shown)
+        gauge_col, rate_col, device_col = st.columns(3)
         with gauge_col:
-            figure = delivery_gauge(shown)
-            if figure is None:
+            if visuals["gauge"] is None:
                 st.info(f"No sends since {clock(shown.window.start_at)[:5]}, so no delivery rate.")
             else:
-                st.plotly_chart(figure, config={"displayModeBar": False}, key="live_gauge")
-        spark_col.plotly_chart(conversion_sparkline(shown), config={"displayModeBar": False}, key="live_spark")
-        if shown.devices.empty:
+                st.plotly_chart(visuals["gauge"], config={"displayModeBar": False}, key="live_gauge")
+        with rate_col:
+            conversion_card(shown)
+        if visuals["devices"] is None:
             device_col.info(f"No events in the last {ACTIVE_MINUTES} minutes.")
         else:
-            device_col.plotly_chart(device_chart(shown), config={"displayModeBar": False}, key="live_devices")
-        mark('charts'); map_col, stream_col = st.columns([1, 1])
+            device_col.plotly_chart(visuals["devices"], config={"displayModeBar": False}, key="live_devices")
+        map_col, stream_col = st.columns([1, 1])
         with map_col:
             st.markdown(f"**Where events happen · last {ACTIVE_MINUTES} min**")
-            st.pydeck_chart(activity_map(shown), height=380, key="live_map"); mark('map')
+            st.pydeck_chart(visuals["map"], height=380, key="live_map")
             st.caption("Circle size and heat: events per region. Outlines are coarse and drawn from data "
                        "shipped with the app (no map service).")
         with stream_col:
             st.markdown(f"**Live event stream · latest {len(shown.latest)} events**")
             with st.container(height=420, border=False):  # a plain table scrolls smoothly as it updates
-                st.table(event_stream(shown).set_index(f"Time ({tz})")); mark('table')
-                open('/tmp/live/sections.jsonl','a').write(_j.dumps({a[0]: round((a[1]-b[1])*1000,1) for a, b in zip(_T[1:], _T)})+'\n')
+                stream = event_stream(shown)
+                st.table(stream.set_index(stream.columns[0]))
 
 
 live_panel()

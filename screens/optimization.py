@@ -38,8 +38,8 @@ def as_dict(value) -> dict:
 
 
 def layout(figure: go.Figure, height: int = 300, title: str | None = None) -> go.Figure:
-    figure.update_layout(height=height, margin=dict(l=0, r=0, t=40 if title else 10, b=0), title=title,
-                         legend=dict(orientation="h", y=-0.25))
+    figure.update_layout(height=height, margin=dict(l=0, r=0, t=40 if title else 10, b=10), title=title,
+                         legend=dict(orientation="h", yanchor="top", y=-0.32))
     return figure
 
 
