@@ -11,7 +11,7 @@ import time
 def _engine():
     from core.db import make_engine
 
-    return make_engine(pool_size=2)
+    return make_engine(pool_size=4)  # the worker runs its jobs in parallel threads
 
 
 def cmd_db_url(args) -> int:

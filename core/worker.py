@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from sqlalchemy import Engine
 from core import config, maintenance, rollup
 from core.experiments import snapshots as ab_snapshots
 from core.jobs import JobOutput, run_job
+from core.live import brin
 from core.optimize import training as optimize_training
 
 log = logging.getLogger("core.worker")
@@ -38,6 +40,7 @@ class ScheduledJob:
 SCHEDULE: list[ScheduledJob] = [
     ScheduledJob("rollup", config.ROLLUP_INTERVAL_SECONDS, rollup_job),
     ScheduledJob("maintenance", 3600, lambda db: maintenance.maintain(db)),
+    ScheduledJob(brin.JOB_NAME, brin.EVERY_SECONDS, brin.job),
     ScheduledJob("ab_snapshots", 300, ab_snapshots.take_snapshots),
     ScheduledJob("retrain", 6 * 3600, optimize_training.retrain_job),
 ]
@@ -54,24 +57,28 @@ def run_once(db: Engine, names: list[str] | None = None) -> list:
 
 
 def run_forever(db: Engine, stop_after_seconds: float | None = None) -> None:
-    stopping = False
-
-    def stop(*_):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    """Run every job at its interval until stopped. Each job runs in its own thread, so a slow
+    retrain never holds up the rollups; a job is not started again while it still runs."""
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
     next_due = {job.name: 0.0 for job in SCHEDULE}
+    running: dict[str, threading.Thread] = {}
     started = time.monotonic()
-    while not stopping and (stop_after_seconds is None or time.monotonic() - started < stop_after_seconds):
-        for job in list(SCHEDULE):
-            now = time.monotonic()
-            if now < next_due.get(job.name, 0.0):
-                continue
-            outcome = run_job(db, job.name, lambda job=job: job.work(db))
-            if outcome.status != "succeeded" or outcome.rows:
-                log.info("%s: %s %s (%.2fs)", job.name, outcome.status, outcome.detail, outcome.seconds)
-            next_due[job.name] = time.monotonic() + job.every_seconds
-        time.sleep(0.2)
 
+    def run(job: ScheduledJob) -> None:
+        outcome = run_job(db, job.name, lambda: job.work(db))
+        if outcome.status != "succeeded" or outcome.rows:
+            log.info("%s: %s %s (%.2fs)", job.name, outcome.status, outcome.detail, outcome.seconds)
+        next_due[job.name] = time.monotonic() + job.every_seconds
+
+    while not stopping.is_set() and (stop_after_seconds is None or time.monotonic() - started < stop_after_seconds):
+        for job in list(SCHEDULE):
+            busy = job.name in running and running[job.name].is_alive()
+            if busy or time.monotonic() < next_due.get(job.name, 0.0):
+                continue
+            running[job.name] = threading.Thread(target=run, args=(job,), name=f"job-{job.name}", daemon=True)
+            running[job.name].start()
+        stopping.wait(0.2)
+    for thread in running.values():
+        thread.join(timeout=60)
