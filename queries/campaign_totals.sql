@@ -31,6 +31,18 @@ per_campaign AS (
            sum(opens) AS opens, sum(impressions) AS impressions, sum(clicks) AS clicks,
            sum(conversions) AS conversions, sum(revenue) AS revenue, sum(reward_cost) AS reward_cost
     FROM rows_in_range GROUP BY period, campaign_id
+),
+reach AS (  -- one pass over the campaigns' members for both periods' ends
+    SELECT cm.campaign_id,
+           count(*) FILTER (WHERE cm.first_delivered_at < CAST(:end_at AS timestamptz)) AS delivered_now,
+           count(*) FILTER (WHERE cm.first_delivered_at < CAST(:end_at AS timestamptz)
+                              AND cm.first_conversion_at < CAST(:end_at AS timestamptz)) AS converting_now,
+           count(*) FILTER (WHERE cm.first_delivered_at < CAST(:cmp_end_at AS timestamptz)) AS delivered_before,
+           count(*) FILTER (WHERE cm.first_delivered_at < CAST(:cmp_end_at AS timestamptz)
+                              AND cm.first_conversion_at < CAST(:cmp_end_at AS timestamptz)) AS converting_before
+    FROM campaign_members cm
+    WHERE CAST(:with_reach AS boolean) AND cm.campaign_id = ANY(:campaign_ids)
+    GROUP BY cm.campaign_id
 )
 SELECT p.period, c.campaign_id, c.name, c.channel, c.segment, c.status,
        coalesce(t.sends, 0) AS sends, coalesce(t.delivered, 0) AS delivered,
@@ -38,15 +50,13 @@ SELECT p.period, c.campaign_id, c.name, c.channel, c.segment, c.status,
        coalesce(t.clicks, 0) AS clicks, coalesce(t.conversions, 0) AS conversions,
        coalesce(t.revenue, 0) AS revenue, coalesce(t.reward_cost, 0) AS reward_cost,
        coalesce(t.sends, 0) * c.cost_per_send AS send_cost,
-       CASE WHEN :with_reach THEN
-           (SELECT count(*) FROM campaign_members cm
-            WHERE cm.campaign_id = c.campaign_id AND cm.first_delivered_at < p.end_at) END AS delivered_members,
-       CASE WHEN :with_reach THEN
-           (SELECT count(*) FROM campaign_members cm
-            WHERE cm.campaign_id = c.campaign_id AND cm.first_delivered_at < p.end_at
-              AND cm.first_conversion_at < p.end_at) END AS converting_members
+       CASE WHEN CAST(:with_reach AS boolean) THEN coalesce(CASE p.period WHEN 'current' THEN r.delivered_now
+                                                      ELSE r.delivered_before END, 0) END AS delivered_members,
+       CASE WHEN CAST(:with_reach AS boolean) THEN coalesce(CASE p.period WHEN 'current' THEN r.converting_now
+                                                      ELSE r.converting_before END, 0) END AS converting_members
 FROM periods p
 CROSS JOIN campaigns c
 LEFT JOIN per_campaign t ON t.period = p.period AND t.campaign_id = c.campaign_id
+LEFT JOIN reach r ON r.campaign_id = c.campaign_id
 WHERE c.campaign_id = ANY(:campaign_ids)
 ORDER BY p.period DESC, c.campaign_id
