@@ -11,15 +11,15 @@ otherwise take the two cores of this machine from the server being measured. Rep
 
 - database statements per second sent by the app, counted inside the app process by a
   SQLAlchemy event listener (SWIPESAVVY_LIVE_STATS, ui/live_data.py): exact, app only;
-- refresh sets per second seen by PostgreSQL itself: every live snapshot reads the small
-  `regions` table exactly once (live_activity.sql) and nothing else in the app or the worker or
-  the simulator reads it, so the growth of its scan counters in pg_stat_user_tables counts the
-  snapshots the database served (pg_stat_statements is not loaded on this server);
-- all transactions per second of the database (pg_stat_database), simulator and worker included,
-  for context;
+- database transactions per second seen by PostgreSQL itself (pg_stat_database), in a second
+  phase of --db-seconds where the simulator and the worker are stopped and the sessions carry
+  on, so that every transaction counted is the app's (pg_stat_statements is not loaded on this
+  server); the app's cache lifetime does not depend on events arriving, so the rate is the
+  same as with them; also, for context, all transactions per second during the first phase;
 - refresh times: server side, each fragment run's duration (p50/p95, from the app's stats
-  file); client side, the seconds between two updates seen by each session (2 s is the goal):
-  fragment runs finished (protocol sessions) and changes of "Last updated" (browser pages).
+  file); client side, the seconds between two visible updates of "Last updated" in each session
+  (from the deltas the server sends, or a MutationObserver in the Chromium pages); 2 s is the
+  goal.
 
 The goal: about one set of queries per 2 seconds however many sessions are open.
 Run from the repository root:  .venv/bin/python bench/bench_live_load.py [--sessions 20 --seconds 60]
@@ -33,6 +33,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import socket
 import statistics
 import subprocess
@@ -90,14 +91,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def database_counters(engine, database: str) -> dict:
+def database_transactions(engine, database: str) -> tuple[int, datetime]:
+    """Transactions committed and rolled back in the database so far, and when that was read."""
     with engine.connect() as conn:
-        row = conn.execute(text("""
-            SELECT (SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables
-                    WHERE relname = 'regions') AS region_scans,
-                   (SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = :db) AS transactions,
-                   clock_timestamp() AS at"""), {"db": database}).mappings().one()
-    return dict(row)
+        row = conn.execute(text("SELECT xact_commit + xact_rollback, clock_timestamp() FROM pg_stat_database "
+                                "WHERE datname = :db"), {"db": database}).one()
+    return int(row[0]), row[1]
 
 
 def prepare_database(admin_url: str, name: str, reuse: bool, members: int) -> str:
@@ -117,16 +116,19 @@ def prepare_database(admin_url: str, name: str, reuse: bool, members: int) -> st
     return url
 
 
-async def protocol_session(port: int, page_name: str, stop: asyncio.Event, finished_at: list[float]) -> None:
+LAST_UPDATED = re.compile(r"Last updated \*\*(\d\d:\d\d:\d\d)\*\*")
+
+
+async def protocol_session(port: int, page_name: str, stop: asyncio.Event, updated_at: list[float]) -> None:
     """One Streamlit session over the websocket, as the browser runs it: open the page, then
-    answer the server's auto_rerun with a fragment rerun every interval. Appends the time of
-    every finished fragment run to finished_at."""
+    answer the server's auto_rerun with a fragment rerun every interval. Appends to updated_at
+    the time of every change of the "Last updated" line the server sends."""
     async with websockets.connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
                                   max_size=None, open_timeout=120) as socket_:
         first = BackMsg()
         first.rerun_script.page_name = page_name
         await socket_.send(first.SerializeToString())
-        page_hash, timer = "", None
+        page_hash, timer, shown = "", None, None
 
         async def rerun_every(interval: float, fragment_id: str) -> None:
             while True:
@@ -147,21 +149,26 @@ async def protocol_session(port: int, page_name: str, stop: asyncio.Event, finis
             kind = message.WhichOneof("type")
             if kind == "new_session":
                 page_hash = message.new_session.page_script_hash
+            elif kind == "navigation":  # the page st.navigation chose: reruns name it, as the browser does
+                page_hash = message.navigation.page_script_hash
             elif kind == "auto_rerun" and timer is None:
                 timer = asyncio.create_task(rerun_every(message.auto_rerun.interval, message.auto_rerun.fragment_id))
-            elif kind == "script_finished" and message.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
-                finished_at.append(time.monotonic())
+            elif kind == "delta" and message.delta.new_element.WhichOneof("type") == "markdown":
+                found = LAST_UPDATED.search(message.delta.new_element.markdown.body)
+                if found and found.group(1) != shown:
+                    shown = found.group(1)
+                    updated_at.append(time.monotonic())
         if timer:
             timer.cancel()
 
 
-async def drive_sessions(args, base: str, port: int, stats_file: Path, stats_engine) -> dict:
+async def drive_sessions(args, base: str, port: int, stats_file: Path, stats_engine, writers: list) -> dict:
     from playwright.async_api import async_playwright
 
     stop = asyncio.Event()
-    protocol_runs = [[] for _ in range(args.sessions - args.browsers)]
+    protocol_updates = [[] for _ in range(args.sessions - args.browsers)]
     say(f"opening {args.sessions} sessions on the real-time screen ({args.browsers} in Chromium)")
-    tasks = [asyncio.create_task(protocol_session(port, "live", stop, runs)) for runs in protocol_runs]
+    tasks = [asyncio.create_task(protocol_session(port, "live", stop, updates)) for updates in protocol_updates]
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         pages = []
@@ -173,35 +180,59 @@ async def drive_sessions(args, base: str, port: int, stats_file: Path, stats_eng
             await page.wait_for_function("() => document.body.innerText.includes('Last updated')", timeout=300_000)
             await page.evaluate(WATCH_UPDATES)
         deadline = time.monotonic() + 300
-        while any(len(runs) < 2 for runs in protocol_runs) and time.monotonic() < deadline:
+        while any(len(updates) < 2 for updates in protocol_updates) and time.monotonic() < deadline:
             await asyncio.sleep(1)  # every session is refreshing
         stats_file.write_text("")
-        for runs in protocol_runs:
-            runs.clear()
-        before = database_counters(stats_engine, args.database)
-        say(f"measuring for {args.seconds:g} s")
+        for updates in protocol_updates:
+            updates.clear()
+        for page in pages:
+            await page.evaluate("window.__updates = []")
+        all_before = database_transactions(stats_engine, args.database)
+        say(f"phase 1: {args.seconds:g} s with the simulator and the worker running")
         started = time.monotonic()
         await asyncio.sleep(args.seconds)
         elapsed = time.monotonic() - started
+        all_after = database_transactions(stats_engine, args.database)
         browser_updates = [[t / 1000 for t in await page.evaluate("window.__updates")] for page in pages]
-        stop.set()
         lines = [json.loads(line) for line in stats_file.read_text().splitlines() if line.strip()]
+        session_updates = [list(updates) for updates in protocol_updates]
+
+        say(f"phase 2: {args.db_seconds:g} s with only the app talking to the database")
+        for process in writers:
+            process.terminate()
+        for process in writers:
+            process.wait(timeout=30)
+        await asyncio.sleep(3)
+        app_before = database_transactions(stats_engine, args.database)
+        await asyncio.sleep(args.db_seconds)
+        app_after = database_transactions(stats_engine, args.database)
+        stop.set()
         await browser.close()
     await asyncio.gather(*tasks)
-    intervals = [b - a for runs in protocol_runs + browser_updates for a, b in zip(runs, runs[1:])]
-    return {"before": before, "elapsed": elapsed, "lines": lines, "intervals": intervals,
-            "browser_intervals": [b - a for runs in browser_updates for a, b in zip(runs, runs[1:])]}
+    seconds = lambda before, after: (after[1] - before[1]).total_seconds()
+    return {
+        "elapsed": elapsed, "lines": lines,
+        "intervals": [b - a for updates in session_updates + browser_updates for a, b in zip(updates, updates[1:])],
+        "browser_intervals": [b - a for updates in browser_updates for a, b in zip(updates, updates[1:])],
+        # the two reads of the counters are transactions of their own: not the app's
+        "app_transactions_per_s": (app_after[0] - app_before[0] - 1) / seconds(app_before, app_after),
+        "all_transactions_per_s": (all_after[0] - all_before[0] - 1) / seconds(all_before, all_after),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--browsers", type=int, default=1, help="how many of the sessions are Chromium pages")
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--seconds", type=float, default=60, help="phase 1: everything running")
+    parser.add_argument("--db-seconds", type=float, default=30, help="phase 2: only the app talks to the database")
     parser.add_argument("--rate", type=float, default=50, help="simulator events/s (make run's default)")
     parser.add_argument("--members", type=int, default=15_000, help="demo members (the demo's default)")
     parser.add_argument("--database", default="swipesavvy_bench_live_load")
     parser.add_argument("--reuse", action="store_true", help="reuse the database if it exists (no reload)")
+    parser.add_argument("--post-script-gc", choices=["config", "on", "off"], default="config",
+                        help="Streamlit's runner.postScriptGC (a full garbage collection after every script and "
+                             "fragment run): as .streamlit/config.toml says, or forced on or off")
     args = parser.parse_args()
     if not 0 <= args.browsers <= args.sessions:
         parser.error("--browsers must be between 0 and --sessions")
@@ -211,6 +242,9 @@ def main() -> None:
     stats_engine = create_engine(url, pool_size=1)  # pg_stat_user_tables is per database
     stats_file = Path(tempfile.mkstemp(prefix="live-load-", suffix=".jsonl")[1])
     env = {**os.environ, "DATABASE_URL": url}
+    app_env = {**env, "SWIPESAVVY_LIVE_STATS": str(stats_file)}
+    if args.post_script_gc != "config":
+        app_env["STREAMLIT_RUNNER_POST_SCRIPT_GC"] = "true" if args.post_script_gc == "on" else "false"
     port = free_port()
     processes = [
         subprocess.Popen([sys.executable, "-m", "core", "simulate", "--rate", str(args.rate), "--burst-every", "30"],
@@ -219,7 +253,7 @@ def main() -> None:
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                           "--server.headless", "true", "--server.address", "127.0.0.1"], cwd=REPO_ROOT,
-                         env={**env, "SWIPESAVVY_LIVE_STATS": str(stats_file)},
+                         env=app_env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
     ]
     base = f"http://127.0.0.1:{port}"
@@ -231,9 +265,7 @@ def main() -> None:
                     break
             except OSError:
                 time.sleep(0.5)
-        run = asyncio.run(drive_sessions(args, base, port, stats_file, stats_engine))
-        time.sleep(11)  # idle backends report their table statistics within 10 s
-        after = database_counters(stats_engine, args.database)
+        run = asyncio.run(drive_sessions(args, base, port, stats_file, stats_engine, writers=processes[:2]))
     finally:
         for process in processes:
             process.terminate()
@@ -243,11 +275,10 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 process.kill()
 
-    before, elapsed, lines = run["before"], run["elapsed"], run["lines"]
-    db_seconds = (after["at"] - before["at"]).total_seconds() - 11  # the wait after the run: idle
+    elapsed, lines = run["elapsed"], run["lines"]
     statements = lines[-1]["statements_total"] - lines[0]["statements_total"] if len(lines) > 1 else 0
+    snapshots = lines[-1]["snapshots_total"] - lines[0]["snapshots_total"] if len(lines) > 1 else 0
     app_seconds = lines[-1]["at"] - lines[0]["at"] if len(lines) > 1 else elapsed
-    snapshots_seen_by_db = after["region_scans"] - before["region_scans"]
     run_seconds = [line["seconds"] for line in lines]
     intervals, browser_intervals = run["intervals"], run["browser_intervals"]
 
@@ -263,10 +294,13 @@ def main() -> None:
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "sessions": args.sessions, "browser_sessions": args.browsers, "seconds": round(elapsed, 1),
         "simulator_events_per_s": args.rate,
+        "streamlit_post_script_gc": args.post_script_gc,
         "app_statements_per_s": round(statements / app_seconds, 2) if app_seconds else None,
-        "db_refresh_sets_per_s": round(snapshots_seen_by_db / elapsed, 3),
-        "db_refresh_sets_goal_per_s": 1 / 2,
-        "db_transactions_per_s_all_clients": round((after["transactions"] - before["transactions"]) / max(db_seconds, 1), 1),
+        "app_refresh_sets_per_s": round(snapshots / app_seconds, 3) if app_seconds else None,
+        "app_statements_per_refresh_set": round(statements / snapshots, 2) if snapshots else None,
+        "db_app_transactions_per_s": round(run["app_transactions_per_s"], 2),
+        "db_goal_refresh_sets_per_s": 1 / 2,
+        "db_all_transactions_per_s_phase_1": round(run["all_transactions_per_s"], 1),
         "fragment_runs_per_s": round(len(run_seconds) / elapsed, 2),
         "fragment_runs_goal_per_s": args.sessions / 2,
         "server_refresh_ms": summary(run_seconds, 1000, 1),
@@ -274,10 +308,11 @@ def main() -> None:
         "browser_seconds_between_updates": summary(browser_intervals),
         "how_counted": {
             "app_statements_per_s": "SQLAlchemy before_cursor_execute listener in the app process",
-            "db_refresh_sets_per_s": "growth of pg_stat_user_tables scans of `regions` (read once per live snapshot, by nothing else)",
-            "db_transactions_per_s_all_clients": "pg_stat_database xact_commit + xact_rollback, simulator and worker included",
+            "app_refresh_sets_per_s": "computations of the shared live snapshot (cache misses) in the app process",
+            "db_app_transactions_per_s": "pg_stat_database xact_commit + xact_rollback in phase 2 (simulator and worker stopped); a refresh set is one transaction, and the pool's liveness ping (pool_pre_ping) on checkout one more",
+            "db_all_transactions_per_s_phase_1": "the same in phase 1, simulator and worker included",
             "server_refresh_ms": "duration of each fragment run in the app (cache hit or the one computing)",
-            "client_seconds_between_updates": "per session, between finished fragment runs (protocol) or visible updates (browser)",
+            "client_seconds_between_updates": "per session, between two changes of the \"Last updated\" line it received (protocol) or showed (browser)",
         },
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
     }

@@ -17,7 +17,8 @@ import pydeck as pdk
 import streamlit as st
 
 from core import geo
-from core.live.tiles import LiveSnapshot, STALE_AFTER_SECONDS
+from core.auth import can
+from core.live.tiles import LATEST_LOOKBACK, STALE_AFTER_SECONDS, LiveSnapshot
 from core.live.windows import ACTIVE_MINUTES, WINDOW_CHOICES
 from core.metrics import format_value
 from core.pii import mask_frame
@@ -65,11 +66,12 @@ def status_line(snap: LiveSnapshot, shown: LiveSnapshot | None) -> None:
             st.caption(f"Below: the last numbers read, from **{clock(shown.taken_at)}** ({tz}).")
         return
     age = snap.seconds_since_latest_event
-    latest = "no event in the last hour" if age is None else f"latest event {seconds_text(age)} ago"
+    lookback = seconds_text(LATEST_LOOKBACK.total_seconds())
+    latest = f"no event in the last {lookback}" if age is None else f"latest event {seconds_text(age)} ago"
     state = f"**Paused** at {clock(snap.taken_at)}" if paused else f"Last updated **{clock(snap.taken_at)}**"
     st.markdown(f"{state} ({tz}) · {latest}")
     if snap.is_stale:
-        st.warning(f"**No new event for {'over an hour' if age is None else seconds_text(age)}** — the numbers "
+        st.warning(f"**No new event for {'over ' + lookback if age is None else seconds_text(age)}** — the numbers "
                    f"are not moving (warning after {STALE_AFTER_SECONDS} s without events). Check that events are "
                    "arriving (in the demo: `python -m core simulate`).", icon=":material/hourglass_empty:")
 
@@ -178,6 +180,13 @@ def shared_visuals(window_minutes: int, zone: str, taken_at: str, _snap: LiveSna
             "map": activity_map(_snap)}
 
 
+@st.cache_resource(ttl=30, max_entries=32, show_spinner=False)
+def shared_event_stream(window_minutes: int, zone: str, taken_at: str, personal: bool, _snap: LiveSnapshot) -> pd.DataFrame:
+    """The event stream of one snapshot as shown to people who may (personal=True) or may not
+    see personal data, built once for every session showing it. Treat it as read-only."""
+    return event_stream(_snap)
+
+
 def event_stream(snap: LiveSnapshot) -> pd.DataFrame:
     """The latest events as shown: local times (the zone's abbreviation in the header), member
     names masked for everyone but admins."""
@@ -230,8 +239,9 @@ def live_panel() -> None:
         with stream_col:
             st.markdown(f"**Live event stream · latest {len(shown.latest)} events**")
             with st.container(height=420, border=False):  # a plain table scrolls smoothly as it updates
-                stream = event_stream(shown)
-                pass  # EXPERIMENT
+                stream = shared_event_stream(window, tz, shown.taken_at.isoformat(),
+                                             can(user, "see_personal_data"), shown)
+                st.table(stream.set_index(stream.columns[0]))
 
 
 live_panel()

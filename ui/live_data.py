@@ -3,8 +3,9 @@ shared by every open tab and refreshed at most every 2 seconds, so N viewers cos
 queries every 2 seconds, not N.
 
 With SWIPESAVVY_LIVE_STATS=<file> set, the app also appends one JSON line per live refresh to
-that file (how long the refresh took, and how many SQL statements this process has sent to the
-database so far): the load benchmark (bench/bench_live_load.py) reads it.
+that file (how long the refresh took, how many snapshots this process has computed and how many
+SQL statements it has sent to the database so far): the load benchmark
+(bench/bench_live_load.py) reads it.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ STATS_FILE = os.environ.get("SWIPESAVVY_LIVE_STATS")
 def live_snapshot(window_minutes: int, tz: str) -> tiles.LiveSnapshot:
     """Every live tile for the last window_minutes in tz. A database error is cached for the
     same 2 seconds (as a snapshot carrying the error), so an outage costs no more queries."""
-    _statement_counter()
+    _counter().count_snapshot()
     return tiles.snapshot(data.engine(), window_minutes, tz)
 
 
@@ -37,15 +38,21 @@ class _Counter:
     def __init__(self):
         self.lock = threading.Lock()
         self.statements = 0
+        self.snapshots = 0
 
     def count(self, *_args, **_kwargs):
         with self.lock:
             self.statements += 1
 
+    def count_snapshot(self) -> None:
+        with self.lock:
+            self.snapshots += 1
+
 
 @st.cache_resource(show_spinner=False)
-def _statement_counter() -> _Counter:
-    """Counts the SQL statements this app process sends (only when the stats file is set)."""
+def _counter() -> _Counter:
+    """Counts the live snapshots this app process computes and, when the stats file is set, the
+    SQL statements it sends."""
     counter = _Counter()
     if STATS_FILE:
         event.listen(data.engine(), "before_cursor_execute", counter.count)
@@ -58,8 +65,8 @@ def timed_refresh(window_minutes: int):
     started = time.perf_counter()
     yield
     if STATS_FILE:
-        counter = _statement_counter()
+        counter = _counter()
         line = {"at": time.time(), "seconds": time.perf_counter() - started, "window": window_minutes,
-                "statements_total": counter.statements}
+                "statements_total": counter.statements, "snapshots_total": counter.snapshots}
         with counter.lock, open(STATS_FILE, "a") as out:
             out.write(json.dumps(line) + "\n")

@@ -5,7 +5,7 @@ only when it vacuums, which on an append-only partition happens after it has gro
 so without this the newest rows (hundreds of thousands at a few hundred events per second)
 would be read by every live query. Summarizing the new ranges every few seconds costs a scan of
 just those ranges; once summarized, PostgreSQL keeps a range's summary current on insert.
-Meant as a worker job (see `job`); the live simulator also runs it for the events it writes.
+The worker runs it as a job (`job`, every EVERY_SECONDS).
 """
 from __future__ import annotations
 

@@ -30,7 +30,6 @@ from core import demo_truth as truth
 from core.db import fetch_df
 from core.events import EVENT_CODES
 from core.ingest import EVENT_COLUMNS, write_events
-from core.live import brin
 from core.live.tiles import DATABASE_ERRORS
 
 log = logging.getLogger("core.live.simulator")
@@ -42,7 +41,6 @@ MAX_CONVERSION_DELAY_SECONDS = 600.0
 DELIVERY_DELAY_SECONDS = (1.0, 30.0)       # as in the demo
 IMPRESSION_DELAY_SECONDS = (1.0, 20.0)     # as in the demo
 RELOAD_CAMPAIGNS_SECONDS = 60.0
-SUMMARIZE_EVERY_SECONDS = brin.EVERY_SECONDS
 RETRY_SECONDS = 2.0
 
 
@@ -331,8 +329,7 @@ def write_batch(db: Engine, batch: pd.DataFrame) -> int:
 
 def run(db: Engine, rate: float, seconds: float | None = None, burst_every: float = 180.0,
         tick_seconds: float = 0.5, seed: int | None = None, burst_share: float = 0.25,
-        progress: Callable[[str], None] | None = None, should_stop: Callable[[], bool] = lambda: False,
-        summarize: bool = True) -> SimulationReport:
+        progress: Callable[[str], None] | None = None, should_stop: Callable[[], bool] = lambda: False) -> SimulationReport:
     """Write live events to the database at `rate` events per second (plus bursts every
     `burst_every` seconds; 0 for none) until `seconds` have passed or should_stop() says so.
     A database that goes away is waited for: the run keeps its queue and carries on."""
@@ -342,7 +339,7 @@ def run(db: Engine, rate: float, seconds: float | None = None, burst_every: floa
     population, simulator = None, None
     started = time.monotonic()
     first_write = None  # the achieved rate counts from the first batch (not the loading before it)
-    next_reload = next_summary = next_report = started
+    next_reload = next_report = started
     window_events, window_started = 0, started
     while not should_stop() and (seconds is None or time.monotonic() - started < seconds):
         tick_started = time.monotonic()
@@ -367,9 +364,6 @@ def run(db: Engine, rate: float, seconds: float | None = None, burst_every: floa
             first_write = tick_started if first_write is None else first_write
             simulator.count(batch)
             window_events += len(batch)
-            if summarize and tick_started >= next_summary:
-                brin.summarize_recent(db)
-                next_summary = tick_started + SUMMARIZE_EVERY_SECONDS
         except SimulatorIdle as idle:
             say(f"waiting: {idle}")
             time.sleep(min(RETRY_SECONDS * 5, 10))

@@ -36,7 +36,7 @@ def test_simulated_events_are_consistent_with_the_data(small_demo):
     db = small_demo
     before = int(frame(db, "SELECT coalesce(max(event_id), 0) AS id FROM events").id.iloc[0])
     started = datetime.now(UTC)
-    report = simulator.run(db, rate=400, seconds=3, burst_every=1, tick_seconds=0.25, seed=3, summarize=True)
+    report = simulator.run(db, rate=400, seconds=3, burst_every=1, tick_seconds=0.25, seed=3)
     finished = datetime.now(UTC)
     written = frame(db, f"""
         SELECT e.*, m.segment AS member_segment, m.device AS member_device, m.region_code AS member_region,
@@ -128,3 +128,12 @@ def test_burst_sends_to_a_slice_of_one_campaigns_audience(small_demo):
 def test_a_bad_rate_is_refused_with_a_clear_message(small_demo):
     with pytest.raises(ValueError, match="--rate must be zero or more"):
         simulator.Simulator(simulator.Population.load(small_demo), [], rate=-5)
+
+
+def test_an_unreachable_database_is_waited_for_not_a_crash():
+    from sqlalchemy import create_engine
+
+    messages = []
+    unreachable = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/x", connect_args={"connect_timeout": 1})
+    report = simulator.run(unreachable, rate=100, seconds=2.5, progress=messages.append)
+    assert report.events == 0 and any("database unreachable" in m for m in messages)
