@@ -189,7 +189,8 @@ def main() -> None:
 
     queries = {**{k: v for k, v in results.items() if not k.startswith("snapshot")}, **sql_only}
     out = {
-        "benchmark": "live queries of Screen 4 (core.live.tiles), one connection, times include the Python side",
+        "benchmark": "live queries of Screen 4: results = each tile of core.live.tiles on one connection (SQL and "
+                     "the pandas around it) and the whole snapshot; sql_only = each statement alone",
         "command": " ".join(["bench/bench_live.py", *sys.argv[1:]]),
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "database": {k: int(v) for k, v in sizes.items()},

@@ -230,6 +230,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=15_000, help="demo members (the demo's default)")
     parser.add_argument("--database", default="swipesavvy_bench_live_load")
     parser.add_argument("--reuse", action="store_true", help="reuse the database if it exists (no reload)")
+    parser.add_argument("--output", type=Path, default=RESULTS_PATH, help=f"where to write the JSON (default {RESULTS_PATH.relative_to(REPO_ROOT)})")
     parser.add_argument("--post-script-gc", choices=["config", "on", "off"], default="config",
                         help="Streamlit's runner.postScriptGC (a full garbage collection after every script and "
                              "fragment run): as .streamlit/config.toml says, or forced on or off")
@@ -317,8 +318,8 @@ def main() -> None:
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
     }
     stats_file.unlink(missing_ok=True)
-    RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS_PATH.write_text(json.dumps(out, indent=2) + "\n")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out, indent=2))
 
 

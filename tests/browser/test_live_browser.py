@@ -78,7 +78,7 @@ def test_live_screen_moves_without_reload_and_shows_no_personal_data(live_app, p
 
     # the map (deck.gl canvas, no tile service) and the Plotly charts
     assert page.locator('[data-testid="stDeckGlJsonChart"] canvas').count() >= 1
-    assert page.locator(".js-plotly-plot").count() >= 3  # gauge, sparkline, devices
+    assert page.locator(".js-plotly-plot").count() >= 2  # gauge and devices; the sparklines sit in the KPI cards
     body = page.inner_text("body")
     assert "Where events happen" in body and "Live event stream" in body
     stream_rows = page.locator('[data-testid="stTable"] tbody tr').count()
