@@ -3,9 +3,9 @@ delivery-rate gauge, conversion-rate sparkline, activity map, devices and the li
 
 Only the panel below the controls reruns (a fragment, every 2 seconds); its data comes from one
 snapshot shared by every open tab (ui.live_data), so more viewers do not mean more queries, and
-the charts and map are built once per snapshot for all of them. The charts change their drawn
-spec only when a shown number changes (rounded as shown): a Plotly chart whose spec changes is
-mounted afresh, which would make it blink every 2 seconds.
+the charts and map are built once per snapshot for all of them. A Plotly chart whose numbers
+change is mounted afresh (it blinks), so the delivery-rate gauge changes its spec only when its
+rounded value does, and the device breakdown is a Vega-Lite chart, which updates in place.
 """
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -117,7 +117,7 @@ def delivery_gauge(snap: LiveSnapshot) -> go.Figure | None:
                          {"range": [95, 100], "color": "#dcfce7"}],
                "threshold": {"line": {"color": "#111827", "width": 3}, "value": before * 100}
                if np.isfinite(before) else None},
-        title={"text": f"Delivery rate · since {clock(snap.window.start_at)[:5]}<br><sup>delivered / sends; marker: yesterday</sup>"}))
+        title={"text": "Delivery rate<br><sup>delivered / sends; marker: yesterday</sup>"}))
     figure.update_layout(height=230, margin=dict(l=45, r=45, t=60, b=0))
     return figure
 
@@ -135,16 +135,24 @@ def conversion_card(snap: LiveSnapshot) -> None:
     st.caption(f"Line: conversions / clicks in each minute of the last hour ({tz}).")
 
 
-def device_chart(snap: LiveSnapshot) -> go.Figure:
-    devices = snap.devices.assign(percent=(snap.devices.share * 100).round()).sort_values(["percent", "device"])
-    figure = go.Figure(go.Bar(
-        x=devices.percent, y=devices.device, orientation="h",
-        marker_color=[DEVICE_COLORS.get(d, "#9ca3af") for d in devices.device],
-        text=[f"{p:.0f}%" for p in devices.percent], textposition="auto",
-        hovertemplate="%{y}: %{x:.0f}% of events<extra></extra>"))
-    figure.update_layout(title=f"Events by device · last {ACTIVE_MINUTES} min", height=230,
-                         margin=dict(l=0, r=0, t=40, b=0), xaxis=dict(title="% of events", range=[0, 100]))
-    return figure
+def device_chart(snap: LiveSnapshot) -> tuple[pd.DataFrame, dict]:
+    """Events by device as (data, Vega-Lite spec): a Vega-Lite chart updates in place, where a
+    Plotly chart with new numbers is mounted afresh (it would blink every 2 seconds)."""
+    data = snap.devices.assign(percent=(snap.devices.share * 100).round(1))
+    spec = {
+        "title": f"Events by device · last {ACTIVE_MINUTES} min",
+        "mark": {"type": "bar", "cornerRadiusEnd": 3},
+        "encoding": {
+            "y": {"field": "device", "type": "nominal", "sort": data.device.tolist(), "title": None,
+                  "axis": {"labelOverlap": False}},
+            "x": {"field": "percent", "type": "quantitative", "title": "% of events", "scale": {"domain": [0, 100]}},
+            "color": {"field": "device", "type": "nominal", "legend": None,
+                      "scale": {"domain": list(DEVICE_COLORS), "range": list(DEVICE_COLORS.values())}},
+            "tooltip": [{"field": "device", "title": "Device"}, {"field": "events", "title": "Events", "format": ","},
+                        {"field": "percent", "title": "% of events", "format": ".1f"}],
+        },
+    }
+    return data, spec
 
 
 def activity_map(snap: LiveSnapshot) -> pdk.Deck:
@@ -224,12 +232,13 @@ def live_panel() -> None:
                 st.info(f"No sends since {clock(shown.window.start_at)[:5]}, so no delivery rate.")
             else:
                 st.plotly_chart(visuals["gauge"], config={"displayModeBar": False}, key="live_gauge")
+                st.caption(f"Since {clock(shown.window.start_at)[:5]} ({tz}), against the same minutes yesterday.")
         with rate_col:
             conversion_card(shown)
         if visuals["devices"] is None:
             device_col.info(f"No events in the last {ACTIVE_MINUTES} minutes.")
         else:
-            device_col.plotly_chart(visuals["devices"], config={"displayModeBar": False}, key="live_devices")
+            device_col.vega_lite_chart(*visuals["devices"], height=190)
         map_col, stream_col = st.columns([1, 1])
         with map_col:
             st.markdown(f"**Where events happen · last {ACTIVE_MINUTES} min**")

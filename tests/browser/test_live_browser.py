@@ -78,7 +78,10 @@ def test_live_screen_moves_without_reload_and_shows_no_personal_data(live_app, p
 
     # the map (deck.gl canvas, no tile service) and the Plotly charts
     assert page.locator('[data-testid="stDeckGlJsonChart"] canvas').count() >= 1
-    assert page.locator(".js-plotly-plot").count() >= 2  # gauge and devices; the sparklines sit in the KPI cards
+    # the delivery-rate gauge (Plotly), the device breakdown (Vega-Lite), the KPI cards' sparklines
+    page.wait_for_selector(".js-plotly-plot .indicatorlayer", timeout=30_000)
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1
+    assert page.locator('[data-testid="stMetric"] svg, [data-testid="stMetric"] canvas').count() >= 5
     body = page.inner_text("body")
     assert "Where events happen" in body and "Live event stream" in body
     stream_rows = page.locator('[data-testid="stTable"] tbody tr').count()

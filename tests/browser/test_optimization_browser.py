@@ -42,8 +42,9 @@ def open_screen(page, base: str) -> None:
     page.goto(base)
     wait_for_app(page)
     link = page.locator('[data-testid="stSidebarNav"] a', has_text="Recommendations")
-    if not link.is_visible() or page.viewport_size["width"] < 700:  # phone: the sidebar starts collapsed
-        page.get_by_test_id("stExpandSidebarButton").click()
+    if page.viewport_size["width"] < 700:  # phone: the sidebar starts collapsed
+        page.get_by_test_id("stExpandSidebarButton").click(timeout=90_000)
+    link.wait_for(timeout=90_000)  # the navigation can paint late on a busy machine
     link.click()
     page.get_by_role("heading", name=re.compile("Recom\u00ad?mendations")).first.wait_for(timeout=60_000)
     wait_for_app(page)

@@ -74,6 +74,7 @@ def test_first_visit_straight_to_a_screen_still_goes_through_app_py(page, fresh_
     wait_for_app(page)
     page.get_by_role("heading", level=1).first.wait_for()
     sidebar = page.get_by_test_id("stSidebarUserContent")
+    sidebar.get_by_text("Time zone").first.wait_for(timeout=60_000)  # the sidebar can paint late on a busy machine
     assert sidebar.get_by_text("Time zone").count() == 1, "the sidebar of app.py is missing"
     nav = page.get_by_test_id("stSidebarNav").inner_text()
     assert "Campaign analytics" in nav
