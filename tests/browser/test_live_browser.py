@@ -68,6 +68,8 @@ def test_live_screen_moves_without_reload_and_shows_no_personal_data(live_app, p
         timeout=30_000)
     page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
     page.wait_for_function("() => document.body.innerText.includes('Last updated')", timeout=30_000)
+    page.wait_for_function(  # every KPI card has painted (on a busy machine they arrive one by one)
+        "() => document.querySelectorAll('[data-testid=\"stMetric\"]').length >= 5", timeout=60_000)
     page.evaluate("window.__sameDocument = 'still here'")
     first = metrics(page)
     assert {"Active members", "Events", "Deliveries", "Conversions", "Revenue"} <= set(first)
