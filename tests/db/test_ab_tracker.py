@@ -103,25 +103,6 @@ def read(engine, sql: str, **params) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- summaries
 
 
-def test_every_ab_query_runs(db):
-    from core.db import query, query_names
-    from tests.factories import seed_dimensions
-
-    seed_dimensions(db)  # what tests/db/test_queries.py's `populated` database has
-
-    names = [n for n in query_names() if n.startswith("ab_")]
-    assert sorted(names) == sorted(AB_QUERY_PARAMS), "keep AB_QUERY_PARAMS in step with queries/ab_*.sql"
-    for name in names:
-        with db.connect() as conn:
-            transaction = conn.begin()
-            try:
-                result = conn.execute(query(name), AB_QUERY_PARAMS[name])
-                if result.returns_rows:
-                    result.fetchall()
-            finally:
-                transaction.rollback()
-
-
 def test_outcome_catalogue_matches_the_sql_definitions(db):
     found = read(db, "SELECT metric, kind FROM ab_member_outcomes(now(), now(), now(), 1, 1, 1, '-infinity', 'infinity')")
     assert dict(zip(found.metric, found.kind)) == {key: o.kind for key, o in OUTCOMES.items()}

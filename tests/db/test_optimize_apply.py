@@ -249,17 +249,3 @@ def test_realised_impact_is_measured_against_the_holdout(shop):
     assert found["enough_data"] and found["treated_members"] == len(treated) and found["holdout_members"] == len(holdout)
     assert found["impact_mean"] == pytest.approx(expected, rel=1e-6)
     assert found["impact_low"] < found["impact_mean"] < found["impact_high"]
-
-
-def test_every_optimization_query_runs(shop):
-    names = [n for n in query_names() if n.startswith("opt_")]
-    assert sorted(names) == sorted(OPT_QUERY_PARAMS), "keep OPT_QUERY_PARAMS in step with queries/opt_*.sql"
-    for name in names:
-        with shop.connect() as conn:
-            transaction = conn.begin()
-            try:
-                result = conn.execute(query(name), OPT_QUERY_PARAMS[name])
-                if result.returns_rows:
-                    result.fetchall()
-            finally:
-                transaction.rollback()
