@@ -58,20 +58,20 @@ ADDITIVE_COLUMNS = COUNT_COLUMNS + MONEY_COLUMNS + ["converting_members", "deliv
 
 def add_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     """Add cost, ROI and every rate whose inputs the frame has. Returns a new frame."""
-    present = [c for c in ADDITIVE_COLUMNS if c in frame]
-    out = frame.astype({c: float if c in MONEY_COLUMNS else "int64" for c in present})
-    columns = set(out.columns)
-    derived = {}
-    if {"send_cost", "reward_cost"} <= columns:
-        derived["cost"] = out.send_cost.to_numpy() + out.reward_cost.to_numpy()
-    if "revenue" in columns and "cost" in derived:
-        derived["roi"] = ratio(out.revenue.to_numpy() - derived["cost"], derived["cost"])
+    # Built as one dict of numpy arrays and one DataFrame: per-column astype/insert on a frame
+    # costs more than the SQL behind a KPI card.
+    columns = {name: frame[name].to_numpy() for name in frame.columns}
+    for name in ADDITIVE_COLUMNS:
+        if name in columns:
+            columns[name] = np.asarray(columns[name], dtype=float if name in MONEY_COLUMNS else np.int64)
+    if {"send_cost", "reward_cost"} <= columns.keys():
+        columns["cost"] = columns["send_cost"] + columns["reward_cost"]
+    if "revenue" in columns and "cost" in columns:
+        columns["roi"] = ratio(columns["revenue"] - columns["cost"], columns["cost"])
     for metric in RATE_METRICS:
-        if {metric.numerator, metric.denominator} <= columns:
-            derived[metric.key] = ratio(out[metric.numerator].to_numpy(), out[metric.denominator].to_numpy())
-    # One concat instead of a column at a time: pandas copies blocks on every insert.
-    return pd.concat([out.drop(columns=[c for c in derived if c in columns]),
-                      pd.DataFrame(derived, index=out.index)], axis=1)
+        if metric.numerator in columns and metric.denominator in columns:
+            columns[metric.key] = ratio(columns[metric.numerator], columns[metric.denominator])
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def totals(frame: pd.DataFrame, by: str | None = None, groups: list | None = None) -> pd.Series | pd.DataFrame:
@@ -79,12 +79,15 @@ def totals(frame: pd.DataFrame, by: str | None = None, groups: list | None = Non
     of `groups` that has no rows) and derive the metrics of the sums — ratios of sums, never
     means of ratios."""
     additive = [c for c in ADDITIVE_COLUMNS if c in frame]
-    if by is not None:
-        summed = frame.groupby(by)[additive].sum()
-        if groups is not None:
-            summed = summed.reindex(groups, fill_value=0)
-        return add_metrics(summed)
-    return add_metrics(frame[additive].astype(float).sum().to_frame().T).iloc[0]
+    # missing values count as zero, as in a SQL sum over no rows
+    values = np.nan_to_num(np.column_stack([np.asarray(frame[c].to_numpy(), dtype=float) for c in additive])) \
+        if len(frame) else np.zeros((0, len(additive)))
+    if by is None:
+        return add_metrics(pd.DataFrame([values.sum(axis=0)], columns=additive)).iloc[0]
+    keys = frame[by].to_numpy()
+    names = list(groups) if groups is not None else sorted(set(keys))
+    summed = np.array([values[keys == name].sum(axis=0) for name in names]).reshape(len(names), len(additive))
+    return add_metrics(pd.DataFrame(summed, columns=additive, index=pd.Index(names, name=by)))
 
 
 def relative_change(current: float, previous: float) -> float:

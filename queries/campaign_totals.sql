@@ -2,7 +2,7 @@
 -- the comparison period too (one row per period and campaign). Whole UTC days come from the
 -- daily rollup and the partial days at either end from the hourly one, so any time zone's
 -- days are exact. With with_reach, exact distinct members reached and converted (cumulative
--- from the campaign's start to the period's end) from campaign_members.
+-- from the campaign's start to the period's end) from the reach rollup (hour of first reach).
 WITH periods (period, start_at, end_at, day_from, day_to) AS (
     SELECT 'current', CAST(:start_at AS timestamptz), CAST(:end_at AS timestamptz),
            CAST(:day_from AS date), CAST(:day_to AS date)
@@ -22,9 +22,9 @@ rows_in_range AS (
            h.conversions, h.revenue, h.reward_cost
     FROM periods p
     JOIN rollup_campaign_hour h
-      ON h.campaign_id = ANY(:campaign_ids) AND h.bucket >= p.start_at AND h.bucket < p.end_at
-     AND NOT (h.bucket >= p.day_from::timestamp AT TIME ZONE 'UTC'
-              AND h.bucket < p.day_to::timestamp AT TIME ZONE 'UTC')
+      ON h.campaign_id = ANY(:campaign_ids)
+     AND (   (h.bucket >= p.start_at AND h.bucket < least(p.end_at, p.day_from::timestamp AT TIME ZONE 'UTC'))
+          OR (h.bucket >= greatest(p.start_at, p.day_to::timestamp AT TIME ZONE 'UTC') AND h.bucket < p.end_at))
 ),
 per_campaign AS (
     SELECT period, campaign_id, sum(sends) AS sends, sum(delivered) AS delivered,
@@ -32,17 +32,16 @@ per_campaign AS (
            sum(conversions) AS conversions, sum(revenue) AS revenue, sum(reward_cost) AS reward_cost
     FROM rows_in_range GROUP BY period, campaign_id
 ),
-reach AS (  -- one pass over the campaigns' members for both periods' ends
-    SELECT cm.campaign_id,
-           count(*) FILTER (WHERE cm.first_delivered_at < CAST(:end_at AS timestamptz)) AS delivered_now,
-           count(*) FILTER (WHERE cm.first_delivered_at < CAST(:end_at AS timestamptz)
-                              AND cm.first_conversion_at < CAST(:end_at AS timestamptz)) AS converting_now,
-           count(*) FILTER (WHERE cm.first_delivered_at < CAST(:cmp_end_at AS timestamptz)) AS delivered_before,
-           count(*) FILTER (WHERE cm.first_delivered_at < CAST(:cmp_end_at AS timestamptz)
-                              AND cm.first_conversion_at < CAST(:cmp_end_at AS timestamptz)) AS converting_before
-    FROM campaign_members cm
-    WHERE CAST(:with_reach AS boolean) AND cm.campaign_id = ANY(:campaign_ids)
-    GROUP BY cm.campaign_id
+reach AS (  -- members first reached / first converting in the hours before each period's end
+    SELECT r.campaign_id,
+           sum(r.delivered_members) FILTER (WHERE r.bucket < CAST(:end_at AS timestamptz)) AS delivered_now,
+           sum(r.converting_members) FILTER (WHERE r.bucket < CAST(:end_at AS timestamptz)) AS converting_now,
+           sum(r.delivered_members) FILTER (WHERE r.bucket < CAST(:cmp_end_at AS timestamptz)) AS delivered_before,
+           sum(r.converting_members) FILTER (WHERE r.bucket < CAST(:cmp_end_at AS timestamptz)) AS converting_before
+    FROM rollup_reach_hour r
+    WHERE CAST(:with_reach AS boolean) AND r.campaign_id = ANY(:campaign_ids)
+      AND r.bucket < greatest(CAST(:end_at AS timestamptz), CAST(:cmp_end_at AS timestamptz))
+    GROUP BY r.campaign_id
 )
 SELECT p.period, c.campaign_id, c.name, c.channel, c.segment, c.status,
        coalesce(t.sends, 0) AS sends, coalesce(t.delivered, 0) AS delivered,

@@ -72,19 +72,25 @@ breakdown_upsert AS (
         revenue = r.revenue + excluded.revenue, reward_cost = r.reward_cost + excluded.reward_cost
     RETURNING 1
 ),
+member_batch AS MATERIALIZED (
+    SELECT campaign_id, member_id, max(variant) AS variant,
+           min(event_time) FILTER (WHERE event_type = 1) AS first_send_at,
+           min(event_time) FILTER (WHERE event_type = 2) AS first_delivered_at,
+           min(event_time) FILTER (WHERE event_type = 3) AS first_open_at,
+           min(event_time) FILTER (WHERE event_type = 5) AS first_click_at,
+           min(event_time) FILTER (WHERE event_type = 6) AS first_conversion_at,
+           max(event_time) FILTER (WHERE event_type IN (3, 5)) AS last_engaged_at,
+           count(*) FILTER (WHERE event_type = 1) AS sends, count(*) FILTER (WHERE event_type = 3) AS opens,
+           count(*) FILTER (WHERE event_type = 5) AS clicks, count(*) FILTER (WHERE event_type = 6) AS conversions,
+           sum(revenue) AS revenue, sum(reward_cost) AS reward_cost
+    FROM new_events GROUP BY 1, 2
+),
 member_upsert AS (
     INSERT INTO campaign_members AS cm
         (campaign_id, member_id, variant, first_send_at, first_delivered_at, first_open_at,
          first_click_at, first_conversion_at, last_engaged_at, sends, opens, clicks, conversions,
          revenue, reward_cost)
-    SELECT campaign_id, member_id, max(variant),
-           min(event_time) FILTER (WHERE event_type = 1), min(event_time) FILTER (WHERE event_type = 2),
-           min(event_time) FILTER (WHERE event_type = 3), min(event_time) FILTER (WHERE event_type = 5),
-           min(event_time) FILTER (WHERE event_type = 6), max(event_time) FILTER (WHERE event_type IN (3, 5)),
-           count(*) FILTER (WHERE event_type = 1), count(*) FILTER (WHERE event_type = 3),
-           count(*) FILTER (WHERE event_type = 5), count(*) FILTER (WHERE event_type = 6),
-           sum(revenue), sum(reward_cost)
-    FROM new_events GROUP BY 1, 2
+    SELECT * FROM member_batch
     ON CONFLICT (campaign_id, member_id) DO UPDATE SET
         variant = coalesce(cm.variant, excluded.variant),
         first_send_at = least(cm.first_send_at, excluded.first_send_at),
@@ -97,6 +103,41 @@ member_upsert AS (
         clicks = cm.clicks + excluded.clicks, conversions = cm.conversions + excluded.conversions,
         revenue = cm.revenue + excluded.revenue, reward_cost = cm.reward_cost + excluded.reward_cost
     RETURNING 1
+),
+-- Reach moments of the batch's members before and after it (every CTE reads campaign_members
+-- as it was before this statement): reached at the first delivery, converting at the later of
+-- first delivery and first conversion. A moment that moves leaves its old hour for its new one.
+reach_moments AS (
+    SELECT b.campaign_id, cm.first_delivered_at AS reached_before,
+           least(cm.first_delivered_at, b.first_delivered_at) AS reached_after,
+           CASE WHEN cm.first_delivered_at IS NOT NULL AND cm.first_conversion_at IS NOT NULL
+                THEN greatest(cm.first_delivered_at, cm.first_conversion_at) END AS converting_before,
+           CASE WHEN coalesce(cm.first_delivered_at, b.first_delivered_at) IS NOT NULL
+                 AND coalesce(cm.first_conversion_at, b.first_conversion_at) IS NOT NULL
+                THEN greatest(least(cm.first_delivered_at, b.first_delivered_at),
+                              least(cm.first_conversion_at, b.first_conversion_at)) END AS converting_after
+    FROM member_batch b
+    LEFT JOIN campaign_members cm ON cm.campaign_id = b.campaign_id AND cm.member_id = b.member_id
+    WHERE b.first_delivered_at IS NOT NULL OR b.first_conversion_at IS NOT NULL
+),
+reach_changes AS (
+    SELECT campaign_id, date_trunc('hour', moment, 'UTC') AS bucket,
+           sum(delivered) AS delivered_members, sum(converting) AS converting_members
+    FROM reach_moments
+    CROSS JOIN LATERAL (VALUES (reached_before, -1, 0), (reached_after, 1, 0),
+                               (converting_before, 0, -1), (converting_after, 0, 1)) AS m (moment, delivered, converting)
+    WHERE moment IS NOT NULL
+      AND (CASE WHEN delivered <> 0 THEN reached_before IS DISTINCT FROM reached_after
+                ELSE converting_before IS DISTINCT FROM converting_after END)
+    GROUP BY 1, 2
+),
+reach_upsert AS (
+    INSERT INTO rollup_reach_hour AS r
+    SELECT * FROM reach_changes
+    ON CONFLICT (campaign_id, bucket) DO UPDATE SET
+        delivered_members = r.delivered_members + excluded.delivered_members,
+        converting_members = r.converting_members + excluded.converting_members
+    RETURNING 1
 )
 SELECT (SELECT count(*) FROM new_events) AS events,
        (SELECT max(event_time) FROM new_events) AS latest_event_at,
@@ -104,4 +145,5 @@ SELECT (SELECT count(*) FROM new_events) AS events,
        (SELECT count(*) FROM hour_upsert) AS hour_rows,
        (SELECT count(*) FROM day_upsert) AS day_rows,
        (SELECT count(*) FROM breakdown_upsert) AS breakdown_rows,
-       (SELECT count(*) FROM member_upsert) AS member_rows
+       (SELECT count(*) FROM member_upsert) AS member_rows,
+       (SELECT count(*) FROM reach_upsert) AS reach_rows

@@ -3,6 +3,7 @@ answers equal independent computations on the raw rows and the published numbers
 is all or nothing and says clearly what is wrong with a file."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +12,11 @@ import pytest
 from scipy import stats
 from sqlalchemy import text
 
-from core import db as core_db
+from core import analytics, db as core_db
 from core.__main__ import main as cli
 from core.experiments import importer, results, tests_repo
 from core.ingest import ImportRejected
+from core.periods import Period
 from tests.conftest import BACKENDS
 
 DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
@@ -73,6 +75,24 @@ def test_cookie_cats_through_the_database(imported):
     # The data set is the whole experiment, so its plan is the sample it has and every method decides.
     for method in ("sequential", "frequentist", "bayesian"):
         assert results.analyze_test(engine, test_id, method=method).verdict == "control wins — treatment is worse"
+
+
+def test_imported_experiment_reach_on_the_campaign_screen(imported):
+    """Members reached and converting of an imported campaign (KPI "reach conversion") are the
+    file's units and its 7-day retainers, up to the campaign's end and not before its start."""
+    engine, done = imported
+    campaign_id = done["cookie_cats"].campaign_id
+    cats = raw("cookie_cats")
+    with engine.connect() as conn:
+        started, ended = conn.execute(text("SELECT starts_at, ends_at FROM campaigns WHERE campaign_id = :c"),
+                                      {"c": campaign_id}).one()
+    whole = Period(started.date() - timedelta(days=1), ended.date() + timedelta(days=1), "UTC")
+    summary = analytics.period_summary(engine, whole, (campaign_id,))
+    assert summary.delivered_members == len(cats)
+    assert summary.converting_members == int(cats.retention_7.sum())
+    assert summary.reach_conversion == pytest.approx(cats.retention_7.mean())
+    before = Period(started.date() - timedelta(days=3), started.date() - timedelta(days=2), "UTC")
+    assert analytics.period_summary(engine, before, (campaign_id,)).delivered_members == 0
 
 
 def test_ab_data_cleaned_as_published_and_not_significant(imported):

@@ -53,6 +53,7 @@ PARAMS: dict[str, dict] = {
     "partition_max_event_id": {"partition": "events_p20261001"},
     "rollup_events": {"from_id": 0, "to_id": 10},
     "rollup_minute_prune": {"before": T0},
+    "reach_from_members": {"campaign_ids": [999]},
     "rollup_watermark_advance": {"to_id": 0, "latest_event_at": T0},
     "rollup_watermark_lock": {},
     "rollup_watermark_read": {},

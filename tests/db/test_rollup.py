@@ -49,6 +49,21 @@ PAIRS = {
                           count(*) FILTER (WHERE event_type = 5) AS clicks, count(*) FILTER (WHERE event_type = 6) AS conversions,
                           coalesce(sum(revenue), 0) AS revenue, coalesce(sum(reward_cost), 0) AS reward_cost
                    FROM events GROUP BY 1, 2"""),
+    # members first reached (first delivery) and first converting (later of first delivery and
+    # first conversion) per hour, counted straight from each member's events
+    "reach": ("""SELECT campaign_id, bucket, delivered_members, converting_members FROM rollup_reach_hour
+                 WHERE delivered_members <> 0 OR converting_members <> 0""",
+              """WITH firsts AS (
+                     SELECT campaign_id, member_id, min(event_time) FILTER (WHERE event_type = 2) AS delivered_at,
+                            min(event_time) FILTER (WHERE event_type = 6) AS converted_at
+                     FROM events GROUP BY 1, 2)
+                 SELECT campaign_id, bucket, sum(d) AS delivered_members, sum(c) AS converting_members FROM (
+                     SELECT campaign_id, date_trunc('hour', delivered_at, 'UTC') AS bucket, 1 AS d, 0 AS c
+                     FROM firsts WHERE delivered_at IS NOT NULL
+                     UNION ALL
+                     SELECT campaign_id, date_trunc('hour', greatest(delivered_at, converted_at), 'UTC'), 0, 1
+                     FROM firsts WHERE delivered_at IS NOT NULL AND converted_at IS NOT NULL) moments
+                 GROUP BY 1, 2"""),
 }
 
 
