@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql as psql
 from sqlalchemy import Engine
@@ -30,41 +32,60 @@ COPY_CHUNK_ROWS = 500_000
 MAX_REPORTED_PROBLEMS = 20
 
 
-def _csv_bytes(frame: pd.DataFrame) -> bytes:
-    """Frame as CSV that COPY reads: NULL unquoted-empty, times in microseconds (Arrow's
-    writer is several times faster than pandas' to_csv)."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+def _arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
+    return frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def _csv_bytes(table: pa.Table) -> bytes:
+    """Table as CSV that COPY reads: NULL unquoted-empty; aware times as UTC wall-clock times in
+    microseconds (the session's time zone is UTC), because Arrow writes zone-less times about
+    twenty times faster than zoned ones."""
     for index, column in enumerate(table.schema):
-        if pa.types.is_timestamp(column.type):
-            table = table.set_column(index, column.name, table.column(index).cast(
-                pa.timestamp("us", tz=column.type.tz or "UTC"), safe=False))
+        if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+            micros = pc.cast(pc.cast(table.column(index), pa.timestamp("us", tz="UTC"), safe=False), pa.int64())
+            table = table.set_column(index, column.name, pc.cast(micros, pa.timestamp("us")))
     buffer = io.BytesIO()
     pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
     return buffer.getvalue()
 
 
-def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, chunk_rows: int = COPY_CHUNK_ROWS) -> int:
+def copy_frame(conn: Connection, table: str, frame: pd.DataFrame | pa.Table, chunk_rows: int = COPY_CHUNK_ROWS) -> int:
     """COPY frame's columns into table (CSV over the wire, in chunks). Returns rows written."""
+    data = _arrow(frame)
     raw = conn.connection.driver_connection
     statement = psql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-        psql.Identifier(table), psql.SQL(", ").join(map(psql.Identifier, frame.columns)))
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for start in range(0, len(frame), chunk_rows):
-            copy.write(_csv_bytes(frame.iloc[start:start + chunk_rows]))
-    return len(frame)
+        psql.Identifier(table), psql.SQL(", ").join(map(psql.Identifier, data.column_names)))
+    with raw.cursor() as cursor:
+        cursor.execute("SET LOCAL timezone = 'UTC'")  # the zone-less times written above are UTC
+        with cursor.copy(statement) as copy:
+            for start in range(0, data.num_rows, chunk_rows):
+                copy.write(_csv_bytes(data.slice(start, chunk_rows)))
+    return data.num_rows
 
 
-def ensure_partitions_for(conn: Connection, times: pd.Series) -> None:
-    if len(times) == 0:
-        return
-    execute(conn, "events_ensure_partitions",
-            first_day=times.min().tz_convert("UTC").date(), last_day=times.max().tz_convert("UTC").date())
+def _utc_days(times: pd.Series | pa.ChunkedArray | pa.Array) -> tuple[date, date] | None:
+    """First and last UTC day of aware times (None when there are none)."""
+    if isinstance(times, pd.Series):
+        if times.empty:
+            return None
+        return times.min().tz_convert("UTC").date(), times.max().tz_convert("UTC").date()
+    bounds = pc.min_max(pc.cast(times, pa.timestamp("us", tz="UTC")))
+    if not bounds["min"].is_valid:
+        return None
+    return bounds["min"].as_py().date(), bounds["max"].as_py().date()
 
 
-def write_events(conn: Connection, events: pd.DataFrame) -> int:
+def ensure_partitions_for(conn: Connection, times) -> None:
+    days = _utc_days(times)
+    if days:
+        execute(conn, "events_ensure_partitions", first_day=days[0], last_day=days[1])
+
+
+def write_events(conn: Connection, events: pd.DataFrame | pa.Table) -> int:
     """Append events (columns as EVENT_COLUMNS) in the caller's transaction."""
-    ensure_partitions_for(conn, events.event_time)
-    return copy_frame(conn, "events", events[EVENT_COLUMNS])
+    ensure_partitions_for(conn, events["event_time"])
+    return copy_frame(conn, "events", events[EVENT_COLUMNS] if isinstance(events, pd.DataFrame)
+                      else events.select(EVENT_COLUMNS))
 
 
 class ImportRejected(ValueError):
@@ -89,70 +110,150 @@ def _problem(line, column, value, what) -> str:
     return f"line {line}, column {column}: {value!r} {what}"
 
 
-def validate_events(frame: pd.DataFrame, known_campaigns: set[int],
-                    known_members: set[int]) -> tuple[pd.DataFrame, list[str], int]:
-    """Check every row; return the typed frame, the first problems found (line numbers as in
-    the file) and how many problems there are in all."""
-    missing = [c for c in REQUIRED_IMPORT_COLUMNS if c not in frame.columns]
+def read_events_csv(path: Path) -> pa.Table:
+    """The file's columns as trimmed strings ('' when empty), read by Arrow on every core."""
+    try:
+        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in REQUIRED_IMPORT_COLUMNS + OPTIONAL_IMPORT_COLUMNS},
+            strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+        raise ImportRejected([f"{path.name}: not a readable CSV file ({error})"], 1) from error
+    return pa.table({name: pc.ascii_trim_whitespace(pc.cast(table[name], pa.string()))
+                     for name in table.column_names})
+
+
+def _numbers(strings: pa.ChunkedArray) -> np.ndarray:
+    """Strings as float64; NaN where blank or not a number."""
+    blanked = pc.if_else(pc.equal(strings, ""), pa.scalar(None, pa.string()), strings)
+    try:
+        values = pc.cast(blanked, pa.float64()).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:  # some value is not a number: parse leniently, the checks name it
+        values = pd.to_numeric(pd.Series(blanked.to_numpy(zero_copy_only=False)), errors="coerce").to_numpy(float)
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+def _utc_micros(strings: pa.ChunkedArray) -> np.ndarray:
+    """ISO 8601 times as UTC microseconds (float, NaN where not a time)."""
+    try:
+        parsed = pc.cast(strings, pa.timestamp("us", tz="UTC"))
+        return pc.cast(parsed, pa.int64()).to_numpy(zero_copy_only=False).astype(float)
+    except pa.ArrowInvalid:  # some value is not a time: parse row by row, the checks name it
+        times = pd.to_datetime(pd.Series(strings.to_numpy(zero_copy_only=False)), errors="coerce", utc=True,
+                               format="ISO8601")
+        micros = times.to_numpy(dtype="datetime64[us]").astype(np.int64).astype(float)
+        return np.where(times.isna().to_numpy(), np.nan, micros)
+
+
+def _known(values: np.ndarray, known: set[int]) -> np.ndarray:
+    """values (float) that are in known (a hash lookup per value)."""
+    return pc.is_in(pa.array(values), value_set=pa.array(sorted(known), pa.float64())).to_numpy(zero_copy_only=False)
+
+
+def validate_events(raw: pa.Table, known_campaigns: set[int],
+                    known_members: set[int]) -> tuple[pa.Table, list[str], int]:
+    """Check every row; return the typed events (an Arrow table of EVENT_COLUMNS, campaign_id
+    null where the file leaves it empty), the first problems found (line numbers as in the
+    file) and how many problems there are in all."""
+    columns = raw.column_names
+    missing = [c for c in REQUIRED_IMPORT_COLUMNS if c not in columns]
     if missing:
-        return frame, [f"line 1 (header): missing column(s) {', '.join(missing)}; "
-                       f"expected {', '.join(REQUIRED_IMPORT_COLUMNS + OPTIONAL_IMPORT_COLUMNS)}"], 1
-    unknown = [c for c in frame.columns if c not in REQUIRED_IMPORT_COLUMNS + OPTIONAL_IMPORT_COLUMNS]
+        return raw, [f"line 1 (header): missing column(s) {', '.join(missing)}; "
+                     f"expected {', '.join(REQUIRED_IMPORT_COLUMNS + OPTIONAL_IMPORT_COLUMNS)}"], 1
+    unknown = [c for c in columns if c not in REQUIRED_IMPORT_COLUMNS + OPTIONAL_IMPORT_COLUMNS]
     if unknown:
-        return frame, [f"line 1 (header): unknown column(s) {', '.join(unknown)}"], 1
-    for column in OPTIONAL_IMPORT_COLUMNS:
-        if column not in frame.columns:
-            frame[column] = ""
-    line = np.arange(len(frame)) + 2  # the header is line 1
+        return raw, [f"line 1 (header): unknown column(s) {', '.join(unknown)}"], 1
+    rows = raw.num_rows
+    text = {c: raw[c] if c in columns else pa.chunked_array([pc.fill_null(pa.nulls(rows, pa.string()), "")])
+            for c in REQUIRED_IMPORT_COLUMNS + OPTIONAL_IMPORT_COLUMNS}
+    blank = {c: pc.equal(text[c], "").to_numpy(zero_copy_only=False) for c in text}
     problems: list[tuple[int, str]] = []
 
     def flag(mask, column, what):
-        for i in np.flatnonzero(np.asarray(mask))[:MAX_REPORTED_PROBLEMS * 5]:
-            problems.append((line[i], _problem(line[i], column, frame[column].iloc[i], what)))
-        return int(np.asarray(mask).sum())
+        mask = np.asarray(mask, dtype=bool)
+        for i in np.flatnonzero(mask)[:MAX_REPORTED_PROBLEMS * 5]:
+            line = int(i) + 2  # the header is line 1
+            problems.append((line, _problem(line, column, text[column][int(i)].as_py(), what)))
+        return int(mask.sum())
 
     counts = 0
-    times = pd.to_datetime(frame.event_time, errors="coerce", utc=True, format="ISO8601")
-    has_zone = frame.event_time.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False)
-    counts += flag(times.isna(), "event_time", "is not a time; use ISO 8601 like 2026-11-02T14:05:00Z")
-    counts += flag(times.notna() & ~has_zone, "event_time", "has no time zone; add Z or an offset like +01:00")
-    counts += flag(times > pd.Timestamp.now(tz="UTC") + pd.Timedelta(minutes=5), "event_time", "is in the future")
+    micros = _utc_micros(text["event_time"])
+    has_zone = pc.match_substring_regex(text["event_time"], r"(?:Z|[+-]\d\d:?\d\d)$").to_numpy(zero_copy_only=False)
+    now = pd.Timestamp.now(tz="UTC") + pd.Timedelta(minutes=5)
+    counts += flag(np.isnan(micros), "event_time", "is not a time; use ISO 8601 like 2026-11-02T14:05:00Z")
+    counts += flag(~np.isnan(micros) & ~has_zone, "event_time", "has no time zone; add Z or an offset like +01:00")
+    counts += flag(micros > now.value / 1000, "event_time", "is in the future")
 
-    event_type = frame.event_type.str.strip().str.lower().map(EVENT_CODES)
-    counts += flag(event_type.isna(), "event_type", f"is not one of {', '.join(EVENT_CODES)}")
-    is_conversion = (event_type == EVENT_CODES["conversion"]).to_numpy()
+    names = list(EVENT_CODES)
+    position = pc.index_in(pc.utf8_lower(text["event_type"]), value_set=pa.array(names)).to_numpy(zero_copy_only=False)
+    known_type = ~np.isnan(position.astype(float))
+    counts += flag(~known_type, "event_type", f"is not one of {', '.join(names)}")
+    codes = np.array([EVENT_CODES[n] for n in names], dtype=np.int16)
+    event_type = np.where(known_type, codes[np.nan_to_num(position.astype(float)).astype(int)], 0).astype(np.int16)
+    is_conversion = event_type == EVENT_CODES["conversion"]
 
-    member = pd.to_numeric(frame.member_id, errors="coerce")
-    counts += flag(member.isna() | (member % 1 != 0), "member_id", "is not a whole number")
-    counts += flag(member.notna() & ~member.isin(known_members), "member_id", "is not a known member")
+    member = _numbers(text["member_id"])
+    whole_member = ~np.isnan(member) & (member % 1 == 0)
+    counts += flag(~whole_member, "member_id", "is not a whole number")
+    counts += flag(whole_member & ~_known(member, known_members), "member_id", "is not a known member")
 
-    blank_campaign = frame.campaign_id.str.strip().eq("")
-    campaign = pd.to_numeric(frame.campaign_id, errors="coerce")
-    counts += flag(~blank_campaign & (campaign.isna() | (campaign % 1 != 0)), "campaign_id", "is not a whole number")
-    counts += flag(campaign.notna() & ~campaign.isin(known_campaigns), "campaign_id", "is not a known campaign")
-    counts += flag(blank_campaign & ~is_conversion, "campaign_id",
+    campaign = _numbers(text["campaign_id"])
+    counts += flag(~blank["campaign_id"] & (np.isnan(campaign) | (campaign % 1 != 0)), "campaign_id", "is not a whole number")
+    counts += flag(~np.isnan(campaign) & ~_known(campaign, known_campaigns), "campaign_id", "is not a known campaign")
+    counts += flag(blank["campaign_id"] & ~is_conversion, "campaign_id",
                    "is empty; only a conversion may leave it empty (it is then attributed)")
 
     money = {}
     for column in ("revenue", "reward_cost"):
-        blank = frame[column].str.strip().eq("")
-        value = pd.to_numeric(frame[column], errors="coerce")
-        counts += flag(~blank & value.isna(), column, "is not a number")
+        value = _numbers(text[column])
+        counts += flag(~blank[column] & np.isnan(value), column, "is not a number")
         counts += flag(value < 0, column, "is negative")
-        counts += flag(~blank & ~is_conversion, column, "is set on an event that is not a conversion")
-        counts += flag(blank & is_conversion, column, "is missing on a conversion")
+        counts += flag(~blank[column] & ~is_conversion, column, "is set on an event that is not a conversion")
+        counts += flag(blank[column] & is_conversion, column, "is missing on a conversion")
         money[column] = value
-    device = frame.device.str.strip().str.lower()
-    counts += flag(~device.eq("") & ~device.isin(DEVICES), "device", f"is not one of {', '.join(sorted(DEVICES))}")
+    device = pc.utf8_lower(text["device"])
+    counts += flag(~blank["device"] & ~pc.is_in(device, value_set=pa.array(sorted(DEVICES))).to_numpy(zero_copy_only=False),
+                   "device", f"is not one of {', '.join(sorted(DEVICES))}")
+    if counts:
+        problems.sort()
+        return raw, [p for _, p in problems], counts
 
-    typed = pd.DataFrame({
-        "event_time": times, "campaign_id": campaign.astype("Int64"), "member_id": member.astype("Int64"),
-        "variant": frame.variant.str.strip().replace("", None), "event_type": event_type.astype("Int16"),
-        "revenue": money["revenue"], "reward_cost": money["reward_cost"],
-        "device": device.replace("", None), "region_code": frame.region_code.str.strip().replace("", None),
+    empty_is_null = lambda strings: pc.if_else(pc.equal(strings, ""), pa.scalar(None, pa.string()), strings)  # noqa: E731
+    typed = pa.table({
+        "event_time": pa.array(micros.astype(np.int64), pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+        "campaign_id": pa.array(np.nan_to_num(campaign).astype(np.int64), mask=np.isnan(campaign)),
+        "member_id": pa.array(member.astype(np.int64)),
+        "variant": empty_is_null(text["variant"]), "event_type": pa.array(event_type),
+        "revenue": pa.array(money["revenue"], mask=np.isnan(money["revenue"])),
+        "reward_cost": pa.array(money["reward_cost"], mask=np.isnan(money["reward_cost"])),
+        "device": empty_is_null(device), "region_code": empty_is_null(text["region_code"]),
     })
-    problems.sort()
-    return typed, [p for _, p in problems], counts
+    return typed, [], 0
+
+
+def _attribute(conn: Connection, typed: pa.Table, attribution_days: int) -> tuple[pa.Table, int]:
+    """Fill the empty campaign of each conversion with the campaign the member last opened or
+    clicked within the window before it; rejects the file when some conversion has none."""
+    campaign = typed["campaign_id"].to_numpy(zero_copy_only=False)  # float, NaN where empty
+    rows = np.flatnonzero(np.isnan(campaign.astype(float)))
+    if len(rows) == 0:
+        return typed, 0
+    members = typed["member_id"].to_numpy()[rows]
+    times = typed["event_time"].to_pandas().iloc[rows]
+    found = fetch_df(conn, "attribute_conversions", member_ids=members.astype(int).tolist(),
+                     event_times=times.tolist(), window_days=attribution_days)
+    campaign = campaign.astype(float)
+    by_position = dict(zip(found.ordinality - 1, found.campaign_id))
+    for position, row in enumerate(rows):
+        if position in by_position and pd.notna(by_position[position]):
+            campaign[row] = by_position[position]
+    still = np.flatnonzero(np.isnan(campaign))
+    if len(still):
+        raise ImportRejected([
+            f"line {row + 2}, column campaign_id: empty, and member {typed['member_id'][int(row)].as_py()} "
+            f"opened or clicked no campaign in the {attribution_days} days before this conversion"
+            for row in still[:MAX_REPORTED_PROBLEMS]], len(still))
+    index = typed.column_names.index("campaign_id")
+    return typed.set_column(index, "campaign_id", pa.array(campaign.astype(np.int64))), len(rows)
 
 
 def import_events(engine: Engine, path: str | Path, attribution_days: int | None = None) -> ImportResult:
@@ -161,52 +262,33 @@ def import_events(engine: Engine, path: str | Path, attribution_days: int | None
     path = Path(path)
     if not path.exists():
         raise ImportRejected([f"{path}: no such file"], 1)
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise ImportRejected([f"{path.name}: not a readable CSV file ({error})"], 1) from error
-    if frame.empty:
+    raw = read_events_csv(path)
+    if raw.num_rows == 0:
         raise ImportRejected([f"{path.name}: the file has a header but no rows"], 1)
     with engine.connect() as conn:
         known_campaigns = set(fetch_df(conn, "campaign_ids").campaign_id.tolist())
         known_members = set(fetch_df(conn, "member_ids").member_id.tolist())
-    typed, problems, total = validate_events(frame, known_campaigns, known_members)
+    typed, problems, total = validate_events(raw, known_campaigns, known_members)
     if total:
         raise ImportRejected(problems, total)
-
     with engine.begin() as conn:
-        attributed = 0
-        unattributed = typed.campaign_id.isna()
-        if unattributed.any():
-            wanted = typed.loc[unattributed, ["member_id", "event_time"]].reset_index()
-            found = fetch_df(conn, "attribute_conversions",
-                             member_ids=wanted.member_id.astype(int).tolist(),
-                             event_times=wanted.event_time.tolist(),
-                             window_days=attribution_days)
-            campaign_by_row = dict(zip(found.ordinality - 1, found.campaign_id))
-            for position, index in enumerate(wanted["index"]):
-                if position in campaign_by_row and pd.notna(campaign_by_row[position]):
-                    typed.at[index, "campaign_id"] = int(campaign_by_row[position])
-            still = typed.campaign_id.isna()
-            if still.any():
-                lines = (np.flatnonzero(still.to_numpy()) + 2)[:MAX_REPORTED_PROBLEMS]
-                raise ImportRejected([
-                    f"line {line}, column campaign_id: empty, and member {typed.member_id.iloc[line - 2]} "
-                    f"opened or clicked no campaign in the {attribution_days} days before this conversion"
-                    for line in lines], int(still.sum()))
-            attributed = int(unattributed.sum())
+        typed, attributed = _attribute(conn, typed, attribution_days)
         written = write_events(conn, typed)
-    after_bulk_load(engine, typed.event_time)
+    after_bulk_load(engine, typed["event_time"], analyze=False)
     return ImportResult(rows=written, attributed=attributed)
 
 
-def after_bulk_load(engine: Engine, times: pd.Series) -> None:
+def after_bulk_load(engine: Engine, times, analyze: bool = True) -> None:
     """After a large COPY: summarize the new BRIN ranges of the days loaded (an unsummarized
-    range matches every query) and refresh the planner's statistics of events."""
-    if len(times) == 0:
+    range matches every query) and, for a fresh load, refresh the planner's statistics of
+    events. An import into a loaded table leaves statistics to autovacuum, which analyzes each
+    partition whose rows changed enough; ANALYZE of every partition here would cost as much as
+    the COPY itself at ten million events."""
+    days = _utc_days(times)
+    if days is None:
         return
     with engine.begin() as conn:
-        execute(conn, "events_brin_summarize", first_day=times.min().tz_convert("UTC").date(),
-                last_day=times.max().tz_convert("UTC").date())
-    with engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE events")
+        execute(conn, "events_brin_summarize", first_day=days[0], last_day=days[1])
+    if analyze:
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE events")

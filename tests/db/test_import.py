@@ -1,6 +1,8 @@
 """CSV import of events: every row validated, a bad file rejected with line, column and
 problem, and the database left exactly as it was; good files load and conversions without a
 campaign are attributed to the last open or click within the window."""
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,28 @@ def test_good_file_loads_and_attributes_conversions(seeded, tmp_path):
     with seeded.connect() as conn:
         rows = conn.execute(text("SELECT campaign_id, revenue FROM events WHERE event_type = 6 ORDER BY revenue")).all()
     assert [(r[0], float(r[1])) for r in rows] == [(2, 20.0), (3, 80.0)]
+
+
+def test_values_are_read_as_written(seeded, tmp_path):
+    """Offsets become UTC, spaces around values are ignored, names are case-insensitive, empty
+    optional values are NULL, and columns may come in any order or be left out."""
+    path = tmp_path / "events.csv"
+    path.write_text("member_id,event_type,campaign_id,event_time,revenue,reward_cost,device\n"
+                    " 2 , Conversion ,1, 2026-10-02T12:30:00+02:00 , 12.34 ,0.5, IOS \n"
+                    "3,open,2,2026-10-02T10:00:00Z,,,\n")
+    assert import_events(seeded, path).rows == 2
+    with seeded.connect() as conn:
+        rows = conn.execute(text("""SELECT event_time AT TIME ZONE 'UTC', campaign_id, member_id, event_type, revenue,
+                                           reward_cost, device, variant, region_code
+                                    FROM events WHERE member_id IN (2, 3) ORDER BY member_id""")).all()
+    assert [tuple(r) for r in rows] == [
+        (datetime(2026, 10, 2, 10, 30), 1, 2, 6, Decimal("12.34"), Decimal("0.50"), "ios", None, None),
+        (datetime(2026, 10, 2, 10, 0), 2, 3, 3, None, None, None, None, None)]
+
+
+@pytest.mark.parametrize("value, what", [("abc", "is not a number"), ("inf", "is not a number"),
+                                         ("1e400", "is not a number")])
+def test_numbers_that_are_not_amounts_are_named(seeded, tmp_path, value, what):
+    with pytest.raises(ImportRejected, match=f"line 3, column revenue: '{value}' {what}"):
+        import_events(seeded, write(tmp_path, "2026-10-02T10:00:00Z,1,1,conversion,,5,1,,\n"
+                                              f"2026-10-02T10:00:00Z,1,1,conversion,,{value},1,,\n"))
