@@ -16,10 +16,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql as psql
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from core import config
+from core import config, pgcopy
 from core.db import execute, fetch_df
 from core.events import EVENT_CODES
 
@@ -81,11 +82,27 @@ def ensure_partitions_for(conn: Connection, times) -> None:
         execute(conn, "events_ensure_partitions", first_day=days[0], last_day=days[1])
 
 
+# The events' columns in the order of their binary COPY (fixed-width first) and their kinds.
+EVENT_COPY_COLUMNS = [("event_time", "timestamptz"), ("campaign_id", "integer"), ("member_id", "bigint"),
+                      ("event_type", "smallint"), ("revenue", "numeric_2dp"), ("reward_cost", "numeric_2dp"),
+                      ("variant", "text"), ("device", "text"), ("region_code", "text")]
+EVENT_COPY_CHUNK_ROWS = 200_000
+
+
 def write_events(conn: Connection, events: pd.DataFrame | pa.Table) -> int:
-    """Append events (columns as EVENT_COLUMNS) in the caller's transaction."""
+    """Append events (columns as EVENT_COLUMNS) in the caller's transaction, by binary COPY:
+    each chunk is encoded while the server stores the one before (a writer thread sends)."""
     ensure_partitions_for(conn, events["event_time"])
-    return copy_frame(conn, "events", events[EVENT_COLUMNS] if isinstance(events, pd.DataFrame)
-                      else events.select(EVENT_COLUMNS))
+    table = _arrow(events[EVENT_COLUMNS] if isinstance(events, pd.DataFrame) else events.select(EVENT_COLUMNS))
+    statement = psql.SQL("COPY events ({}) FROM STDIN (FORMAT binary)").format(
+        psql.SQL(", ").join(psql.Identifier(name) for name, _ in EVENT_COPY_COLUMNS))
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+        for start in range(0, max(table.num_rows, 1), EVENT_COPY_CHUNK_ROWS):
+            chunk = table.slice(start, EVENT_COPY_CHUNK_ROWS)
+            copy.write(pgcopy.encode([(kind, chunk[name]) for name, kind in EVENT_COPY_COLUMNS],
+                                     header=start == 0, trailer=start + EVENT_COPY_CHUNK_ROWS >= table.num_rows))
+    return table.num_rows
 
 
 class ImportRejected(ValueError):
@@ -266,8 +283,8 @@ def import_events(engine: Engine, path: str | Path, attribution_days: int | None
     if raw.num_rows == 0:
         raise ImportRejected([f"{path.name}: the file has a header but no rows"], 1)
     with engine.connect() as conn:
-        known_campaigns = set(fetch_df(conn, "campaign_ids").campaign_id.tolist())
-        known_members = set(fetch_df(conn, "member_ids").member_id.tolist())
+        known_campaigns = set(execute(conn, "campaign_ids").scalars())
+        known_members = set(execute(conn, "member_ids").scalars())
     typed, problems, total = validate_events(raw, known_campaigns, known_members)
     if total:
         raise ImportRejected(problems, total)
