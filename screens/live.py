@@ -155,6 +155,16 @@ def device_chart(snap: LiveSnapshot) -> tuple[pd.DataFrame, dict]:
     return data, spec
 
 
+class SharedDeck(pdk.Deck):
+    """A deck shown by every session that shows one snapshot: st.pydeck_chart serializes the deck
+    on each call, so the JSON is made once and kept (the deck is not changed after it is built)."""
+
+    def to_json(self) -> str:
+        if not hasattr(self, "_json"):
+            self._json = super().to_json()
+        return self._json
+
+
 def activity_map(snap: LiveSnapshot) -> pdk.Deck:
     """Where events happen, on a map drawn from shipped outlines: no tile service."""
     outlines = geo.region_outlines()
@@ -176,7 +186,7 @@ def activity_map(snap: LiveSnapshot) -> pdk.Deck:
         pdk.Layer("TextLayer", points, get_position=["longitude", "latitude"], get_text="label",
                   get_size=11, get_color=[17, 24, 39], get_pixel_offset=[0, -18]),
     ]
-    return pdk.Deck(map_provider=None, layers=layers, tooltip={"text": "{region_name}: {events} events"},
+    return SharedDeck(map_provider=None, layers=layers, tooltip={"text": "{region_name}: {events} events"},
                     initial_view_state=pdk.ViewState(latitude=38.5, longitude=-96.5, zoom=2.0))
 
 

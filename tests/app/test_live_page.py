@@ -76,3 +76,34 @@ def test_pausing_freezes_the_panel(live_db):
         at.toggle(key="live_paused").set_value(True).run()
     assert not at.exception
     assert any(m.value.startswith("**Paused** at") for m in at.markdown)
+
+
+def test_viewers_in_one_slot_share_one_snapshot_and_the_next_slot_reads_anew(live_db, monkeypatch):
+    """N open tabs cost one set of queries per 2-second slot: two sessions in the same slot get
+    the same snapshot (computed once); in the next slot the numbers are read again."""
+    from ui import live_data
+
+    clock = {"now": 1_000_000.1}
+    monkeypatch.setattr(live_data, "wall_clock", lambda: clock["now"])
+    with app_database(database_url_of(live_db)):
+        first = new_app("manager", PAGE).run()
+        computed = live_data._counter().snapshots
+        second = new_app("exec", PAGE).run()                       # same slot, another viewer
+        assert live_data._counter().snapshots == computed
+        insert_events(live_db, events_frame([(datetime.now(timezone.utc), 1, 5, "open")]))
+        third = new_app("manager", PAGE).run()                    # same slot: still the shared numbers
+        clock["now"] += live_data.REFRESH_SECONDS                  # the next slot
+        fourth = new_app("manager", PAGE).run()
+        assert live_data._counter().snapshots == computed + 1
+    for at in (first, second, third, fourth):
+        assert not at.exception, [e.value for e in at.exception]
+    assert count(shown_metrics(first)["Events"]) == count(shown_metrics(second)["Events"]) == 10
+    assert count(shown_metrics(third)["Events"]) == 10
+    assert count(shown_metrics(fourth)["Events"]) == 11
+
+
+def test_slots_are_two_seconds_of_the_clock():
+    from ui.live_data import REFRESH_SECONDS, current_slot
+
+    assert REFRESH_SECONDS == 2
+    assert current_slot(100.0) == current_slot(101.99) == 50 and current_slot(102.0) == 51
