@@ -101,7 +101,7 @@ def measure(db, runs: int, tz: str) -> tuple[dict, dict]:
     at = lambda: datetime.now(timezone.utc)
     results, sql_only = {}, {}
     with db.connect() as conn:
-        fetch_scalar(conn, "live_no_parallel_workers")  # as tiles.snapshot does
+        fetch_scalar(conn, "live_session_settings")  # as tiles.snapshot does
         for minutes in (5, 15, 60):
             results[f"window_totals_{minutes}min"] = timings(lambda: tiles.window_totals(conn, live_window(at(), minutes)), runs)
             results[f"window_totals_{minutes}min_yesterday"] = timings(

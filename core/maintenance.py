@@ -10,6 +10,8 @@ from core import config
 from core.db import execute, fetch_df, fetch_scalar
 from core.jobs import JobOutput, try_exclusive
 
+LIVE_ROLLUP_KEEP = timedelta(hours=2)  # live activity minutes: the screen reads the last 15 at most
+
 
 def event_partitions(db) -> list[tuple[str, date]]:
     frame = fetch_df(db, "event_partitions")
@@ -36,8 +38,10 @@ def maintain(db: Engine, today: date | None = None, retention_days: int | None =
                 continue
             execute(conn, "partition_detach_drop", partition=name)
             dropped.append(name)
-        pruned = execute(conn, "rollup_minute_prune",
-                         before=datetime.now(timezone.utc) - timedelta(days=config.MINUTE_ROLLUP_RETENTION_DAYS)).rowcount
+        now = datetime.now(timezone.utc)
+        pruned = int(fetch_scalar(conn, "rollup_minute_prune",
+                                  before=now - timedelta(days=config.MINUTE_ROLLUP_RETENTION_DAYS),
+                                  live_before=now - LIVE_ROLLUP_KEEP))
         execute(conn, "job_runs_prune", before=datetime.now(timezone.utc) - timedelta(days=14))
     # Planner statistics: on servers where autovacuum is off or slow, a day-old partition
     # would otherwise look empty to the planner.

@@ -1,24 +1,43 @@
--- The raw events of [start_at, end_at) (the last few minutes), in one pass each for: events and
+-- Activity of [start_at, end_at) (the last few whole minutes and the running one): events and
 -- conversions per region and device cell (with the region's name and coordinates), and the
 -- distinct members who acted themselves (opened, saw, clicked or converted; not the sends and
--- deliveries the platform made) per minute and over the whole stretch. Events without a device
--- or region (some imports) count as 'unknown'. The time range prunes to the newest
--- partition(s); BRIN finds the block ranges inside.
-WITH recent AS NOT MATERIALIZED (
-    SELECT member_id, event_type, event_time,
-           coalesce(device, 'unknown') AS device, coalesce(region_code, 'unknown') AS region_code
-    FROM events
-    WHERE event_time >= :start_at AND event_time < :end_at
+-- deliveries the platform made) per minute and over the whole stretch. The live activity
+-- rollups answer for the whole minutes [start_at, rollup_to); the raw events for what they do
+-- not hold yet: events above the rollup watermark, and the running minute [rollup_to, end_at).
+-- Regions and devices fall back to the member's own, then 'unknown'. One statement, one
+-- snapshot: rollups and watermark agree.
+WITH watermark AS MATERIALIZED (
+    SELECT last_event_id FROM rollup_watermarks WHERE name = 'events'
+),
+tail AS MATERIALIZED (
+    SELECT e.member_id, e.event_type, date_trunc('minute', e.event_time, 'UTC') AS bucket,
+           -- the member is looked up only for the events that lack the value (most carry it)
+           coalesce(e.device, (SELECT m.device FROM members m WHERE m.member_id = e.member_id), 'unknown') AS device,
+           coalesce(e.region_code, (SELECT m.region_code FROM members m WHERE m.member_id = e.member_id),
+                    'unknown') AS region_code
+    FROM events e
+    WHERE (e.event_time >= :start_at AND e.event_time < :rollup_to
+           AND e.event_id > (SELECT last_event_id FROM watermark))
+       OR (e.event_time >= :rollup_to AND e.event_time < :end_at)
 ),
 cells AS (
-    SELECT region_code, device, count(*) AS events, count(*) FILTER (WHERE event_type = 6) AS conversions
-    FROM recent GROUP BY region_code, device
+    SELECT region_code, device, CAST(sum(events) AS bigint) AS events,
+           CAST(sum(conversions) AS bigint) AS conversions
+    FROM (SELECT region_code, device, events, conversions
+          FROM rollup_live_cell_minute WHERE bucket >= :start_at AND bucket < :rollup_to
+          UNION ALL
+          SELECT region_code, device, 1, CASE WHEN event_type = 6 THEN 1 ELSE 0 END FROM tail) AS parts
+    GROUP BY region_code, device
+),
+actors AS (
+    SELECT bucket, member_id FROM rollup_live_actor_minute WHERE bucket >= :start_at AND bucket < :rollup_to
+    UNION ALL
+    SELECT bucket, member_id FROM tail WHERE event_type >= 3
 )
 SELECT 'cell' AS kind, c.region_code, c.device, CAST(NULL AS timestamptz) AS minute, c.events, c.conversions,
        r.name AS region_name, r.latitude, r.longitude
 FROM cells c LEFT JOIN regions r ON r.region_code = c.region_code
 UNION ALL
-SELECT 'active_members', NULL, NULL, date_trunc('minute', event_time, 'UTC'), count(DISTINCT member_id), 0,
-       NULL, NULL, NULL
-FROM recent WHERE event_type >= 3
-GROUP BY GROUPING SETS ((date_trunc('minute', event_time, 'UTC')), ())
+SELECT 'active_members', NULL, NULL, bucket, count(DISTINCT member_id), 0, NULL, NULL, NULL
+FROM actors
+GROUP BY GROUPING SETS ((bucket), ())

@@ -131,6 +131,28 @@ reach_changes AS (
                 ELSE converting_before IS DISTINCT FROM converting_after END)
     GROUP BY 1, 2
 ),
+-- Live activity (the last minutes only: events less than 70 minutes older than the batch's
+-- newest; maintenance prunes older rows): events by region and device, and who acted.
+live_recent AS (
+    SELECT campaign_id, date_trunc('minute', event_time, 'UTC') AS bucket, member_id, event_type,
+           region_code, device
+    FROM new_events
+    WHERE event_time >= (SELECT max(event_time) FROM new_events) - interval '70 minutes'
+),
+live_cells_upsert AS (
+    INSERT INTO rollup_live_cell_minute AS r
+    SELECT campaign_id, bucket, region_code, device, count(*), count(*) FILTER (WHERE event_type = 6)
+    FROM live_recent GROUP BY 1, 2, 3, 4
+    ON CONFLICT (campaign_id, bucket, region_code, device) DO UPDATE SET
+        events = r.events + excluded.events, conversions = r.conversions + excluded.conversions
+    RETURNING 1
+),
+live_actors_insert AS (
+    INSERT INTO rollup_live_actor_minute
+    SELECT DISTINCT campaign_id, bucket, member_id FROM live_recent WHERE event_type >= 3
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+),
 reach_upsert AS (
     INSERT INTO rollup_reach_hour AS r
     SELECT * FROM reach_changes
@@ -146,4 +168,6 @@ SELECT (SELECT count(*) FROM new_events) AS events,
        (SELECT count(*) FROM day_upsert) AS day_rows,
        (SELECT count(*) FROM breakdown_upsert) AS breakdown_rows,
        (SELECT count(*) FROM member_upsert) AS member_rows,
-       (SELECT count(*) FROM reach_upsert) AS reach_rows
+       (SELECT count(*) FROM reach_upsert) AS reach_rows,
+       (SELECT count(*) FROM live_cells_upsert) AS live_cell_rows,
+       (SELECT count(*) FROM live_actors_insert) AS live_actor_rows

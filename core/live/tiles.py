@@ -3,9 +3,9 @@
 Counts, rates, the per-minute sparkline and the change against the same minutes yesterday come
 from the minute rollup up to its watermark plus the raw events it has not folded in yet, so they
 are exact and current however far the rollup lags (windows: core.live.windows). Active members,
-the map, the device breakdown and the event stream read only the raw events of the last
-minutes (the time range prunes to the newest partition, BRIN finds the block ranges), so their
-cost follows the live event rate, not the size of the table. `snapshot` never raises for an
+the map and the device breakdown come the same way from the live activity rollups (per minute:
+region × device counts, and who acted) plus the raw running minute; the event stream reads the
+newest raw events (the time range prunes to the newest partition, BRIN finds the block ranges). `snapshot` never raises for an
 unreachable database: it returns a snapshot carrying the error, so the screen keeps running.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTim
 from core.db import fetch_df, fetch_scalar
 from core.events import EVENT_NAMES
 from core.live.windows import (ACTIVE_MINUTES, MINUTE, SPARKLINE_MINUTES, WINDOW_CHOICES, LiveWindow,
-                               floor_minute, last_seconds, live_window, utc, yesterday_window)
+                               floor_minute, live_window, utc, yesterday_window)
 from core.metrics import COUNT_COLUMNS, METRICS, add_metrics, relative_change
 
 STALE_AFTER_SECONDS = 60          # no event for this long: the screen warns that data is stale
@@ -129,10 +129,10 @@ class Activity:
 
 
 def activity(db: Engine | Connection, now: datetime, minutes: int = ACTIVE_MINUTES) -> Activity:
-    """From the raw events of the last `minutes` up to now: events per region and device, and
-    the members who acted (in all, and per minute)."""
-    start, end = last_seconds(now, minutes * 60)
-    frame = fetch_df(db, "live_activity", start_at=start, end_at=end)
+    """The last `minutes` whole minutes and the running one: events per region and device, and
+    the members who acted (in all, and per minute), from the live activity rollups and the raw
+    events they do not hold yet."""
+    frame = fetch_df(db, "live_activity", **live_window(now, minutes).bounds())
     cells = frame[frame.kind == "cell"]
     regions = (cells.groupby("region_code", as_index=False)
                .agg(region_name=("region_name", "first"), latitude=("latitude", "first"),
@@ -184,7 +184,7 @@ def snapshot(db: Engine, window_minutes: int, tz: str, now: datetime | None = No
                           yesterday_window=yesterday_window(now, window_minutes, tz))
     try:
         with db.connect() as conn:  # one transaction: SET LOCAL lasts until its end
-            fetch_scalar(conn, "live_no_parallel_workers")
+            fetch_scalar(conn, "live_session_settings")
             current = window_totals(conn, result.window)
             previous = window_totals(conn, result.yesterday_window)
             found = activity(conn, now)

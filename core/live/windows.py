@@ -82,9 +82,3 @@ def yesterday_window(now: datetime, minutes: int, tz: str) -> LiveWindow:
     _check_minutes(minutes)
     end = same_time_yesterday(now, tz)
     return LiveWindow(floor_minute(end) - minutes * MINUTE, end, rollup_to=floor_minute(end))
-
-
-def last_seconds(now: datetime, seconds: float) -> tuple[datetime, datetime]:
-    """[now − seconds, now) for the raw-event tiles."""
-    now = utc(now)
-    return now - timedelta(seconds=seconds), now

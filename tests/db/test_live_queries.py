@@ -160,32 +160,52 @@ def test_minute_series_counts_each_minute_in_the_viewers_time_zone(db):
 def activity_rows() -> pd.DataFrame:
     rows = [(NOW - timedelta(minutes=m), 1, member, kind) for m, member, kind in [
         (1, 1, "open"), (2, 1, "click"), (2, 2, "impression"), (3, 3, "send"), (3, 3, "delivered"),  # 3: no action
-        (4.5, 4, "conversion"), (6, 5, "open"), (7, 6, "click"), (8, 1, "open"),  # 5 to 10 min ago
+        (4.5, 99, "conversion"), (4.6, 4, "open"), (6, 5, "open"), (7, 6, "click"), (8, 1, "open"),  # 5 to 10 min ago
         (12, 7, "open"), (20, 8, "open")]]
     frame = events_frame(rows)
-    frame["device"] = ["ios", "ios", "web", "android", "android", "ios", "web", "web", "ios", "android", "ios"]
-    frame["region_code"] = ["NYC", "NYC", "LAX", "NYC", "NYC", None, "LAX", "LAX", "NYC", "LAX", "NYC"]
+    frame["device"] = ["ios", "ios", "web", "android", "android", "ios", None, "web", "web", "ios", "android", "ios"]
+    # member 99 is in no member table: no region or device to fall back on; member 4 (LAX, android)
+    frame["region_code"] = ["NYC", "NYC", "LAX", "NYC", "NYC", None, None, "LAX", "LAX", "NYC", "LAX", "NYC"]
+    frame.loc[frame.member_id == 99, "device"] = None
     return frame
 
 
-def test_activity_counts_active_members_regions_and_devices(db):
+@pytest.mark.parametrize("rolled_up", [False, True], ids=["raw", "rolled-up"])
+def test_activity_counts_active_members_regions_and_devices(db, rolled_up):
+    """The same numbers whether the events are still raw or in the live activity rollups."""
     seed_dimensions(db)
     insert_events(db, activity_rows())
-    found = tiles.activity(db, NOW)  # the last 5 minutes: [11:55:30, 12:00:30)
-    assert found.active_members == 3  # members 1, 2 and 4 acted (3 was only sent to)
+    if rolled_up:
+        rollup.refresh_all(db)
+    found = tiles.activity(db, NOW)  # the last 5 whole minutes and the running one: [11:55, 12:00:30)
+    assert found.active_members == 4  # members 1, 2, 4 and 99 acted (3 was only sent to)
     at = lambda h, m: pd.Timestamp(datetime(2026, 11, 10, h, m, tzinfo=UTC))
     assert dict(zip(found.active_per_minute.bucket, found.active_per_minute.members)) == {
-        at(11, 56): 1, at(11, 58): 2, at(11, 59): 1}
+        at(11, 55): 1, at(11, 56): 1, at(11, 58): 2, at(11, 59): 1}
     regions = found.regions.set_index("region_code")
-    assert regions.events.to_dict() == {"NYC": 4, "LAX": 1, "unknown": 1}
+    # events' own region, else the member's (member 4 lives in LAX), else unknown
+    assert regions.events.to_dict() == {"NYC": 4, "LAX": 2, "unknown": 1}
+    assert regions.conversions.to_dict() == {"NYC": 0, "LAX": 0, "unknown": 1}
     assert regions.loc["NYC", "latitude"] == pytest.approx(40.7) and regions.loc["NYC", "region_name"] == "New York"
     assert np.isnan(regions.loc["unknown", "latitude"])
     devices = found.devices.set_index("device")
-    assert devices.events.to_dict() == {"ios": 3, "android": 2, "web": 1}
+    assert devices.events.to_dict() == {"ios": 2, "android": 3, "web": 1, "unknown": 1}  # member 4: android
     assert devices.share.sum() == pytest.approx(1.0)
     fifteen = tiles.activity(db, NOW, minutes=15)  # the event 20 minutes ago is in neither stretch
-    assert fifteen.regions.set_index("region_code").events.to_dict() == {"NYC": 5, "LAX": 4, "unknown": 1}
-    assert fifteen.active_members == 6  # members 1, 2, 4, 5, 6 and 7
+    assert fifteen.regions.set_index("region_code").events.to_dict() == {"NYC": 5, "LAX": 5, "unknown": 1}
+    assert fifteen.active_members == 7  # members 1, 2, 4, 5, 6, 7 and 99
+
+
+def test_activity_counts_events_the_rollup_has_not_reached(db):
+    """Rolled-up minutes plus the raw events above the watermark: nothing twice, nothing lost."""
+    seed_dimensions(db)
+    frame = activity_rows()
+    insert_events(db, frame.iloc[:6])
+    rollup.refresh_all(db)
+    insert_events(db, frame.iloc[6:])        # not rolled up yet
+    found = tiles.activity(db, NOW)
+    assert found.active_members == 4
+    assert found.regions.set_index("region_code").events.to_dict() == {"NYC": 4, "LAX": 2, "unknown": 1}
 
 
 def test_latest_events_newest_first_with_names_masked_for_non_admins(db):

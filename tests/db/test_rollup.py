@@ -3,7 +3,7 @@ with two workers at once, and after a crash half-way."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -95,6 +95,44 @@ def test_rollup_after_random_batches_equals_direct_aggregation(db):
     rollup.refresh_all(db, batch_events=700)
     assert_rollups_match_raw(db)
     assert fetch_scalar(db, "rollup_watermark_read") == fetch_scalar(db, "events_last_assigned_id")
+
+
+LIVE_PAIRS = {
+    "live cells": ("SELECT campaign_id, bucket, region_code, device, events, conversions FROM rollup_live_cell_minute",
+                   """SELECT e.campaign_id, date_trunc('minute', e.event_time, 'UTC') AS bucket,
+                             coalesce(e.region_code, m.region_code, 'unknown') AS region_code,
+                             coalesce(e.device, m.device, 'unknown') AS device,
+                             count(*) AS events, count(*) FILTER (WHERE e.event_type = 6) AS conversions
+                      FROM events e LEFT JOIN members m USING (member_id) GROUP BY 1, 2, 3, 4"""),
+    "live actors": ("SELECT campaign_id, bucket, member_id FROM rollup_live_actor_minute",
+                    """SELECT DISTINCT campaign_id, date_trunc('minute', event_time, 'UTC') AS bucket, member_id
+                       FROM events WHERE event_type >= 3"""),
+}
+
+
+def test_live_activity_rollups_equal_direct_aggregation(db):
+    """Events of the last hour, arriving in random order across batches, fold into the live
+    activity rollups exactly; events far older than a batch's newest are left out of them."""
+    seed_dimensions(db)
+    rng = np.random.default_rng(4)
+    start = datetime(2026, 11, 10, 11, 0, tzinfo=timezone.utc)
+    for batch in range(5):
+        frame = random_events(rng, int(rng.integers(1, 2000)), start, days=55 / 1440)  # within 55 minutes
+        frame["region_code"] = rng.choice(np.array(["NYC", "LAX", None], dtype=object), len(frame))
+        insert_events(db, frame)
+        if batch % 2:
+            rollup.refresh_all(db, batch_events=500)
+    rollup.refresh_all(db, batch_events=500)
+    for name, (rolled_sql, direct_sql) in LIVE_PAIRS.items():
+        rolled, direct = (table(db, sql) for sql in (rolled_sql, direct_sql))
+        keys = list(rolled.columns[:4 if "device" in rolled else 3])
+        pd.testing.assert_frame_equal(rolled.sort_values(keys, ignore_index=True),
+                                      direct.sort_values(keys, ignore_index=True), check_dtype=False, obj=name)
+    late = random_events(rng, 50, start - timedelta(hours=3), days=0.01)  # hours older than the batch's newest
+    insert_events(db, pd.concat([late, random_events(rng, 50, start, days=55 / 1440)], ignore_index=True))
+    rollup.refresh_all(db)
+    rolled = table(db, LIVE_PAIRS["live actors"][0])
+    assert rolled.bucket.min() >= pd.Timestamp(start)
 
 
 def test_refresh_twice_counts_nothing_twice(db):
