@@ -33,6 +33,22 @@ CREATE TABLE rollup_live_actor_minute (
     PRIMARY KEY (campaign_id, bucket, member_id)
 );
 CREATE INDEX rollup_live_actor_minute_bucket_idx ON rollup_live_actor_minute (bucket, member_id);
+
+-- The last two hours of what is already rolled up, so the live screen is whole at once.
+INSERT INTO rollup_live_cell_minute
+SELECT e.campaign_id, date_trunc('minute', e.event_time, 'UTC'), coalesce(e.region_code, m.region_code, 'unknown'),
+       coalesce(e.device, m.device, 'unknown'), count(*), count(*) FILTER (WHERE e.event_type = 6)
+FROM events e
+LEFT JOIN members m ON m.member_id = e.member_id
+WHERE e.event_time >= now() - interval '2 hours'
+  AND e.event_id <= (SELECT last_event_id FROM rollup_watermarks WHERE name = 'events')
+GROUP BY 1, 2, 3, 4;
+
+INSERT INTO rollup_live_actor_minute
+SELECT DISTINCT campaign_id, date_trunc('minute', event_time, 'UTC'), member_id
+FROM events
+WHERE event_type >= 3 AND event_time >= now() - interval '2 hours'
+  AND event_id <= (SELECT last_event_id FROM rollup_watermarks WHERE name = 'events');
 """
 
 DOWNGRADE = "DROP TABLE rollup_live_actor_minute; DROP TABLE rollup_live_cell_minute;"
