@@ -19,7 +19,7 @@ import streamlit as st
 from core import geo
 from core.auth import can
 from core.live.tiles import LATEST_LOOKBACK, STALE_AFTER_SECONDS, LiveSnapshot
-from core.live.windows import ACTIVE_MINUTES, WINDOW_CHOICES
+from core.live.windows import ACTIVE_MINUTES, MINUTE, WINDOW_CHOICES, floor_minute
 from core.metrics import format_value
 from core.pii import mask_frame
 from ui import live_data
@@ -232,8 +232,9 @@ def live_panel() -> None:
         if shown is None:
             return
         st.markdown(f"**Since {clock(shown.window.start_at)[:5]}** (the last {window} whole minutes and the running "
-                    f"one) against the same minutes yesterday · active members, map and devices: the last "
-                    f"{ACTIVE_MINUTES} minutes")
+                    f"one) against the same minutes yesterday · active members, map and devices: since "
+                    f"{clock(floor_minute(shown.taken_at) - ACTIVE_MINUTES * MINUTE)[:5]} (the last "
+                    f"{ACTIVE_MINUTES} whole minutes and the running one)")
         kpi_cards(shown)
         visuals = shared_visuals(window, tz, shown.taken_at.isoformat(), shown)
         gauge_col, rate_col, device_col = st.columns(3)
