@@ -81,6 +81,9 @@ def _fixed_columns(columns: list[tuple[str, object]]) -> pa.Array:
     layout = [("fields", ">i2")]
     values = {}
     for index, (kind, column) in enumerate(columns):
+        if column.null_count:
+            raise ValueError(f"column {index + 1} ({kind}) has {column.null_count} missing values; "
+                             "fixed-width columns are written without NULLs")
         if kind == "timestamptz":
             micros = pc.cast(pc.cast(column, pa.timestamp("us", tz="UTC"), safe=False), pa.int64())
             array, big_endian = micros.to_numpy(zero_copy_only=False) - POSTGRES_EPOCH_MICROS, ">i8"

@@ -66,3 +66,9 @@ def test_amounts_outside_numeric_are_refused():
 def test_fixed_width_columns_come_first():
     with pytest.raises(ValueError, match="fixed-width columns must come first"):
         pgcopy.encode([("text", pa.array(["a"])), ("integer", pa.array([1], pa.int32()))])
+
+
+def test_missing_values_in_fixed_width_columns_are_refused_not_written_as_numbers():
+    with pytest.raises(ValueError, match="column 2 \\(integer\\) has 1 missing values"):
+        pgcopy.encode([("timestamptz", pa.array([datetime(2026, 1, 1, tzinfo=timezone.utc)] * 2)),
+                       ("integer", pa.array([1, None], pa.int32()))])
