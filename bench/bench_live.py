@@ -33,38 +33,17 @@ sys.path.insert(0, str(REPO_ROOT))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from core import rollup  # noqa: E402
-from core.db import fetch_scalar, make_engine, normalize_url, query, with_database  # noqa: E402
+from bench.common import admin_url, demo_database, say  # noqa: E402
+from core.db import fetch_scalar, make_engine, query  # noqa: E402
 from core.ingest import write_events  # noqa: E402
 from core.live import brin, simulator, tiles  # noqa: E402
 from core.live.windows import floor_minute, live_window, yesterday_window  # noqa: E402
 
 RESULTS_PATH = REPO_ROOT / "bench" / "results" / "live.json"
-DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 TARGET_MS = 50.0
-
-
-def say(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def prepare_database(admin_url: str, name: str, events: int, reuse: bool) -> str:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_size=1)
-    with admin.connect() as conn:
-        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
-        if exists and not reuse:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        if not exists or not reuse:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = with_database(admin_url, name)
-    if not exists or not reuse:
-        say(f"loading the demo scaled to about {events:,} events into {name} (python -m core demo)")
-        subprocess.run([sys.executable, "-m", "core", "demo", "--events", str(events)], cwd=REPO_ROOT,
-                       env={**os.environ, "DATABASE_URL": url}, check=True, stdout=sys.stderr)
-    return url
 
 
 def write_backlog(db, rate: float, start: datetime, end: datetime, step_seconds: float = 2.0, seed: int = 1) -> int:
@@ -139,8 +118,8 @@ def main() -> None:
     if args.concurrent_rate is None:
         args.concurrent_rate = args.live_rate
 
-    admin_url = normalize_url(os.environ.get("DATABASE_URL") or DEFAULT_ADMIN_URL)
-    url = prepare_database(admin_url, args.database, args.events, args.reuse)
+    url = demo_database(admin_url(), args.database, ["--events", str(args.events)], args.reuse,
+                        what=f"the demo scaled to about {args.events:,} events")
     db = make_engine(url, pool_size=4)
     now = datetime.now(timezone.utc)
     if not args.reuse:

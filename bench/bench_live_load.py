@@ -52,10 +52,9 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
-from core.db import normalize_url, with_database  # noqa: E402
+from bench.common import admin_url, demo_database, say  # noqa: E402
 
 RESULTS_PATH = REPO_ROOT / "bench" / "results" / "live_load.json"
-DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -72,10 +71,6 @@ WATCH_UPDATES = """() => {
   new MutationObserver(read).observe(document.body, {subtree: true, childList: true, characterData: true});
   read();
 }"""
-
-
-def say(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -97,23 +92,6 @@ def database_transactions(engine, database: str) -> tuple[int, datetime]:
         row = conn.execute(text("SELECT xact_commit + xact_rollback, clock_timestamp() FROM pg_stat_database "
                                 "WHERE datname = :db"), {"db": database}).one()
     return int(row[0]), row[1]
-
-
-def prepare_database(admin_url: str, name: str, reuse: bool, members: int) -> str:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_size=1)
-    with admin.connect() as conn:
-        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
-        if exists and not reuse:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        if not exists or not reuse:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = with_database(admin_url, name)
-    if not exists or not reuse:
-        say(f"loading the demo ({members:,} members) into {name}")
-        subprocess.run([sys.executable, "-m", "core", "demo", "--members", str(members)], cwd=REPO_ROOT,
-                       env={**os.environ, "DATABASE_URL": url}, check=True, stdout=sys.stderr)
-    return url
 
 
 LAST_UPDATED = re.compile(r"Last updated \*\*(\d\d:\d\d:\d\d)\*\*")
@@ -238,8 +216,8 @@ def main() -> None:
     if not 0 <= args.browsers <= args.sessions:
         parser.error("--browsers must be between 0 and --sessions")
 
-    admin_url = normalize_url(os.environ.get("DATABASE_URL") or DEFAULT_ADMIN_URL)
-    url = prepare_database(admin_url, args.database, args.reuse, args.members)
+    url = demo_database(admin_url(), args.database, ["--members", str(args.members)], args.reuse,
+                        what=f"the demo ({args.members:,} members)")
     stats_engine = create_engine(url, pool_size=1)  # pg_stat_user_tables is per database
     stats_file = Path(tempfile.mkstemp(prefix="live-load-", suffix=".jsonl")[1])
     env = {**os.environ, "DATABASE_URL": url}

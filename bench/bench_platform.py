@@ -39,6 +39,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from bench.common import say  # noqa: E402
 from core import analytics, config, demo, health, migrate, rollup  # noqa: E402
 from core.db import database_url, make_engine, query, with_database  # noqa: E402
 from core.events import EVENT_NAMES  # noqa: E402
@@ -59,10 +60,6 @@ FLOORS = {  # key: (description, comparison, threshold, unit)
     "import_rows_per_second": ("Bulk import (validated CSV), rows/s", ">=", 300_000, "rows/s"),
     "lag_p95_seconds": ("Rollup lag with 20,000 events/s arriving, p95", "<", 5, "s"),
 }
-
-
-def say(message: str) -> None:
-    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
 def bench_sql(name: str):

@@ -18,7 +18,6 @@ import platform
 import re
 import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,15 +26,10 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from core.db import normalize_url, with_database  # noqa: E402
+from bench.common import admin_url, demo_database, drop_database, say  # noqa: E402
 
 RESULTS_PATH = REPO_ROOT / "bench" / "results" / "simulator.json"
-DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 TARGET_EVENTS_PER_S = 2000
-
-
-def say(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def main() -> None:
@@ -46,16 +40,9 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=5000)
     args = parser.parse_args()
 
-    admin_url = normalize_url(os.environ.get("DATABASE_URL") or DEFAULT_ADMIN_URL)
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_size=1)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{args.database}"'))
-    url = with_database(admin_url, args.database)
+    url = demo_database(admin_url(), args.database, ["--members", str(args.members), "--days", "30"],
+                        what=f"a small demo ({args.members:,} members, 30 days)")
     env = {**os.environ, "DATABASE_URL": url}
-    say(f"loading a small demo ({args.members:,} members, 30 days) into {args.database}")
-    subprocess.run([sys.executable, "-m", "core", "demo", "--members", str(args.members), "--days", "30"],
-                   cwd=REPO_ROOT, env=env, check=True, stdout=sys.stderr)
     db = create_engine(url, pool_size=1)
     runs = []
     try:
@@ -83,9 +70,7 @@ def main() -> None:
             say(f"  {runs[-1]['achieved_events_per_s']:,.0f} events/s")
     finally:
         db.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(admin_url(), args.database)
     out = {
         "benchmark": "live event simulator: sustained write rate (python -m core simulate), COPY batches every 0.5 s",
         "command": " ".join(["bench/bench_simulator.py", *sys.argv[1:]]),

@@ -69,9 +69,7 @@ def _numeric_2dp(values: np.ndarray) -> pa.Array:
 def _text(column) -> list[pa.Array]:
     """A text column as two arrays to join: the length (or -1) and the value ('' when null)."""
     strings = pc.cast(column, pa.string())
-    lengths = pc.binary_length(strings).to_numpy(zero_copy_only=False)
-    null = np.isnan(lengths.astype(float)) if strings.null_count else None
-    lengths = np.where(null, -1, np.nan_to_num(lengths.astype(float))) if null is not None else lengths
+    lengths = pc.fill_null(pc.binary_length(strings), -1).to_numpy(zero_copy_only=False)  # -1: NULL
     prefix = _pieces(np.asarray(lengths, dtype=">i4").view(np.uint8).reshape(-1, 4))
     return [prefix, pc.cast(pc.fill_null(strings, ""), pa.binary())]
 

@@ -20,17 +20,9 @@ parts AS (
            count(*) FILTER (WHERE event_type = 5), count(*) FILTER (WHERE event_type = 6),
            coalesce(sum(revenue), 0), coalesce(sum(reward_cost), 0)
     FROM events
-    WHERE event_time >= :start_at AND event_time < :rollup_to
-      AND event_id > (SELECT last_event_id FROM watermark)
-    GROUP BY 1
-    UNION ALL
-    SELECT date_trunc('minute', event_time, 'UTC'),
-           count(*) FILTER (WHERE event_type = 1), count(*) FILTER (WHERE event_type = 2),
-           count(*) FILTER (WHERE event_type = 3), count(*) FILTER (WHERE event_type = 4),
-           count(*) FILTER (WHERE event_type = 5), count(*) FILTER (WHERE event_type = 6),
-           coalesce(sum(revenue), 0), coalesce(sum(reward_cost), 0)
-    FROM events
-    WHERE event_time >= :rollup_to AND event_time < :end_at
+    WHERE (event_time >= :start_at AND event_time < :rollup_to
+           AND event_id > (SELECT last_event_id FROM watermark))
+       OR (event_time >= :rollup_to AND event_time < :end_at)
     GROUP BY 1
 )
 SELECT bucket, sum(sends) AS sends, sum(delivered) AS delivered, sum(opens) AS opens,

@@ -23,15 +23,9 @@ parts AS (
            count(*) FILTER (WHERE event_type = 5), count(*) FILTER (WHERE event_type = 6),
            sum(revenue), sum(reward_cost)
     FROM events
-    WHERE event_time >= :start_at AND event_time < :rollup_to
-      AND event_id > (SELECT last_event_id FROM watermark)
-    UNION ALL
-    SELECT count(*) FILTER (WHERE event_type = 1), count(*) FILTER (WHERE event_type = 2),
-           count(*) FILTER (WHERE event_type = 3), count(*) FILTER (WHERE event_type = 4),
-           count(*) FILTER (WHERE event_type = 5), count(*) FILTER (WHERE event_type = 6),
-           sum(revenue), sum(reward_cost)
-    FROM events
-    WHERE event_time >= :rollup_to AND event_time < :end_at
+    WHERE (event_time >= :start_at AND event_time < :rollup_to
+           AND event_id > (SELECT last_event_id FROM watermark))
+       OR (event_time >= :rollup_to AND event_time < :end_at)
 )
 SELECT coalesce(sum(sends), 0) AS sends, coalesce(sum(delivered), 0) AS delivered,
        coalesce(sum(opens), 0) AS opens, coalesce(sum(impressions), 0) AS impressions,

@@ -103,6 +103,13 @@ def window_totals(db: Engine | Connection, window: LiveWindow) -> pd.Series:
     return _with_events(fetch_df(db, "live_window_totals", **window.bounds())).iloc[0]
 
 
+def totals_since(per_minute: pd.DataFrame, start_at: datetime) -> pd.Series:
+    """The window totals from the per-minute series when it covers the window (every window on
+    offer ends at the same running minute as the series): the sum of its minutes from start_at."""
+    minutes = per_minute.loc[per_minute.bucket >= pd.Timestamp(start_at), SUM_COLUMNS]
+    return _with_events(minutes.sum().to_frame().T).iloc[0]
+
+
 def minute_series(db: Engine | Connection, now: datetime, tz: str, minutes: int = SPARKLINE_MINUTES) -> pd.DataFrame:
     """One row per minute of the last `minutes` whole minutes and the running one, with counts
     and rates; `minute` is the local time in tz, `incomplete` marks the running minute. Minutes
@@ -185,10 +192,10 @@ def snapshot(db: Engine, window_minutes: int, tz: str, now: datetime | None = No
     try:
         with db.connect() as conn:  # one transaction: SET LOCAL lasts until its end
             fetch_scalar(conn, "live_session_settings")
-            current = window_totals(conn, result.window)
+            result.per_minute = minute_series(conn, now, tz)  # covers today's window: no second read
+            current = totals_since(result.per_minute, result.window.start_at)
             previous = window_totals(conn, result.yesterday_window)
             found = activity(conn, now)
-            result.per_minute = minute_series(conn, now, tz)
             result.latest = latest_events(conn, now, tz)
     except DATABASE_ERRORS as error:
         result.error = f"{type(error).__name__}: {str(getattr(error, 'orig', None) or error).strip()[:300]}"

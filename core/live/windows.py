@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 WINDOW_CHOICES = (5, 15, 60)       # minutes the screen offers
 ACTIVE_MINUTES = 5                 # "active members", the map and devices: the last 5 minutes
 SPARKLINE_MINUTES = 60             # the per-minute conversion-rate sparkline covers the last hour
+# tiles.snapshot sums the sparkline's minutes for the window's totals: they must cover every window
+assert max(WINDOW_CHOICES) <= SPARKLINE_MINUTES
 MINUTE = timedelta(minutes=1)
 
 

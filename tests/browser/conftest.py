@@ -45,16 +45,21 @@ def start_app(database_url: str, extra_env: dict | None = None) -> tuple[subproc
     raise RuntimeError(f"streamlit did not start; see {log.name}")
 
 
-@pytest.fixture(scope="session")
-def app_url(demo_db):
-    (ROOT / "test-output").mkdir(exist_ok=True)
-    process, base = start_app(demo_db.url_for_app)
-    yield base
+def stop_process(process: subprocess.Popen) -> None:
+    """Ask a started process to end; kill it if it has not within 10 s."""
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(demo_db):
+    (ROOT / "test-output").mkdir(exist_ok=True)
+    process, base = start_app(demo_db.url_for_app)
+    yield base
+    stop_process(process)
 
 
 @pytest.fixture(scope="session")

@@ -14,20 +14,12 @@ from sqlalchemy import text
 
 from core import demo, rollup
 from core.db import make_engine
-from tests.browser.conftest import ROOT, screenshot, start_app, wait_for_app
+from tests.browser.conftest import ROOT, screenshot, start_app, stop_process, wait_for_app
 from tests.conftest import PRIMARY_BACKEND
 
 pytestmark = pytest.mark.browser
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 PHONE = re.compile(r"\+?1?-?555-\d{3}-\d{4}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +39,8 @@ def live_app(backends, demo_data):
     try:
         yield base, engine
     finally:
-        stop(app)
-        stop(simulator)
+        stop_process(app)
+        stop_process(simulator)
         engine.dispose()
 
 

@@ -4,25 +4,16 @@ database made for this module (never the shared demo database)."""
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pytest
 from sqlalchemy import text
 
 from core.optimize import store
 from tests.app.conftest import database_url_of
-from tests.browser.conftest import screenshot, start_app, wait_for_app
+from tests.browser.conftest import screenshot, start_app, stop_process, wait_for_app
 from tests.db.test_optimize_training import copy_of_shared_trained, shared_trained
 
 pytestmark = pytest.mark.browser
-
-
-def stop(process) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +24,8 @@ def apps(backends):
     process, base = start_app(database_url_of(shared))
     copy_process, copy_base = start_app(database_url_of(copy))
     yield shared, base, copy, copy_base
-    stop(process)
-    stop(copy_process)
+    stop_process(process)
+    stop_process(copy_process)
     copy.dispose()
 
 

@@ -4,12 +4,11 @@ logs deprecation warnings. Screenshots are in test-output/screenshots/."""
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pytest
 
 from tests.browser.conftest import (ROOT, full_screenshot, horizontal_overflow, metric_value, open_screen,
-                                    start_app, wait_for_app)
+                                    start_app, stop_process, wait_for_app)
 
 pytestmark = pytest.mark.browser
 
@@ -19,11 +18,7 @@ def fresh_app(demo_db):
     """A `streamlit run` of its own that no browser has visited yet; yields (base URL, log path)."""
     process, base = start_app(demo_db.url_for_app)
     yield base, ROOT / "test-output" / f"streamlit-{base.rsplit(':', 1)[1]}.log"
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_process(process)
 
 
 def grid_cells(page) -> list[str]:

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine
 from core import rollup
 from core.auth import User
 from core.live import tiles
-from core.live.windows import LiveWindow, live_window, same_time_yesterday, yesterday_window
+from core.live.windows import WINDOW_CHOICES, LiveWindow, live_window, same_time_yesterday, yesterday_window
 from core.pii import mask_frame
 from tests.factories import events_frame, insert_events, seed_dimensions
 
@@ -92,6 +92,20 @@ def test_window_totals_are_exact_however_far_the_rollup_lags(db, rolled_up):
     assert cards["delivered"].change == pytest.approx((3 - 1) / 1)
     assert np.isnan(cards["conversions"].change)  # nothing yesterday: no relative change
     assert cards["delivery_rate"].value == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("minutes", WINDOW_CHOICES)
+def test_window_totals_from_the_minute_series_equal_the_window_query(db, minutes):
+    """tiles.snapshot sums the sparkline's minutes for the window instead of reading it again."""
+    seed_dimensions(db)
+    frame = window_rows()
+    insert_events(db, frame.iloc[::2])
+    rollup.refresh_all(db)
+    insert_events(db, frame.iloc[1::2])
+    window = live_window(NOW, minutes)
+    from_series = tiles.totals_since(tiles.minute_series(db, NOW, "UTC"), window.start_at)
+    from_query = tiles.window_totals(db, window)
+    pd.testing.assert_series_equal(from_series.astype(float), from_query.astype(float), check_names=False)
 
 
 def test_windows_start_on_a_whole_minute_and_yesterday_ends_inside_one():
