@@ -25,10 +25,12 @@ from sqlalchemy import create_engine, text
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from core import demo, migrate, rollup  # noqa: E402
-from core.analytics import list_campaigns  # noqa: E402
-from core.auth import User  # noqa: E402
-from core.db import make_engine, normalize_url, with_database  # noqa: E402
+from core.platform import rollup  # noqa: E402
+from core.demo import generator as demo  # noqa: E402
+from core.platform import migrate  # noqa: E402
+from core.analytics.campaigns import list_campaigns  # noqa: E402
+from core.access.auth import User  # noqa: E402
+from core.platform.db import make_engine, normalize_url, with_database  # noqa: E402
 from core.experiments import results, snapshots, tests_repo  # noqa: E402
 
 RESULTS_PATH = REPO_ROOT / "bench" / "results" / "ab.json"

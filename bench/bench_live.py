@@ -35,11 +35,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from core import rollup  # noqa: E402
+from core.platform import rollup  # noqa: E402
 from bench.common import admin_url, demo_database, say  # noqa: E402
-from core.db import fetch_scalar, make_engine, query  # noqa: E402
-from core.ingest import write_events  # noqa: E402
-from core.live import brin, simulator, tiles  # noqa: E402
+from core.platform.db import fetch_scalar, make_engine, query  # noqa: E402
+from core.platform.ingest import write_events  # noqa: E402
+from core.live import brin, tiles  # noqa: E402
+from core.demo import simulator  # noqa: E402
 from core.live.windows import floor_minute, live_window, yesterday_window  # noqa: E402
 
 RESULTS_PATH = REPO_ROOT / "bench" / "results" / "live.json"

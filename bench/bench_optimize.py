@@ -20,8 +20,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from core import config  # noqa: E402
-from core.db import database_url, fetch_df, make_engine  # noqa: E402
+from core.platform import config  # noqa: E402
+from core.platform.db import database_url, fetch_df, make_engine  # noqa: E402
 from core.optimize import store, training  # noqa: E402
 
 RESULTS_PATH = REPO_ROOT / "bench" / "results" / "optimize.json"

@@ -40,13 +40,18 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from bench.common import say  # noqa: E402
-from core import analytics, config, demo, health, migrate, rollup  # noqa: E402
-from core.db import database_url, make_engine, query, with_database  # noqa: E402
-from core.events import EVENT_NAMES  # noqa: E402
-from core.ingest import EVENT_COLUMNS, import_events, write_events  # noqa: E402
-from core.jobs import JobOutput, run_job  # noqa: E402
-from core.metrics import add_metrics  # noqa: E402
-from core.periods import Period, comparison_period, last_days  # noqa: E402
+from core.platform import rollup  # noqa: E402
+from core.analytics import campaigns as analytics  # noqa: E402
+from core.platform import config  # noqa: E402
+from core.demo import generator as demo  # noqa: E402
+from core.platform import health  # noqa: E402
+from core.platform import migrate  # noqa: E402
+from core.platform.db import database_url, make_engine, query, with_database  # noqa: E402
+from core.platform.events import EVENT_NAMES  # noqa: E402
+from core.platform.ingest import EVENT_COLUMNS, import_events, write_events  # noqa: E402
+from core.platform.jobs import JobOutput, run_job  # noqa: E402
+from core.analytics.metrics import add_metrics  # noqa: E402
+from core.analytics.periods import Period, comparison_period, last_days  # noqa: E402
 
 RESULTS = REPO_ROOT / "bench" / "results"
 BENCH_SQL = REPO_ROOT / "bench" / "sql"
@@ -166,7 +171,7 @@ def measure_import(db, events: pd.DataFrame, rows: int, seed: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="swipesavvy-bench-") as folder:
         path = Path(folder) / "events.csv"
         size = events_csv(sample, path)
-        say(f"importing {len(sample):,} events from a {size / 1e6:.0f} MB CSV through core.ingest.import_events")
+        say(f"importing {len(sample):,} events from a {size / 1e6:.0f} MB CSV through core.platform.ingest.import_events")
         started = time.perf_counter()
         result = import_events(db, path)
         seconds = time.perf_counter() - started
@@ -458,7 +463,7 @@ def markdown(results: dict) -> str:
     row("Raw COPY of events (core.demo.load / write_events)", f"{load['events_copy_rows_per_second']:,} rows/s")
     if "import" in results:
         f = verdict["import_rows_per_second"]
-        row(f"Bulk import, validated CSV (core.ingest.import_events, {results['import']['rows']:,} rows)",
+        row(f"Bulk import, validated CSV (core.platform.ingest.import_events, {results['import']['rows']:,} rows)",
             f"{results['import']['rows_per_second']:,} rows/s", f["floor"], f["pass"])
     r = results["rollup"]
     row("Rollup refresh, freshly loaded events", f"{r['initial']['seconds_per_million_events']:.1f} s per million events")
@@ -472,7 +477,7 @@ def markdown(results: dict) -> str:
                  "breakdown": "Breakdown (segment, device, region, channel)",
                  "detail_all": "All campaign-detail queries together (KPI cards, day series, breakdown)",
                  "detail_every_campaign": "The same for 'All campaigns' (every campaign summed)",
-                 "system_health": "System screen health check (core.health.check, polled every 5 s)"}
+                 "system_health": "System screen health check (core.platform.health.check, polled every 5 s)"}
         for key, label in names.items():
             f = verdict.get(f"{key}_p95_ms") or (verdict["detail_all_p95_ms"] if key == "detail_all" else None)
             row(f"{label}, p50 / p95", f"{q[key]['p50_ms']:.1f} / {q[key]['p95_ms']:.1f} ms",
@@ -534,7 +539,7 @@ def main(argv=None) -> int:
 
         say("loading (core.demo.load: dimensions, then COPY of events)")
         results["bulk_load"] = load_demo(raw_db, data)  # loading is not a dashboard query: no timeout
-        say("rolling up every event (core.rollup.refresh_all)")
+        say("rolling up every event (core.platform.rollup.refresh_all)")
         results["rollup"] = {"initial": measure_refresh(raw_db)}
         say("VACUUM ANALYZE (what autovacuum does after a bulk load)")
         results["rollup"]["vacuum_analyze_seconds"] = vacuum_analyze(raw_db)

@@ -9,20 +9,20 @@ import time
 
 
 def _engine():
-    from core.db import make_engine
+    from core.platform.db import make_engine
 
     return make_engine(pool_size=4)  # the worker runs its jobs in parallel threads
 
 
 def cmd_db_url(args) -> int:
-    from core.db import database_url
+    from core.platform.db import database_url
 
     print(database_url())
     return 0
 
 
 def cmd_migrate(args) -> int:
-    from core import migrate
+    from core.platform import migrate
 
     db = _engine()
     if args.direction == "up":
@@ -34,8 +34,10 @@ def cmd_migrate(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from core import demo, migrate, rollup
-    from core.db import fetch_scalar
+    from core.demo import generator as demo
+    from core.platform import migrate
+    from core.platform import rollup
+    from core.platform.db import fetch_scalar
 
     db = _engine()
     migrate.upgrade(db)
@@ -61,7 +63,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from core.ingest import ImportRejected, import_events
+    from core.platform.ingest import ImportRejected, import_events
 
     if args.kind == "experiment":
         return cmd_import_experiment(args)
@@ -106,7 +108,8 @@ def cmd_import_experiment(args) -> int:
 
 
 def cmd_worker(args) -> int:
-    from core import migrate, worker
+    from core import worker
+    from core.platform import migrate
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     db = _engine()
@@ -120,7 +123,7 @@ def cmd_worker(args) -> int:
 
 
 def cmd_rollup(args) -> int:
-    from core import rollup
+    from core.platform import rollup
 
     total = rollup.refresh_all(_engine())
     print(f"rolled up {total:,} events")
@@ -128,7 +131,7 @@ def cmd_rollup(args) -> int:
 
 
 def cmd_health(args) -> int:
-    from core import health
+    from core.platform import health
 
     report = health.check(_engine())
     out = {"status": report.status, "reachable": report.reachable, "error": report.error,
@@ -139,7 +142,7 @@ def cmd_health(args) -> int:
 
 
 def cmd_grant(args) -> int:
-    from core import auth
+    from core.access import auth
 
     admin = auth.User("operator@command-line", "operator", "admin")
     auth.grant_role(_engine(), admin, args.email, args.role)
@@ -148,7 +151,7 @@ def cmd_grant(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    from core.live import simulator
+    from core.demo import simulator
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     say = lambda message: print(f"{time.strftime('%H:%M:%S')} {message}", flush=True)
@@ -166,7 +169,7 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from core import migrate
+    from core.platform import migrate
     from core.optimize.apply import measure_realised
     from core.optimize.training import retrain
 

@@ -1,7 +1,7 @@
 """The background worker: runs each scheduled job at its interval, forever or once.
 
 Jobs are safe to run twice and from two workers at once (each takes its own advisory lock);
-every run is recorded in job_runs by core.jobs.
+every run is recorded in job_runs by core.platform.jobs.
 """
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from core import config, maintenance, rollup
+from core.platform import config
+from core.platform import maintenance
+from core.platform import rollup
 from core.experiments import snapshots as ab_snapshots
-from core.jobs import JobOutput, run_job
+from core.platform.jobs import JobOutput, run_job
 from core.live import brin
 from core.optimize import training as optimize_training
 

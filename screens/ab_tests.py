@@ -9,7 +9,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.auth import PermissionDenied, can
+from core.access.auth import PermissionDenied, can
 from core.experiments import calculator
 from core.experiments import results as tracker
 from core.experiments import snapshots, tests_repo

@@ -6,10 +6,10 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import analytics
-from core.auth import can
-from core.metrics import METRICS, format_value
-from core.periods import GRAINS, comparison_period
+from core.analytics import campaigns as analytics
+from core.access.auth import can
+from core.analytics.metrics import METRICS, format_value
+from core.analytics.periods import GRAINS, comparison_period
 from ui import data
 from ui.session import current_user
 from ui.widgets import (column_config, comparison_kind, csv_download, current_period, database_guard,

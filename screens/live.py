@@ -16,12 +16,12 @@ import plotly.graph_objects as go
 import pydeck as pdk
 import streamlit as st
 
-from core import geo
-from core.auth import can
+from core.demo import geo
+from core.access.auth import can
 from core.live.tiles import LATEST_LOOKBACK, STALE_AFTER_SECONDS, LiveSnapshot
 from core.live.windows import ACTIVE_MINUTES, MINUTE, WINDOW_CHOICES, floor_minute
-from core.metrics import format_value
-from core.pii import mask_frame
+from core.analytics.metrics import format_value
+from core.access.pii import mask_frame
 from ui import live_data
 from ui.session import current_user
 from ui.widgets import TIME_ZONES

@@ -8,10 +8,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.auth import can
+from core.access.auth import can
 from core.optimize.apply import RecommendationError
 from core.optimize.recommendations import DEFAULT_HOLDOUT_SHARE, EASE_RULE, KIND_LABELS
-from core.pii import mask_frame
+from core.access.pii import mask_frame
 from ui import data
 from ui import optimize_data as opt
 from ui.session import current_user

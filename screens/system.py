@@ -2,8 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from core import auth
-from core.auth import ROLE_LABELS, ROLES, can
+from core.access import auth
+from core.access.auth import ROLE_LABELS, ROLES, can
 from ui import ab_data, data
 from ui.session import current_user
 from ui.widgets import database_guard

@@ -15,8 +15,10 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import create_engine, text
 
-from core import db as core_db
-from core import demo, migrate, rollup
+from core.platform import db as core_db
+from core.demo import generator as demo
+from core.platform import migrate
+from core.platform import rollup
 
 SERVER_URL = os.environ.get("DATABASE_URL")  # the admin URL, read before any test changes it
 BACKENDS = ["embedded"] + (["server"] if SERVER_URL else [])

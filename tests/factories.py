@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pandas as pd
 
-from core.events import EVENT_CODES
-from core.ingest import copy_frame, write_events
+from core.platform.events import EVENT_CODES
+from core.platform.ingest import copy_frame, write_events
 
 CAMPAIGN_IDS = [1, 2, 3]
 MEMBER_IDS = list(range(1, 21))

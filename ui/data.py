@@ -9,9 +9,14 @@ from datetime import date
 
 import streamlit as st
 
-from core import analytics, audit, auth, config, health, jobs
-from core.db import database_url, make_engine
-from core.periods import Period
+from core.analytics import campaigns as analytics
+from core.access import audit
+from core.access import auth
+from core.platform import config
+from core.platform import health
+from core.platform import jobs
+from core.platform.db import database_url, make_engine
+from core.analytics.periods import Period
 
 
 @st.cache_resource(show_spinner=False)

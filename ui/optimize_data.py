@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.auth import User
+from core.access.auth import User
 from core.optimize import apply as optimize_apply
 from core.optimize import store, training
 from ui.data import engine
@@ -99,8 +99,8 @@ def dismiss_recommendation(user: User, recommendation_id: int, reason: str) -> N
 def train_now(user: User, progress) -> training.TrainingOutcome:
     """Retrain by hand (admins): its own engine, since a retrain outlasts the dashboard's
     statement timeout."""
-    from core.auth import require
-    from core.db import database_url, make_engine
+    from core.access.auth import require
+    from core.platform.db import database_url, make_engine
 
     require(user, "run_jobs")
     long_running = make_engine(database_url(), pool_size=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.auth import ROLE_LABELS, ROLES, User
+from core.access.auth import ROLE_LABELS, ROLES, User
 from ui import data
 from ui.widgets import database_guard
 

@@ -10,9 +10,9 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
 
-from core.analytics import KpiCard
-from core.metrics import METRICS, format_value
-from core.periods import COMPARISONS, Period
+from core.analytics.campaigns import KpiCard
+from core.analytics.metrics import METRICS, format_value
+from core.analytics.periods import COMPARISONS, Period
 from ui import data
 
 TIME_ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",

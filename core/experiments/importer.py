@@ -29,11 +29,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from core.auth import User, require
-from core.db import execute, fetch_df, fetch_scalar
+from core.access.auth import User, require
+from core.platform.db import execute, fetch_df, fetch_scalar
 from core.experiments.outcomes import OUTCOMES
 from core.experiments.tests_repo import VARIANT_NAME
-from core.ingest import MAX_REPORTED_PROBLEMS, ImportRejected, copy_frame
+from core.platform.ingest import MAX_REPORTED_PROBLEMS, ImportRejected, copy_frame
 
 IMPORT_LOCK_KEY = 7_301_777
 TARGETS = {  # campaign_members column -> kind of value accepted
@@ -236,7 +236,7 @@ def _slug(text: str) -> str:
 def import_experiment(db: Engine, path: str | Path, spec: ImportSpec, user: User | None = None,
                       now: datetime | None = None) -> ImportedTest:
     """Validate the file against the spec and create the test; all or nothing."""
-    from core.audit import record
+    from core.access.audit import record
 
     if user is not None:
         require(user, "create_test")

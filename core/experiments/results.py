@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from core.db import fetch_df
+from core.platform.db import fetch_df
 from core.experiments import stats
 from core.experiments.outcomes import OUTCOMES, PRE_PERIOD_DAYS, outcome
 from core.experiments.srm import SRM_P_VALUE_THRESHOLD

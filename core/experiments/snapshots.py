@@ -21,13 +21,13 @@ from datetime import datetime, timezone
 import pandas as pd
 from sqlalchemy import Engine
 
-from core.audit import record
-from core.auth import User, require
-from core.db import execute, fetch_df
+from core.access.audit import record
+from core.access.auth import User, require
+from core.platform.db import execute, fetch_df
 from core.experiments import results as tracker
 from core.experiments.outcomes import OUTCOMES
 from core.experiments.tests_repo import assign_reached_members, list_tests
-from core.jobs import JobOutput, try_exclusive
+from core.platform.jobs import JobOutput, try_exclusive
 
 JOB_NAME = "ab_snapshots"
 SNAPSHOT_STATUSES = ("running", "paused")

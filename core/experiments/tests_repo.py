@@ -4,7 +4,7 @@ people's controls — start, pause, resume, stop, declare a winner.
 Every control is one conditional UPDATE (WHERE status IN the statuses it may leave), written in
 the same transaction as its audit entry: two managers pressing stop at the same moment produce
 one stop and one audit entry; the second is told the test already moved. Role checks happen
-here (core.auth.require), whatever the page shows.
+here (core.access.auth.require), whatever the page shows.
 """
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from core.audit import record
-from core.auth import User, require
-from core.db import execute, fetch_df
+from core.access.audit import record
+from core.access.auth import User, require
+from core.platform.db import execute, fetch_df
 from core.experiments import assignment, power
 from core.experiments.outcomes import OUTCOMES, outcome
 

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Engine
 
-from core.db import fetch_scalar
-from core.jobs import JobOutput, try_exclusive
+from core.platform.db import fetch_scalar
+from core.platform.jobs import JobOutput, try_exclusive
 
 JOB_NAME = "brin_summarize"
 EVERY_SECONDS = 10

@@ -19,11 +19,11 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
 
-from core.db import fetch_df, fetch_scalar
-from core.events import EVENT_NAMES
+from core.platform.db import fetch_df, fetch_scalar
+from core.platform.events import EVENT_NAMES
 from core.live.windows import (ACTIVE_MINUTES, MINUTE, SPARKLINE_MINUTES, WINDOW_CHOICES, LiveWindow,
                                floor_minute, live_window, utc, yesterday_window)
-from core.metrics import COUNT_COLUMNS, METRICS, add_metrics, relative_change
+from core.analytics.metrics import COUNT_COLUMNS, METRICS, add_metrics, relative_change
 
 STALE_AFTER_SECONDS = 60          # no event for this long: the screen warns that data is stale
 LATEST_EVENTS = 50
@@ -160,7 +160,7 @@ def activity(db: Engine | Connection, now: datetime, minutes: int = ACTIVE_MINUT
 
 def latest_events(db: Engine | Connection, now: datetime, tz: str, limit: int = LATEST_EVENTS) -> pd.DataFrame:
     """The latest arrived events, newest first, with local time in tz and the event's name.
-    full_name is personal data: mask it (core.pii.mask_frame) before showing it."""
+    full_name is personal data: mask it (core.access.pii.mask_frame) before showing it."""
     now = utc(now)
     frame = fetch_df(db, "live_latest_events", since=now - LATEST_LOOKBACK, now=now,
                      lookback_ids=LATEST_LOOKBACK_IDS, limit=limit)

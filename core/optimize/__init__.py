@@ -16,5 +16,6 @@ Modules (each owns one thing):
 - training: one retrain, atomic (all results and the pointer flip in one transaction).
 - apply: one-click implementation with a random holdout, dismissal, realised impact.
 
-Nothing here imports streamlit.
+May import: core.platform, core.access, core.experiments; never core.demo (the planted truth
+is for tests to check the models against) and never streamlit.
 """

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from core import audit
-from core.auth import User, require
-from core.db import execute, fetch_df
+from core.access import audit
+from core.access.auth import User, require
+from core.platform.db import execute, fetch_df
 from core.experiments.stats import analyze
 from core.optimize.recommendations import DEFAULT_HOLDOUT_SHARE
 from core.optimize.store import to_json

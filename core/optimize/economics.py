@@ -3,7 +3,7 @@ and ROI, each with a standard error that treats the member as the unit (sends of
 not independent), by the delta method for ratio estimators.
 
 profit = revenue − reward cost − sends × cost per send; ROI = profit / (reward cost + send cost)
-(core.metrics' definition: (revenue − cost) / cost). Weekly volumes come from the last
+(core.analytics.metrics' definition: (revenue − cost) / cost). Weekly volumes come from the last
 RECENT_DAYS whole days of the daily rollup; rates per send from each member's whole history in
 the campaign (campaign_members).
 """

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from core.db import fetch_df, fetch_scalar
+from core.platform.db import fetch_df, fetch_scalar
 
 DEFAULT_LOOKBACK_DAYS = 120
 DEFAULT_HOLDOUT_DAYS = 14

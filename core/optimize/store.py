@@ -12,8 +12,8 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from core.db import execute, fetch_df, query
-from core.ingest import copy_frame
+from core.platform.db import execute, fetch_df, query
+from core.platform.ingest import copy_frame
 
 KEEP_RUNS = 3
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from core.jobs import JobOutput, try_exclusive, worker_name
+from core.platform.jobs import JobOutput, try_exclusive, worker_name
 from core.optimize import affinity, economics, inputs, offers, recommendations, segments, send_time, store, uplift
 
 LOCK_NAME = "retrain"

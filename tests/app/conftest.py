@@ -18,7 +18,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core.periods import Period
+from core.analytics.periods import Period
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"

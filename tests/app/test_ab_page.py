@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from core import demo, rollup
-from core.auth import ROLES
+from core.demo import generator as demo
+from core.platform import rollup
+from core.access.auth import ROLES
 from core.experiments import snapshots
 from tests.app.conftest import app_database, database_url_of, new_app
 

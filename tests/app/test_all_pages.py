@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.auth import ROLE_LABELS, ROLES, User, grant_role
+from core.access.auth import ROLE_LABELS, ROLES, User, grant_role
 from tests.app.conftest import AUTH_SECRETS, UNREACHABLE_URL, app_database, database_url_of, new_app, screens
 
 ADMIN = User("admin@swipesavvy.example", "Admin", "admin")

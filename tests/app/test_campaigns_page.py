@@ -9,9 +9,9 @@ import json
 import pytest
 from sqlalchemy import text
 
-from core import analytics
-from core.metrics import format_value
-from core.periods import Period
+from core.analytics import campaigns as analytics
+from core.analytics.metrics import format_value
+from core.analytics.periods import Period
 from tests.app.conftest import (UNREACHABLE_URL, app_database, count, new_app, shown_metrics, shown_period,
                                 table_with)
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from core.auth import ROLES
+from core.access.auth import ROLES
 from tests.app.conftest import UNREACHABLE_URL, app_database, count, database_url_of, new_app, shown_metrics
 from tests.factories import events_frame, insert_events, seed_dimensions
 

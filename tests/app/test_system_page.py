@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core import audit, auth
+from core.access import audit
+from core.access import auth
 from tests.app.conftest import (UNREACHABLE_URL, app_database, database_url_of, new_app, screen_path, shown_metrics,
                                 table_with)
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from core.periods import Period
+from core.analytics.periods import Period
 from tests.app.conftest import screens
 from tests.browser.conftest import (full_screenshot, horizontal_overflow, metric_value, open_screen,
                                     set_date_range, wait_for_app)

@@ -12,8 +12,9 @@ import time
 import pytest
 from sqlalchemy import text
 
-from core import demo, rollup
-from core.db import make_engine
+from core.demo import generator as demo
+from core.platform import rollup
+from core.platform.db import make_engine
 from tests.browser.conftest import ROOT, screenshot, start_app, stop_process, wait_for_app
 from tests.conftest import PRIMARY_BACKEND
 

@@ -12,11 +12,12 @@ import pytest
 from scipy import stats
 from sqlalchemy import text
 
-from core import analytics, db as core_db
+from core.analytics import campaigns as analytics
+from core.platform import db as core_db
 from core.__main__ import main as cli
 from core.experiments import importer, results, tests_repo
-from core.ingest import ImportRejected
-from core.periods import Period
+from core.platform.ingest import ImportRejected
+from core.analytics.periods import Period
 from tests.conftest import BACKENDS
 
 DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"

@@ -12,9 +12,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from core import db as core_db
-from core import demo, demo_truth, rollup, worker
-from core.auth import PermissionDenied, User
+from core.platform import db as core_db
+from core import worker
+from core.demo import generator as demo
+from core.demo import truth as demo_truth
+from core.platform import rollup
+from core.access.auth import PermissionDenied, User
 from core.experiments import assignment, calculator, results, snapshots, tests_repo
 from core.experiments.outcomes import OUTCOMES, PRE_PERIOD_DAYS
 from core.experiments.stats import analyze

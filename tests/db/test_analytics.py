@@ -5,8 +5,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from core import analytics, rollup
-from core.periods import Period
+from core.analytics import campaigns as analytics
+from core.platform import rollup
+from core.analytics.periods import Period
 from tests.factories import events_frame, insert_events, seed_dimensions
 
 NY = "America/New_York"

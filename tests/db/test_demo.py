@@ -4,7 +4,8 @@ from datetime import datetime, timezone
 import pandas as pd
 from sqlalchemy import text
 
-from core import demo, demo_truth
+from core.demo import generator as demo
+from core.demo import truth as demo_truth
 
 
 def test_same_seed_same_data():

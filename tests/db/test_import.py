@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from core import rollup
-from core.ingest import ImportRejected, import_events
+from core.platform import rollup
+from core.platform.ingest import ImportRejected, import_events
 from tests.factories import events_frame, insert_events, seed_dimensions
 
 HEADER = "event_time,campaign_id,member_id,event_type,variant,revenue,reward_cost,device,region_code\n"

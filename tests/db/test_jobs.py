@@ -5,8 +5,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text
 
-from core import maintenance, rollup, worker
-from core.jobs import JobOutput, run_job
+from core import worker
+from core.platform import maintenance
+from core.platform import rollup
+from core.platform.jobs import JobOutput, run_job
 from tests.factories import events_frame, insert_events, seed_dimensions
 
 

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import create_engine
 
-from core import rollup
-from core.auth import User
+from core.platform import rollup
+from core.access.auth import User
 from core.live import tiles
 from core.live.windows import WINDOW_CHOICES, LiveWindow, live_window, same_time_yesterday, yesterday_window
-from core.pii import mask_frame
+from core.access.pii import mask_frame
 from tests.factories import events_frame, insert_events, seed_dimensions
 
 UTC = timezone.utc
@@ -83,7 +83,7 @@ def test_window_totals_are_exact_however_far_the_rollup_lags(db, rolled_up):
                     "revenue": 39.75, "events": 13}  # the hand count of window_rows()
     assert {k: (round(float(got[k]), 2) if k == "revenue" else int(got[k])) for k in want} == want
     assert got.delivery_rate == pytest.approx(3 / 4)
-    assert got.conversion_rate == pytest.approx(3 / 2)  # conversions / clicks (core.metrics)
+    assert got.conversion_rate == pytest.approx(3 / 2)  # conversions / clicks (core.analytics.metrics)
 
     yesterday = tiles.window_totals(db, yesterday_window(NOW, 15, "UTC"))
     assert (int(yesterday.sends), int(yesterday.delivered), int(yesterday.clicks), int(yesterday.events)) == (1, 1, 1, 3)

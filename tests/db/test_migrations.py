@@ -3,7 +3,7 @@ from alembic.script import ScriptDirectory
 from alembic.config import Config
 from sqlalchemy import inspect, text
 
-from core import migrate
+from core.platform import migrate
 
 EXPECTED_TABLES = {"members", "regions", "merchants", "offers", "campaigns", "events", "event_types",
                    "rollup_campaign_minute", "rollup_campaign_hour", "rollup_campaign_day",

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from core import rollup
-from core.auth import PermissionDenied, User
-from core.db import query, query_names
-from core.ingest import copy_frame
+from core.platform import rollup
+from core.access.auth import PermissionDenied, User
+from core.platform.db import query, query_names
+from core.platform.ingest import copy_frame
 from core.optimize import apply as optimize_apply
 from core.optimize.apply import RecommendationError
 from tests.factories import MEMBER_IDS, events_frame, insert_events, seed_dimensions

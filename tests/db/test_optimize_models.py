@@ -1,4 +1,4 @@
-"""Each optimization model recovers the demo's planted truth (core/demo_truth.py) within a stated
+"""Each optimization model recovers the demo's planted truth (core/demo/truth.py) within a stated
 tolerance, and each held-out evaluation beats its baseline.
 
 The shared test demo (3,000 members, 12 campaigns) sends each member too few campaigns for
@@ -15,8 +15,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from core import db as core_db
-from core import demo, demo_truth, rollup
+from core.platform import db as core_db
+from core.demo import generator as demo
+from core.demo import truth as demo_truth
+from core.platform import rollup
 from core.optimize import affinity, inputs, offers, segments, send_time, uplift
 from tests.conftest import PRIMARY_BACKEND
 

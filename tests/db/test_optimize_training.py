@@ -13,10 +13,13 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import text
 
-from core import db as core_db
-from core import demo, migrate, rollup, worker
-from core.auth import User
-from core.jobs import try_exclusive
+from core.platform import db as core_db
+from core import worker
+from core.demo import generator as demo
+from core.platform import migrate
+from core.platform import rollup
+from core.access.auth import User
+from core.platform.jobs import try_exclusive
 from core.optimize import apply as optimize_apply
 from core.optimize import recommendations as cards_module
 from core.optimize import store, training

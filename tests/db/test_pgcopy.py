@@ -1,4 +1,4 @@
-"""Binary COPY built from columns (core.pgcopy) reads back exactly as the values written:
+"""Binary COPY built from columns (core.platform.pgcopy) reads back exactly as the values written:
 NULLs, empty and multi-byte text, amounts at the edges of numeric(12,2), times before 2000."""
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -7,7 +7,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from core import pgcopy
+from core.platform import pgcopy
 
 COLUMNS = "at timestamptz, small smallint, id integer, big bigint, amount numeric(12,2), label text, other text"
 

@@ -5,8 +5,8 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import text
 
-from core import rollup
-from core.db import query, query_names
+from core.platform import rollup
+from core.platform.db import query, query_names
 from tests.db.test_ab_tracker import AB_QUERY_PARAMS
 from tests.db.test_optimize_apply import OPT_QUERY_PARAMS
 from tests.factories import events_frame, insert_events, seed_dimensions

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from core import rollup
-from core.db import fetch_scalar
+from core.platform import rollup
+from core.platform.db import fetch_scalar
 from tests.factories import insert_events, random_events, seed_dimensions
 
 COUNTS = "sends, delivered, opens, impressions, clicks, conversions, revenue, reward_cost"
@@ -196,7 +196,7 @@ def test_writer_in_flight_is_not_skipped(db):
     """An event whose transaction commits after later ids were rolled up is still counted."""
     seed_dimensions(db)
     from tests.factories import events_frame
-    from core.ingest import write_events
+    from core.platform.ingest import write_events
 
     insert_events(db, events_frame([("2026-10-01T09:00:00Z", 1, 3, "send")]))  # the day's partition exists
     slow = db.connect()

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from core import demo
-from core import demo_truth as truth
-from core.events import EVENT_CODES
-from core.live import simulator
+from core.demo import generator as demo
+from core.demo import truth
+from core.platform.events import EVENT_CODES
+from core.demo import simulator
 
 UTC = timezone.utc
 

@@ -2,8 +2,8 @@
 import pandas as pd
 import pytest
 
-from core.auth import PERMISSIONS, ROLES, PermissionDenied, User, can, require
-from core.pii import mask_email, mask_frame, mask_name, mask_phone
+from core.access.auth import PERMISSIONS, ROLES, PermissionDenied, User, can, require
+from core.access.pii import mask_email, mask_frame, mask_name, mask_phone
 
 PEOPLE = {role: User(f"{role}@example.com", role.title(), role) for role in ROLES}
 

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.metrics import add_metrics, format_value, ratio, relative_change, totals
-from core.periods import Period, comparison_period
+from core.analytics.metrics import add_metrics, format_value, ratio, relative_change, totals
+from core.analytics.periods import Period, comparison_period
 
 
 def test_every_spec_metric_by_hand():

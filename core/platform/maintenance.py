@@ -6,9 +6,9 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import Engine
 
-from core import config
-from core.db import execute, fetch_df, fetch_scalar
-from core.jobs import JobOutput, try_exclusive
+from core.platform import config
+from core.platform.db import execute, fetch_df, fetch_scalar
+from core.platform.jobs import JobOutput, try_exclusive
 
 LIVE_ROLLUP_KEEP = timedelta(hours=2)  # live activity minutes: the screen reads the last 15 at most
 

@@ -1,13 +1,13 @@
 """Schema migrations (Alembic), run programmatically so no alembic.ini is needed."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from core import config
-
-MIGRATIONS_DIR = config.ROOT / "core" / "migrations"
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 def _alembic_config(connection) -> Config:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
 
-from core.db import execute, fetch_scalar
+from core.platform.db import execute, fetch_scalar
 
 ROLLUP_LOCK_KEY = 7_301_001
 DEFAULT_BATCH_EVENTS = 2_000_000

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from core.db import execute, fetch_df
+from core.platform.db import execute, fetch_df
 
 ROLES = ("exec", "analyst", "manager", "admin")
 ROLE_LABELS = {"exec": "Executive", "analyst": "Analyst", "manager": "Marketing manager", "admin": "Admin"}
@@ -68,7 +68,7 @@ def list_roles(db: Engine):
 
 
 def grant_role(db: Engine, actor: User, email: str, role: str) -> None:
-    from core.audit import record
+    from core.access.audit import record
 
     require(actor, "manage_roles")
     if role not in ROLES:

@@ -20,9 +20,10 @@ from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from core import config, pgcopy
-from core.db import execute, fetch_df
-from core.events import EVENT_CODES
+from core.platform import config
+from core.platform import pgcopy
+from core.platform.db import execute, fetch_df
+from core.platform.events import EVENT_CODES
 
 EVENT_COLUMNS = ["event_time", "campaign_id", "member_id", "variant", "event_type",
                  "revenue", "reward_cost", "device", "region_code"]

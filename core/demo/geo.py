@@ -1,5 +1,5 @@
 """Map context shipped with the repository: a coarse outline of the contiguous US and a small
-polygon around each demo region (core/geo/us_regions.json), so maps need no tile service."""
+polygon around each demo region (core/demo/us_regions.json), so maps need no tile service."""
 from __future__ import annotations
 
 import json

@@ -1,5 +1,5 @@
 """Campaign analytics (Screen 1): portfolio, KPI cards with comparison, time series,
-breakdowns and trend — every number from the rollups, every metric from core.metrics."""
+breakdowns and trend — every number from the rollups, every metric from core.analytics.metrics."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,9 +11,9 @@ import pandas as pd
 from scipy import stats
 from sqlalchemy import Engine
 
-from core.db import fetch_df
-from core.metrics import METRICS, add_metrics, relative_change, totals
-from core.periods import Period, comparison_period
+from core.platform.db import fetch_df
+from core.analytics.metrics import METRICS, add_metrics, relative_change, totals
+from core.analytics.periods import Period, comparison_period
 
 KPI_KEYS = ["sends", "delivery_rate", "open_rate", "ctr", "conversion_rate", "reach_conversion",
             "revenue", "cost", "roi"]

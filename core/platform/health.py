@@ -10,8 +10,8 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.db import fetch_df
-from core.jobs import last_runs
+from core.platform.db import fetch_df
+from core.platform.jobs import last_runs
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import Connection, make_url
 
-from core import config
+from core.platform import config
 
 QUERY_DIR = config.ROOT / "queries"
 

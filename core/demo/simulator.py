@@ -2,7 +2,7 @@
 second at a steady rate, with a burst whenever a campaign "sends".
 
 Each simulated send draws its whole funnel at once from the demo's planted truth
-(core.demo_truth: delivery rate per channel, segment response, channel and weekday factors,
+(core.demo.truth: delivery rate per channel, segment response, channel and weekday factors,
 the planted A/B click multipliers, the best reward type per segment, basket sizes): delivered
 1–30 s later, opened, seen, clicked, converted with revenue. The delays of the demo (minutes
 to hours) are compressed (DELAY_COMPRESSION) so that someone watching the screen sees the whole
@@ -26,13 +26,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from core import demo_truth as truth
-from core.db import fetch_df
-from core.events import EVENT_CODES
-from core.ingest import EVENT_COLUMNS, write_events
+from core.demo import truth
+from core.platform.db import fetch_df
+from core.platform.events import EVENT_CODES
+from core.platform.ingest import EVENT_COLUMNS, write_events
 from core.live.tiles import DATABASE_ERRORS
 
-log = logging.getLogger("core.live.simulator")
+log = logging.getLogger("core.demo.simulator")
 
 # Demo delays divided by these: an open 40 min after delivery in the demo comes 40 s after it
 # here, a conversion 20 h after the click comes about a minute after it.
@@ -126,7 +126,7 @@ def select_events(events: Events, mask: np.ndarray) -> Events:
 
 
 def events_frame(events: Events) -> pd.DataFrame:
-    """The arrays as a frame for core.ingest.write_events, times aware (UTC), oldest first."""
+    """The arrays as a frame for core.platform.ingest.write_events, times aware (UTC), oldest first."""
     order = np.argsort(events["event_time"], kind="stable")
     frame = pd.DataFrame({column: events[column][order] for column in EVENT_COLUMNS})
     frame["event_time"] = frame.event_time.dt.tz_localize("UTC")
@@ -320,7 +320,7 @@ class Simulator:
 
 
 def write_batch(db: Engine, batch: pd.DataFrame) -> int:
-    """One transaction per batch, by COPY (core.ingest.write_events)."""
+    """One transaction per batch, by COPY (core.platform.ingest.write_events)."""
     if batch.empty:
         return 0
     with db.begin() as conn:

@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations on the connection handed over by core.migrate."""
+"""Alembic environment: runs migrations on the connection handed over by core.platform.migrate."""
 from alembic import context
 
 connection = context.config.attributes["connection"]

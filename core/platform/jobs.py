@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from core.db import execute, fetch_df, fetch_scalar
+from core.platform.db import execute, fetch_df, fetch_scalar
 
 
 @dataclass

@@ -6,7 +6,7 @@ import json
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from core.db import execute, fetch_df
+from core.platform.db import execute, fetch_df
 
 
 def record(conn: Connection, user, action: str, target: str, details: dict | None = None) -> None:

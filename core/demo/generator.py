@@ -1,5 +1,5 @@
 """Deterministic demo data: members, merchants, offers, campaigns, A/B tests and their events,
-drawn from the planted truth in core.demo_truth. Same seed and end time, same data."""
+drawn from the planted truth in core.demo.truth. Same seed and end time, same data."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pandas as pd
 
-from core import demo_truth as truth
-from core.events import EVENT_CODES
+from core.demo import truth
+from core.platform.events import EVENT_CODES
 from core.experiments.assignment import assign_many
 
 FIRST_NAMES = ["Ava", "Liam", "Mia", "Noah", "Zoe", "Ethan", "Isla", "Lucas", "Maya", "Owen",
@@ -322,7 +322,7 @@ DIMENSION_TABLES = ["regions", "members", "merchants", "offers", "campaigns",
 
 def load(engine, data: DemoData, progress=None) -> None:
     """Write the demo data set in one transaction (dimensions first, then events by COPY)."""
-    from core.ingest import after_bulk_load, copy_frame, write_events
+    from core.platform.ingest import after_bulk_load, copy_frame, write_events
 
     say = progress or (lambda message: None)
     with engine.begin() as conn:

@@ -33,7 +33,7 @@ MASKS = {"name": mask_name, "email": mask_email, "phone": mask_phone}
 
 def mask_frame(frame: pd.DataFrame, user) -> pd.DataFrame:
     """The frame as `user` may see it: personal columns masked unless the user is an admin."""
-    from core.auth import can
+    from core.access.auth import can
 
     if can(user, "see_personal_data"):
         return frame
