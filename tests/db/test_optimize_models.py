@@ -8,7 +8,8 @@ Tolerances (why they are what they are) are in docs/optimization.md.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import os
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,10 @@ from core.optimize import affinity, inputs, offers, segments, send_time, uplift
 from tests.conftest import PRIMARY_BACKEND
 
 SEED = 23
-END = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+# A fixed end, never "now": what the models see must not move with the calendar. The tolerances
+# below were checked with this seed and every end day of a week (bench/check_model_tolerances.py
+# sets SWIPESAVVY_TEST_DEMO_END to each day in turn).
+END = datetime.fromisoformat(os.environ.get("SWIPESAVVY_TEST_DEMO_END", "2026-11-02T00:00:00+00:00"))
 
 
 @pytest.fixture(scope="module")
@@ -57,16 +61,27 @@ def categories(data) -> list[str]:
 
 # --- send time ------------------------------------------------------------------------------
 
-def test_send_time_learns_the_planted_open_lift(timing):
+def test_send_time_learns_the_planted_open_lift(timing, training_inputs):
     # Planted: ×2.2 at the preferred hour, ×1.5 one hour off, ×1 beyond.
     assert timing.kernel[0] == pytest.approx(demo_truth.PREFERRED_HOUR_LIFT[0], abs=0.3)
     assert timing.kernel[1] == pytest.approx(demo_truth.PREFERRED_HOUR_LIFT[1], abs=0.25)
     assert timing.kernel[2] == pytest.approx(1.0, abs=0.15)
-    # Planted weekday factor: Saturday highest, Monday lowest (normalised to mean 1 per segment).
+    # Planted weekday factor (normalised to mean 1 per segment): each segment's estimate within
+    # 4 standard errors of a Poisson count ratio (factor / sqrt(opens that segment-day)), at least
+    # ±0.06. A fixed tolerance failed on some demo end days: the lapsed segment opens ~9 % and its
+    # Saturday/Sunday gap (0.05) is within its noise.
     planted = demo_truth.WEEKDAY_FACTOR / demo_truth.WEEKDAY_FACTOR.mean()
-    for row in timing.weekday_factor:
-        assert np.argmax(row) == 5 and np.argmin(row) == 0
-        np.testing.assert_allclose(row, planted, atol=0.06)
+    cells = training_inputs.send_cells
+    segment_of = training_inputs.members.set_index("member_id").segment.astype(str)
+    names = np.unique(training_inputs.members.segment.astype(str))
+    opens = (cells.assign(segment=segment_of.reindex(cells.member_id).to_numpy())
+             .pivot_table(index="segment", columns="local_weekday", values="opens", aggfunc="sum")
+             .reindex(index=names, columns=range(7)).fillna(0).to_numpy())
+    tolerance = np.maximum(0.06, 4 * planted / np.sqrt(np.maximum(opens, 1)))
+    assert np.all(np.abs(timing.weekday_factor - planted) <= tolerance)
+    # Over all segments (weighted by opens): Saturday highest, Monday lowest.
+    pooled = (timing.weekday_factor * opens).sum(axis=0) / opens.sum(axis=0)
+    assert np.argmax(pooled) == 5 and np.argmin(pooled) == 0
 
 
 def test_send_time_recovers_planted_hours_for_members_with_enough_history(timing, training_inputs):
