@@ -54,6 +54,9 @@ def stop_process(process: subprocess.Popen) -> None:
         process.kill()
 
 
+BUSY_MACHINE_TIMEOUT_MS = 120_000
+
+
 @pytest.fixture(scope="session")
 def app_url(demo_db):
     (ROOT / "test-output").mkdir(exist_ok=True)
@@ -77,12 +80,15 @@ def chromium():
 @pytest.fixture
 def page(chromium):
     context = chromium.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    # Sized for a busy 2-core machine (tests, the app and Chromium share it): a wait that gives
+    # up after Playwright's default 30 s failed there while the page was still coming.
+    context.set_default_timeout(BUSY_MACHINE_TIMEOUT_MS)
     page = context.new_page()
     yield page
     context.close()
 
 
-def wait_for_app(page, timeout_ms: int = 60_000) -> None:
+def wait_for_app(page, timeout_ms: int = BUSY_MACHINE_TIMEOUT_MS) -> None:
     """Wait until the script run has finished (not merely started)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
     page.wait_for_function(

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from core.demo import generator as demo
 from core.platform import rollup
 from core.platform.db import make_engine
-from tests.browser.conftest import ROOT, screenshot, start_app, stop_process, wait_for_app
+from tests.browser.conftest import BUSY_MACHINE_TIMEOUT_MS, ROOT, screenshot, start_app, stop_process, wait_for_app
 from tests.conftest import PRIMARY_BACKEND
 
 pytestmark = pytest.mark.browser
@@ -58,11 +58,11 @@ def test_live_screen_moves_without_reload_and_shows_no_personal_data(live_app, p
     wait_for_app(page)
     page.wait_for_function(  # app.py's sidebar is there: the page runs inside the app
         """() => (document.querySelector('[data-testid="stSidebar"]') || {innerText: ''}).innerText.includes('Time zone')""",
-        timeout=30_000)
-    page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
-    page.wait_for_function("() => document.body.innerText.includes('Last updated')", timeout=30_000)
+        timeout=BUSY_MACHINE_TIMEOUT_MS)
+    page.wait_for_selector('[data-testid="stMetric"]', timeout=BUSY_MACHINE_TIMEOUT_MS)
+    page.wait_for_function("() => document.body.innerText.includes('Last updated')", timeout=BUSY_MACHINE_TIMEOUT_MS)
     page.wait_for_function(  # every KPI card has painted (on a busy machine they arrive one by one)
-        "() => document.querySelectorAll('[data-testid=\"stMetric\"]').length >= 5", timeout=60_000)
+        "() => document.querySelectorAll('[data-testid=\"stMetric\"]').length >= 5", timeout=BUSY_MACHINE_TIMEOUT_MS)
     page.evaluate("window.__sameDocument = 'still here'")
     first = metrics(page)
     assert {"Active members", "Events", "Deliveries", "Conversions", "Revenue"} <= set(first)
@@ -74,7 +74,7 @@ def test_live_screen_moves_without_reload_and_shows_no_personal_data(live_app, p
     # the map (deck.gl canvas, no tile service) and the Plotly charts
     assert page.locator('[data-testid="stDeckGlJsonChart"] canvas').count() >= 1
     # the delivery-rate gauge (Plotly), the device breakdown (Vega-Lite), the KPI cards' sparklines
-    page.wait_for_selector(".js-plotly-plot .indicatorlayer", timeout=30_000)
+    page.wait_for_selector(".js-plotly-plot .indicatorlayer", timeout=BUSY_MACHINE_TIMEOUT_MS)
     assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1
     assert page.locator('[data-testid="stMetric"] svg, [data-testid="stMetric"] canvas').count() >= 5
     body = page.inner_text("body")
