@@ -29,7 +29,7 @@ from scipy import stats as scipy_stats
 from core.platform.db import fetch_df
 from core.experiments import stats
 from core.experiments.outcomes import OUTCOMES, PRE_PERIOD_DAYS, outcome
-from core.experiments.srm import SRM_P_VALUE_THRESHOLD
+from core.experiments.stats.srm import SRM_P_VALUE_THRESHOLD
 from core.experiments.tests_repo import get_test, variants_of
 
 METHODS = {"sequential": "Sequential", "frequentist": "Frequentist", "bayesian": "Bayesian"}

@@ -21,7 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from core.access.audit import record
 from core.access.auth import User, require
 from core.platform.db import execute, fetch_df
-from core.experiments import assignment, power
+from core.experiments import assignment
+from core.experiments.stats import power
 from core.experiments.outcomes import OUTCOMES, outcome
 
 MAX_VARIANTS = 6

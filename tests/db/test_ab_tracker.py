@@ -307,7 +307,7 @@ def test_create_test_validates_checks_roles_and_audits(demo_copy):
 
 def test_plan_matches_the_power_module_and_the_smallest_arm():
     plan = tests_repo.plan("clicked", 0.10, 0.05, {"control": 1, "treatment": 1}, members_per_day=1000)
-    from core.experiments.power import required_sample_size
+    from core.experiments.stats.power import required_sample_size
 
     assert plan.needed_per_arm == required_sample_size(0.10, 0.05)
     assert plan.needed_total == 2 * plan.needed_per_arm

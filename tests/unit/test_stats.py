@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from core.experiments import power as power_module
+from core.experiments.stats import power as power_module
 from core.experiments.stats import (
     NormalPrior,
     adjust_p_values,
@@ -567,7 +567,7 @@ def test_huge_effects_give_tiny_but_positive_p_values(method, difference):
 
 
 def test_tail_expansion_matches_scipy_where_scipy_is_still_exact():
-    from core.experiments.stats import _log_t_sf_tail
+    from core.experiments.stats.frequentist import _log_t_sf_tail
 
     for x, df in ((30.0, 1e3), (30.0, 1e5), (38.0, 1e3), (25.0, 1e7), (20.0, 1e4)):
         assert _log_t_sf_tail(np.array([x]), np.array([df]))[0] == pytest.approx(stats.t.logsf(x, df), rel=1e-6)

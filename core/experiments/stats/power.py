@@ -8,7 +8,7 @@ Owns the design-time questions asked before and during an experiment:
 * :func:`expected_days` - how long until the needed sample is reached.
 
 Closed form for a two-sided z-test of the absolute difference of two means
-(the large-sample form of the fixed-horizon test in :mod:`stats`)::
+(the large-sample form of the fixed-horizon test in :mod:`core.experiments.stats.frequentist`)::
 
     n_per_arm = (z[1 - alpha'/2] + z[power])**2 * (var_control + var_treatment) / delta**2
 
