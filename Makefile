@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 SIMULATOR_RATE ?= 50
 
-.PHONY: run test venv chromium demo worker bench clean
+.PHONY: run test venv chromium demo worker bench clean cluster
 
 $(STAMP): requirements.txt
 	python3 -m venv $(VENV)
@@ -39,6 +39,10 @@ test: venv chromium
 
 bench: venv
 	$(PY) -m core bench
+
+# A local Citus cluster (coordinator and two workers on ports 9700-9702; docs/scale-out.md).
+cluster: venv
+	$(PY) -m core cluster up
 
 clean:
 	rm -rf .data test-output .pytest_cache

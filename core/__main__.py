@@ -196,6 +196,37 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_cluster(args) -> int:
+    from core.platform import cluster
+
+    if args.action == "up":
+        try:
+            made = cluster.up(args.dir, port=args.port, workers=args.workers, progress=lambda m: print("  " + m))
+        except cluster.ClusterError as error:
+            print(str(error), file=sys.stderr)
+            return 2
+        print(f"Citus cluster up: coordinator {cluster.HOST}:{made.coordinator.port}, workers "
+              f"{', '.join(f'{w.name} {cluster.HOST}:{w.port}' for w in made.workers)} (data in {made.folder})")
+        print("Use it with:")
+        print(f"  export DATABASE_URL={made.url()}")
+        print("  python -m core migrate up && python -m core distribute && python -m core demo")
+        return 0
+    if args.action == "down":
+        stopped = cluster.down(args.dir, remove=args.remove)
+        print(f"stopped {', '.join(stopped) or 'nothing (no node was running)'}"
+              + ("; data folder removed" if args.remove else ""))
+        return 0
+    made, nodes = cluster.status(args.dir)
+    if made is None:
+        print(f"no local cluster in {args.dir or cluster.DEFAULT_FOLDER}: start one with `python -m core cluster up`")
+        return 1
+    for node in nodes:
+        joined = "" if node.role is None else f", {node.role} in the metadata{'' if node.active else ' (inactive)'}"
+        print(f"{node.name:12} {cluster.HOST}:{node.port}  {'running' if node.running else 'stopped'}{joined}")
+    print(f"DATABASE_URL={made.url()}")
+    return 0 if all(node.running for node in nodes) else 1
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -259,6 +290,14 @@ def main(argv=None) -> int:
     p = sub.add_parser("bench", help="run the platform benchmark (bench/bench_platform.py)")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(fn=cmd_bench)
+
+    p = sub.add_parser("cluster", help="a local Citus cluster (coordinator and workers) for development and tests")
+    p.add_argument("action", choices=["up", "down", "status"])
+    p.add_argument("--dir", help="where the nodes live (default .data/cluster)")
+    p.add_argument("--port", type=int, help="a new cluster's coordinator port, workers take the next ones (default 9700; 0: free ports)")
+    p.add_argument("--workers", type=int, default=2, help="workers of a new cluster (default 2)")
+    p.add_argument("--remove", action="store_true", help="down: also delete the data folder")
+    p.set_defaults(fn=cmd_cluster)
 
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["bench"]:  # everything after `bench` belongs to the benchmark's own parser
