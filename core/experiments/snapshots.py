@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from core.access.audit import record
-from core.access.auth import User, require
+from core.access.auth import User, action
 from core.platform.db import execute, fetch_df
 from core.experiments import results as tracker
 from core.experiments.outcomes import OUTCOMES
@@ -120,9 +120,9 @@ def open_alerts(db, limit: int = 50) -> pd.DataFrame:
     return frame
 
 
+@action("control_test")
 def acknowledge_alert(db: Engine, user: User, alert_id: int) -> bool:
     """Mark an alert as seen (managers); audited. False when somebody already acknowledged it."""
-    require(user, "control_test")
     with db.begin() as conn:
         done = execute(conn, "ab_alert_acknowledge", alert_id=int(alert_id), actor=user.email).one_or_none()
         if done is None:

@@ -4,7 +4,7 @@ people's controls — start, pause, resume, stop, declare a winner.
 Every control is one conditional UPDATE (WHERE status IN the statuses it may leave), written in
 the same transaction as its audit entry: two managers pressing stop at the same moment produce
 one stop and one audit entry; the second is told the test already moved. Role checks happen
-here (core.access.auth.require), whatever the page shows.
+here (core.access.auth.action), whatever the page shows.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from core.access.audit import record
-from core.access.auth import User, require
+from core.access.auth import User, action
 from core.platform.db import execute, fetch_df
 from core.experiments import assignment
 from core.experiments.stats import power
@@ -153,12 +153,12 @@ def _clean_variants(variants: dict[str, float], control: str) -> dict[str, float
     return cleaned
 
 
+@action("create_test")
 def create_test(db: Engine, user: User, *, campaign_id: int, name: str, primary_metric: str,
                 variants: dict[str, float], control: str = "control", hypothesis: str = "",
                 guardrail_metrics: list[str] | tuple[str, ...] = (), minimum_detectable_effect: float = 0.05,
                 alpha: float = 0.05, planned_per_arm: int | None = None, start: bool = True) -> int:
     """Create a test (running at once, or a draft when start=False); returns its id. Audited."""
-    require(user, "create_test")
     name = (name or "").strip()
     if not name:
         raise ValueError("Give the test a name, e.g. “Urgent subject line”.")
@@ -200,11 +200,11 @@ def create_test(db: Engine, user: User, *, campaign_id: int, name: str, primary_
 # ----------------------------------------------------------------------------- controlling
 
 
+@action("control_test")
 def control(db: Engine, user: User, test_id: int, action: str, winner: str | None = None,
             note: str = "") -> pd.Series:
     """Apply one control action; raises TransitionRefused when the test is no longer in a status
     the action may leave (for example because another manager stopped it a moment earlier)."""
-    require(user, "control_test")
     if action not in TRANSITIONS:
         raise ValueError(f"Unknown action {action!r}; actions are {', '.join(TRANSITIONS)}.")
     transition = TRANSITIONS[action]

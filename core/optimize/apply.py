@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from core.access import audit
-from core.access.auth import User, require
+from core.access.auth import User, action
 from core.platform.db import execute, fetch_df
 from core.experiments.stats import analyze
 from core.optimize.recommendations import DEFAULT_HOLDOUT_SHARE
@@ -59,10 +59,10 @@ def _stale(what: str, now, expected) -> RecommendationError:
                                "computed; wait for the next retrain's recommendation.")
 
 
+@action("apply_recommendation")
 def apply(db: Engine, user: User, recommendation_id: int, holdout_share: float = DEFAULT_HOLDOUT_SHARE,
           now: datetime | None = None) -> dict:
     """Implement the card; returns what changed (affected and holdout members)."""
-    require(user, "apply_recommendation")
     if not 0 <= holdout_share <= MAX_HOLDOUT_SHARE:
         raise RecommendationError(f"The holdout share must be between 0 and {MAX_HOLDOUT_SHARE:.0%} "
                                   f"(got {holdout_share:.0%}).")
@@ -142,8 +142,8 @@ def _apply_change(conn, kind: str, card: dict, change: dict, campaign: pd.Series
     raise RecommendationError(f"Recommendations of kind {kind!r} cannot be applied automatically.")
 
 
+@action("dismiss_recommendation")
 def dismiss(db: Engine, user: User, recommendation_id: int, reason: str = "") -> None:
-    require(user, "dismiss_recommendation")
     with db.begin() as conn:
         card = _locked_card(conn, recommendation_id)
         execute(conn, "opt_recommendation_decide", recommendation_id=int(recommendation_id), status="dismissed",

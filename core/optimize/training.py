@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from core.access import audit
+from core.access.auth import SYSTEM, User, action
 from core.platform.jobs import JobOutput, try_exclusive, worker_name
 from core.optimize import affinity, economics, inputs, offers, recommendations, segments, send_time, store, uplift
 
@@ -34,6 +36,7 @@ class TrainingOutcome:
     detail: str
     metrics: dict = field(default_factory=dict)
     recommendations: int = 0
+    realised_measured: int | None = None  # applied cards re-measured after the run (train_now)
 
 
 def _stage(progress, start: float, end: float):
@@ -195,12 +198,26 @@ def _campaign_audience(data: inputs.TrainingInputs, campaign, members: pd.DataFr
     return audience[["member_id", "segment", "device"]]
 
 
-def retrain_job(db: Engine) -> JobOutput:
-    """The worker's scheduled job: retrain, then re-measure the realised impact of applied cards."""
+@action("run_jobs")
+def train_now(db: Engine, user: User, progress=None, trained_by: str | None = None) -> TrainingOutcome:
+    """Retrain now and re-measure the realised impact of applied cards, as `user`: a person with
+    the right (audited), or SYSTEM for the worker's schedule and the command line (`trained_by`
+    names which; a person is named by their e-mail). `retrain` itself is the system's work."""
     from core.optimize.apply import measure_realised
 
-    outcome = retrain(db)
-    measured = measure_realised(db)
+    outcome = retrain(db, progress=progress, trained_by=trained_by if user is SYSTEM else user.email)
+    outcome.realised_measured = measure_realised(db)
+    if user is not SYSTEM:
+        with db.begin() as conn:
+            audit.record(conn, user, "train_now", f"optimization_run:{outcome.run_id}",
+                         {"skipped": outcome.skipped, "detail": outcome.detail, "seconds": round(outcome.seconds, 1)})
+    return outcome
+
+
+def retrain_job(db: Engine) -> JobOutput:
+    """The worker's scheduled job: retrain, then re-measure the realised impact of applied cards."""
+    outcome = train_now(db, SYSTEM)
+    measured = outcome.realised_measured
     if outcome.skipped:
         return JobOutput(skipped=True, detail=f"{outcome.detail}; realised impact measured for {measured} cards")
     return JobOutput(rows=outcome.recommendations, detail=f"{outcome.detail}; realised impact measured for {measured} cards")

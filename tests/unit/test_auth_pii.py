@@ -2,7 +2,10 @@
 import pandas as pd
 import pytest
 
-from core.access.auth import PERMISSIONS, ROLES, PermissionDenied, User, can, require
+import copy
+import pickle
+
+from core.access.auth import PERMISSIONS, ROLES, SYSTEM, PermissionDenied, User, action, can, require
 from core.access.pii import mask_email, mask_frame, mask_name, mask_phone
 
 PEOPLE = {role: User(f"{role}@example.com", role.title(), role) for role in ROLES}
@@ -50,3 +53,53 @@ def test_mask_frame_for_every_role(role):
     else:
         assert "ava@example.com" not in text and "Garcia" not in text and "123-4567" not in text
     assert frame.email.iloc[0] == "ava@example.com"  # the input is not modified
+
+
+def test_the_system_identity_cannot_be_forged_and_is_not_a_person():
+    with pytest.raises(ValueError):
+        User("system@swipesavvy.internal", "system", "system")
+    assert SYSTEM.role not in ROLES
+    assert copy.deepcopy(SYSTEM) is SYSTEM and pickle.loads(pickle.dumps(SYSTEM)) is SYSTEM
+    assert can(SYSTEM, "run_jobs") and can(SYSTEM, "manage_roles") and can(SYSTEM, "create_test")
+    assert not can(SYSTEM, "export") and not can(SYSTEM, "see_personal_data")
+    with pytest.raises(PermissionDenied, match="The system may not export"):
+        require(SYSTEM, "export")
+
+
+@pytest.mark.parametrize("who", [None, "admin@example.com", {"email": "a@example.com", "role": "admin"}])
+def test_anything_but_a_user_is_refused(who):
+    assert not can(who, "view")
+    with pytest.raises(PermissionDenied):
+        require(who, "view")
+
+
+def test_action_checks_the_user_before_the_body_runs():
+    ran = []
+
+    @action("control_test")
+    def stop(db, user, test_id, note=""):
+        ran.append(test_id)
+        return test_id
+
+    assert stop.permission == "control_test" and stop.user_parameter == "user"
+    assert stop(None, PEOPLE["manager"], 1) == 1 and stop(None, user=PEOPLE["admin"], test_id=2) == 2
+    for refused in (dict(user=None), dict(user=PEOPLE["analyst"]), dict()):
+        with pytest.raises(PermissionDenied):
+            stop(None, test_id=3, **refused)
+    assert ran == [1, 2]
+
+    @action("manage_roles", user_parameter="actor")
+    def grant(db, email, actor=None):
+        ran.append(email)
+
+    with pytest.raises(PermissionDenied):
+        grant(None, "x@example.com")  # the default None is nobody
+    grant(None, "y@example.com", actor=PEOPLE["admin"])
+    assert ran[-1] == "y@example.com"
+
+
+def test_action_needs_a_known_permission_and_a_user_parameter():
+    with pytest.raises(KeyError):
+        action("launch_rockets")
+    with pytest.raises(TypeError, match="no parameter 'user'"):
+        action("export")(lambda db, frame: frame)
