@@ -67,6 +67,7 @@ SYSTEM_WORK = {
     "core.platform.ingest.after_bulk_load": "a step of imports and the demo",
     "core.platform.cluster.create_database": "python -m core cluster (a local Citus cluster for development)",
     "core.platform.cluster.drop_database": "python -m core cluster (a local Citus cluster for development)",
+    "core.platform.distribute.distribute": "python -m core distribute (operator, on a Citus coordinator)",
     "core.platform.jobs.run_job": "the worker records its job runs",
     "core.platform.maintenance.maintain": "the worker's maintenance job",
     "core.platform.migrate.upgrade": "python -m core migrate, the worker's start",
