@@ -1,5 +1,5 @@
-"""Shared widgets: the sidebar's period and time zone, KPI cards, CSV downloads, and the
-database-down message that recovers by itself."""
+"""Shared widgets: the sidebar's period and time zone, KPI cards, CSV downloads (safe to open
+in a spreadsheet), and the database-down message that recovers by itself."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -11,9 +11,10 @@ import streamlit as st
 from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
 
 from core.analytics.campaigns import KpiCard
-from core.analytics.metrics import METRICS, format_value
+from core.analytics.metrics import METRICS
 from core.analytics.periods import COMPARISONS, Period
 from ui import data
+from ui.format import escape_markdown, metric_value, percent
 
 TIME_ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
               "America/Los_Angeles", "UTC", "Europe/London", "Europe/Berlin", "Asia/Kolkata",
@@ -58,15 +59,35 @@ def kpi_row(cards: list[KpiCard], columns: int = 3) -> None:
         for col, card in zip(cols, cards[start:start + columns]):
             delta = None
             if card.change is not None and pd.notna(card.change):
-                delta = f"{card.change:+.1%} vs {format_value(card.key, card.previous)}"
-            col.metric(card.label, format_value(card.key, card.value), delta=delta,
+                delta = f"{percent(card.change, signed=True)} vs {metric_value(card.key, card.previous)}"
+            col.metric(card.label, metric_value(card.key, card.value), delta=delta,
                        delta_color="normal" if card.higher_is_better else "inverse",
                        help=METRICS[card.key].help or None, border=True)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(value):
+    """Text that a spreadsheet would run as a formula, with a ' in front so it stays text;
+    numbers and everything else unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The frame as CSV with every text cell (and header) formula-safe; numbers stay numbers."""
+    safe = frame.rename(columns=formula_safe)
+    for column in safe.columns[[not pd.api.types.is_numeric_dtype(t) for t in safe.dtypes]]:
+        safe[column] = safe[column].map(formula_safe)
+    return safe.to_csv(index=False).encode()
+
+
 def csv_download(frame: pd.DataFrame, label: str, file_stem: str, key: str) -> None:
-    """Download exactly the frame that is shown, as CSV."""
-    st.download_button(label, frame.to_csv(index=False).encode(), file_name=f"{file_stem}.csv",
+    """Download exactly the frame that is shown, as CSV (formula-safe: see csv_bytes)."""
+    st.download_button(label, csv_bytes(frame), file_name=f"{file_stem}.csv",
                        mime="text/csv", key=key, icon=":material/download:")
 
 
@@ -117,7 +138,8 @@ def database_guard():
     except DATABASE_ERRORS as error:
         st.error("**The database cannot be reached right now.** The numbers will come back by "
                  "themselves as soon as it answers again — no need to reload.", icon=":material/cloud_off:")
-        st.caption(f"Detail for the operator: {type(error).__name__}: {str(getattr(error, 'orig', error)).strip()[:200]}")
+        detail = str(getattr(error, "orig", error)).strip()[:200]
+        st.caption(f"Detail for the operator: {type(error).__name__}: {escape_markdown(detail)}")
         _retry_when_database_is_back()
 
 

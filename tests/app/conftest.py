@@ -7,6 +7,7 @@ DATABASE_URL empties both caches before and after.
 from __future__ import annotations
 
 import ast
+import io
 import os
 import re
 from contextlib import contextmanager
@@ -100,6 +101,37 @@ def open_app(app_env):
     return open_
 
 
+@pytest.fixture
+def downloads(monkeypatch) -> dict[str, bytes]:
+    """file name -> bytes of every st.download_button the app shows from now on (the bytes a
+    viewer would download)."""
+    offered: dict[str, bytes] = {}
+    original = st.download_button
+
+    def recording(label, data, file_name=None, *args, **kwargs):
+        offered[file_name] = data
+        return original(label, data, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(st, "download_button", recording)
+    return offered
+
+
+def formula_cells(csv: bytes) -> list[str]:
+    """Cells (headers too) of a CSV that a spreadsheet would run as a formula: text starting
+    with = + - @ tab or carriage return. Numbers such as -0.5 are numbers, not formulas."""
+    frame = pd.read_csv(io.BytesIO(csv), dtype=str, keep_default_na=False)
+    cells = list(frame.columns) + [cell for column in frame.columns for cell in frame[column]]
+    return [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r")) and not is_number(cell)]
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 # --- reading what the app shows --------------------------------------------------------------
 
 def shown_metrics(at: AppTest) -> dict[str, str]:
@@ -116,6 +148,12 @@ def shown_period(at: AppTest) -> Period:
             first, last = (datetime.strptime(found.group(i), "%d %b %Y").date() for i in (1, 2))
             return Period(first, last, found.group(3))
     raise AssertionError("no caption on screen names the period")
+
+
+def plain(markdown: str) -> str:
+    """What a reader sees of Markdown that ui.format.escape_markdown wrote: the characters
+    without their escaping backslashes and invisible zero-width spaces."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u200b", "")
 
 
 def count(text: str) -> int:
