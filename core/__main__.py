@@ -227,6 +227,18 @@ def cmd_cluster(args) -> int:
     return 0 if all(node.running for node in nodes) else 1
 
 
+def cmd_distribute(args) -> int:
+    from core.platform import distribute
+
+    try:
+        report = distribute.distribute(_engine(), shard_count=args.shard_count, progress=lambda m: print("  " + m))
+    except distribute.DistributionError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    print(report.detail)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -298,6 +310,10 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=2, help="workers of a new cluster (default 2)")
     p.add_argument("--remove", action="store_true", help="down: also delete the data folder")
     p.set_defaults(fn=cmd_cluster)
+
+    p = sub.add_parser("distribute", help="on a Citus coordinator, after migrate up: distribute the tables (idempotent)")
+    p.add_argument("--shard-count", type=int, help="shards of the distributed tables (default: citus.shard_count, 32)")
+    p.set_defaults(fn=cmd_distribute)
 
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["bench"]:  # everything after `bench` belongs to the benchmark's own parser

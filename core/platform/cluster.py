@@ -226,15 +226,15 @@ def create_database(cluster: Cluster, name: str) -> str:
         engine = _admin(cluster, node, name)
         try:
             with engine.connect() as conn:
-                execute(conn, "citus/create_extension")
+                execute(conn, "cluster/create_extension")
         finally:
             engine.dispose()
     coordinator = _admin(cluster, cluster.coordinator, name)
     try:
         with coordinator.connect() as conn:
-            execute(conn, "citus/set_coordinator_host", host=HOST, port=cluster.coordinator.port)
+            execute(conn, "cluster/set_coordinator_host", host=HOST, port=cluster.coordinator.port)
             for worker in cluster.workers:
-                execute(conn, "citus/add_node", host=HOST, port=worker.port)
+                execute(conn, "cluster/add_node", host=HOST, port=worker.port)
     finally:
         coordinator.dispose()
     return cluster.url(name)
@@ -319,7 +319,7 @@ def status(folder: Path | str | None = None) -> tuple[Cluster | None, list[NodeS
     if nodes[0].running:
         engine = _admin(cluster, cluster.coordinator, cluster.database)
         try:
-            known = fetch_df(engine, "citus/nodes")
+            known = fetch_df(engine, "cluster/nodes")
         except Exception:  # noqa: BLE001 — the database may not exist yet: status still answers
             known = None
         finally:

@@ -77,7 +77,7 @@ def fetch_df(db: Engine | Connection, name: str, **params: Any) -> pd.DataFrame:
     if isinstance(db, Engine):
         with db.connect() as conn:
             return fetch_df(conn, name, **params)
-    result = db.execute(query(name), params)
+    result = db.execute(query(_here(db, name)), params)
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
@@ -85,8 +85,16 @@ def fetch_scalar(db: Engine | Connection, name: str, **params: Any) -> Any:
     if isinstance(db, Engine):
         with db.connect() as conn:
             return fetch_scalar(conn, name, **params)
-    return db.execute(query(name), params).scalar()
+    return db.execute(query(_here(db, name)), params).scalar()
 
 
 def execute(conn: Connection, name: str, **params: Any):
-    return conn.execute(query(name), params)
+    return conn.execute(query(_here(conn, name)), params)
+
+
+def _here(conn: Connection, name: str) -> str:
+    """The statement to run for `name` on this database: on a distributed (Citus) one, the
+    variant queries/citus/<name>.sql when there is one (core.platform.distribute)."""
+    from core.platform.distribute import statement  # it imports this module
+
+    return statement(conn, name)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, text
 
 from core.platform.db import execute, fetch_scalar
+from core.platform.distribute import fold_events
 
 ROLLUP_LOCK_KEY = 7_301_001
 DEFAULT_BATCH_EVENTS = 2_000_000
@@ -39,7 +40,7 @@ def refresh(engine: Engine, batch_events: int = DEFAULT_BATCH_EVENTS, lock_timeo
             execute(conn, "events_wait_for_writers")
             savepoint.rollback()
             to_id = min(window_end, from_id + batch_events)
-            counts = execute(conn, "rollup_events", from_id=from_id, to_id=to_id).mappings().one()
+            counts = fold_events(conn, from_id, to_id)  # rollup_events, or its Citus statements
             execute(conn, "rollup_watermark_advance", to_id=to_id, latest_event_at=counts["latest_event_at"])
             return RollupResult(int(counts["events"]), from_id, to_id)
 
