@@ -10,11 +10,12 @@ st.set_page_config(page_title="SwipeSavvy Campaign Insights", page_icon=":materi
 
 user = sign_in_gate()
 
-# Screens in menu order; a screen appears once its file exists.
+# Screens in menu order; a screen appears once its file exists. A screen with tabs is a package
+# whose page file is named like the package: the file name gives the URL (/ab_tests), as before.
 SCREENS = [
     ("screens/campaigns.py", "Campaign analytics", ":material/campaign:"),
-    ("screens/ab_tests.py", "A/B tests", ":material/science:"),
-    ("screens/optimization.py", "Recommendations", ":material/auto_graph:"),
+    ("screens/ab_tests/ab_tests.py", "A/B tests", ":material/science:"),
+    ("screens/optimization/optimization.py", "Recommendations", ":material/auto_graph:"),
     ("screens/live.py", "Real-time", ":material/bolt:"),
     ("screens/system.py", "System", ":material/monitor_heart:"),
 ]

@@ -8,9 +8,10 @@ import streamlit as st
 
 from core.analytics import campaigns as analytics
 from core.access.auth import can
-from core.analytics.metrics import METRICS, format_value
+from core.analytics.metrics import METRICS
 from core.analytics.periods import GRAINS, comparison_period
 from ui import data
+from ui.format import BLUE, channel_label, escape_markdown, percent, segment_label
 from ui.session import current_user
 from ui.widgets import (column_config, comparison_kind, csv_download, current_period, database_guard,
                         display_metrics, kpi_row)
@@ -74,13 +75,13 @@ def series_chart(frame: pd.DataFrame, metric: str, grain: str) -> go.Figure:
     figure = go.Figure()
     complete = ~frame.incomplete
     figure.add_trace(go.Scatter(x=frame.bucket[complete], y=values[complete], mode="lines+markers",
-                                name=spec.label, line=dict(color="#2563eb")))
+                                name=spec.label, line=dict(color=BLUE)))
     if frame.incomplete.any():
         tail = frame.index[frame.incomplete]
         joined = frame.index[complete][-1:].append(tail) if complete.any() else tail
         figure.add_trace(go.Scatter(x=frame.bucket[joined], y=values[joined], mode="lines+markers",
                                     name=f"{spec.label} (incomplete {grain})",
-                                    line=dict(color="#2563eb", dash="dot"), marker=dict(symbol="circle-open")))
+                                    line=dict(color=BLUE, dash="dot"), marker=dict(symbol="circle-open")))
     figure.update_layout(title=dict(TITLE_AT_TOP, text=f"{spec.label} per {grain} · {period.tz}"), height=360,
                          margin=dict(l=0, r=0, t=TOP_MARGIN if len(figure.data) > 1 else 40, b=0),  # legend: 2 lines only
                          yaxis_title=f"{spec.label}{unit}",
@@ -109,7 +110,7 @@ def detail_section(campaign_ids) -> None:
             fitted = analytics.trend(frame, metric)
             if fitted:
                 arrow = {"up": "trending up", "down": "trending down", "flat": "no clear trend"}[fitted.direction]
-                st.caption(f"Trend: {METRICS[metric].label} {arrow} — fitted {fitted.slope_per_week:+.1%} per week "
+                st.caption(f"Trend: {METRICS[metric].label} {arrow} — fitted {percent(fitted.slope_per_week, signed=True)} per week "
                            f"(p = {fitted.p_value:.3f}, complete days only).")
         if frame.incomplete.any():
             st.caption(f"The dotted end of the line is the current {grain}, not finished yet.")
@@ -161,8 +162,9 @@ with database_guard():
         campaign_ids = None if chosen is None else (int(chosen),)
         if chosen is not None:
             row = campaigns.set_index("campaign_id").loc[chosen]
-            st.caption(f"{row.channel.replace('_', '-')} · segment {row.segment.replace('_', ' ')} · offer {row.offer} · "
-                       f"status **{row.status}** · sends at {row.send_hour:02d}:00 member-local · "
+            st.caption(f"{escape_markdown(channel_label(row.channel))} · segment {escape_markdown(segment_label(row.segment))} · "
+                       f"offer {escape_markdown(row.offer)} · status **{escape_markdown(row.status)}** · "
+                       f"sends at {row.send_hour:02d}:00 member-local · "
                        f"{row.starts_at:%d %b %Y} – {row.ends_at:%d %b %Y}")
         live = (chosen is None and (campaigns.status == "live").any()) or (chosen is not None and row.status == "live")
         now_local = datetime.now(timezone.utc)

@@ -20,14 +20,14 @@ from core.demo import geo
 from core.access.auth import can
 from core.live.tiles import LATEST_LOOKBACK, STALE_AFTER_SECONDS, LiveSnapshot
 from core.live.windows import ACTIVE_MINUTES, MINUTE, WINDOW_CHOICES, floor_minute
-from core.analytics.metrics import format_value
 from core.access.pii import mask_frame
 from ui import live_data
+from ui.format import BLUE, clock, count, duration, escape_markdown, metric_value, money, percent
 from ui.session import current_user
 from ui.widgets import TIME_ZONES
 
 LAST_GOOD_KEY = "live_last_good_snapshot"
-DEVICE_COLORS = {"ios": "#2563eb", "android": "#16a34a", "web": "#f59e0b", "unknown": "#9ca3af"}
+DEVICE_COLORS = {"ios": BLUE, "android": "#16a34a", "web": "#f59e0b", "unknown": "#9ca3af"}
 
 user = current_user()
 tz = st.session_state.get("tz", TIME_ZONES[0])
@@ -44,34 +44,22 @@ st.caption(f"Times in **{tz}** (change it in the sidebar) · refreshes every {li
            f"“yesterday” is the same minutes on yesterday's wall clock in {tz}.")
 
 
-def clock(at: datetime) -> str:
-    return at.astimezone(ZoneInfo(tz)).strftime("%H:%M:%S")
-
-
-def seconds_text(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 def status_line(snap: LiveSnapshot, shown: LiveSnapshot | None) -> None:
     if not snap.ok:
         st.error("**The database cannot be reached.** This panel keeps trying every "
                  f"{live_data.REFRESH_SECONDS} s and recovers by itself — no need to reload.",
                  icon=":material/cloud_off:")
-        st.caption(f"Detail for the operator: {snap.error}")
+        st.caption(f"Detail for the operator: {escape_markdown(snap.error)}")
         if shown is not None:
-            st.caption(f"Below: the last numbers read, from **{clock(shown.taken_at)}** ({tz}).")
+            st.caption(f"Below: the last numbers read, from **{clock(shown.taken_at, tz)}** ({tz}).")
         return
     age = snap.seconds_since_latest_event
-    lookback = seconds_text(LATEST_LOOKBACK.total_seconds())
-    latest = f"no event in the last {lookback}" if age is None else f"latest event {seconds_text(age)} ago"
-    state = f"**Paused** at {clock(snap.taken_at)}" if paused else f"Last updated **{clock(snap.taken_at)}**"
+    lookback = duration(LATEST_LOOKBACK.total_seconds())
+    latest = f"no event in the last {lookback}" if age is None else f"latest event {duration(age)} ago"
+    state = f"**Paused** at {clock(snap.taken_at, tz)}" if paused else f"Last updated **{clock(snap.taken_at, tz)}**"
     st.markdown(f"{state} ({tz}) · {latest}")
     if snap.is_stale:
-        st.warning(f"**No new event for {'over ' + lookback if age is None else seconds_text(age)}** — the numbers "
+        st.warning(f"**No new event for {'over ' + lookback if age is None else duration(age)}** — the numbers "
                    f"are not moving (warning after {STALE_AFTER_SECONDS} s without events). Check that events are "
                    "arriving (in the demo: `python -m core simulate`).", icon=":material/hourglass_empty:")
 
@@ -79,8 +67,8 @@ def status_line(snap: LiveSnapshot, shown: LiveSnapshot | None) -> None:
 def change_parts(change: float | None, previous: float | None, key: str) -> dict:
     """st.metric delta arguments: the relative change and what it is against."""
     if change is not None and np.isfinite(change):
-        return {"delta": f"{change:+.0%}" if abs(change) >= 10 else f"{change:+.1%}",
-                "delta_description": f"vs {format_value(key, previous)}"}
+        return {"delta": percent(change, 0 if abs(change) >= 10 else 1, signed=True),
+                "delta_description": f"vs {metric_value(key, previous)}"}
     return {"delta": "none yesterday" if previous == 0 else None, "delta_color": "off", "delta_arrow": "off"}
 
 
@@ -89,7 +77,7 @@ def kpi_cards(snap: LiveSnapshot) -> None:
     minutes = snap.per_minute.tail(window + 1)  # the window's minutes (the last one running)
     columns = st.columns(len(cards) + 1)
     columns[0].metric(
-        "Active members", f"{snap.active_members:,}",
+        "Active members", count(snap.active_members),
         help=f"Distinct members who opened, saw, clicked or converted in the last {ACTIVE_MINUTES} minutes. "
              "The line: how many acted in each of those minutes.",
         chart_data=snap.active_per_minute.members.astype(float).tolist() or None, chart_type="bar",
@@ -97,7 +85,7 @@ def kpi_cards(snap: LiveSnapshot) -> None:
     for column, kpi in zip(columns[1:], cards):
         arguments = {"delta_color": "normal" if kpi.higher_is_better else "inverse",
                      **change_parts(kpi.change, kpi.previous, kpi.key)}
-        column.metric(kpi.label, format_value(kpi.key, kpi.value),
+        column.metric(kpi.label, metric_value(kpi.key, kpi.value),
                       help=f"{kpi.help}; last {window} minutes against the same minutes yesterday ({tz}). "
                            "The line: per minute.",
                       chart_data=minutes[kpi.key].astype(float).tolist(), chart_type="area",
@@ -112,7 +100,7 @@ def delivery_gauge(snap: LiveSnapshot) -> go.Figure | None:
         mode="gauge+number+delta" if np.isfinite(before) else "gauge+number",
         value=rate * 100, number={"suffix": " %", "valueformat": ".1f"},
         delta={"reference": before * 100, "valueformat": ".1f", "suffix": " pts"} if np.isfinite(before) else None,
-        gauge={"axis": {"range": [0, 100], "ticksuffix": "%"}, "bar": {"color": "#2563eb"},
+        gauge={"axis": {"range": [0, 100], "ticksuffix": "%"}, "bar": {"color": BLUE},
                "steps": [{"range": [0, 90], "color": "#fee2e2"}, {"range": [90, 95], "color": "#fef3c7"},
                          {"range": [95, 100], "color": "#dcfce7"}],
                "threshold": {"line": {"color": "#111827", "width": 3}, "value": before * 100}
@@ -126,8 +114,8 @@ def conversion_card(snap: LiveSnapshot) -> None:
     """The conversion rate of the window, with the per-minute rate of the last hour as a sparkline."""
     kpi = next(k for k in snap.kpis if k.key == "conversion_rate")
     per_minute = snap.per_minute.conversion_rate.astype(float) * 100
-    st.metric("Conversion rate", format_value(kpi.key, kpi.value),
-              help=f"{kpi.help}. The number: since {clock(snap.window.start_at)[:5]} against the same minutes "
+    st.metric("Conversion rate", metric_value(kpi.key, kpi.value),
+              help=f"{kpi.help}. The number: since {clock(snap.window.start_at, tz)[:5]} against the same minutes "
                    f"yesterday. The line: each minute of the last hour ({tz}, % of clicks converted; minutes "
                    "without clicks are left out).",
               chart_data=[round(v, 1) if np.isfinite(v) else float("nan") for v in per_minute], chart_type="line",
@@ -207,14 +195,16 @@ def shared_event_stream(window_minutes: int, zone: str, taken_at: str, personal:
 
 def event_stream(snap: LiveSnapshot) -> pd.DataFrame:
     """The latest events as shown: local times (the zone's abbreviation in the header), member
-    names masked for everyone but admins."""
+    names masked for everyone but admins. st.table renders its cells as Markdown, so every cell
+    that comes from data is escaped."""
     shown = mask_frame(snap.latest, user)
     return pd.DataFrame({
         f"Time ({datetime.now(ZoneInfo(tz)).tzname()})": shown.local_time.dt.strftime("%H:%M:%S"),
-        "Event": shown.event,
-        "Member": [f"#{m} {n}" if isinstance(n, str) else f"#{m}" for m, n in zip(shown.member_id, shown.full_name)],
-        "Revenue (USD)": [f"${r:,.2f}" if np.isfinite(r) else "" for r in shown.revenue],
-        "Region": shown.region_code, "Campaign": shown.campaign,
+        "Event": shown.event.map(escape_markdown),
+        "Member": [escape_markdown(f"#{m} {n}" if isinstance(n, str) else f"#{m}")
+                   for m, n in zip(shown.member_id, shown.full_name)],
+        "Revenue (USD)": [money(r, 2) if np.isfinite(r) else "" for r in shown.revenue],
+        "Region": shown.region_code.map(escape_markdown), "Campaign": shown.campaign.map(escape_markdown),
     })
 
 
@@ -231,19 +221,19 @@ def live_panel() -> None:
         status_line(snap, shown)
         if shown is None:
             return
-        st.markdown(f"**Since {clock(shown.window.start_at)[:5]}** (the last {window} whole minutes and the running "
+        st.markdown(f"**Since {clock(shown.window.start_at, tz)[:5]}** (the last {window} whole minutes and the running "
                     f"one) against the same minutes yesterday · active members, map and devices: since "
-                    f"{clock(floor_minute(shown.taken_at) - ACTIVE_MINUTES * MINUTE)[:5]} (the last "
+                    f"{clock(floor_minute(shown.taken_at) - ACTIVE_MINUTES * MINUTE, tz)[:5]} (the last "
                     f"{ACTIVE_MINUTES} whole minutes and the running one)")
         kpi_cards(shown)
         visuals = shared_visuals(window, tz, shown.taken_at.isoformat(), shown)
         gauge_col, rate_col, device_col = st.columns(3)
         with gauge_col:
             if visuals["gauge"] is None:
-                st.info(f"No sends since {clock(shown.window.start_at)[:5]}, so no delivery rate.")
+                st.info(f"No sends since {clock(shown.window.start_at, tz)[:5]}, so no delivery rate.")
             else:
                 st.plotly_chart(visuals["gauge"], config={"displayModeBar": False}, key="live_gauge")
-                st.caption(f"Since {clock(shown.window.start_at)[:5]} ({tz}), against the same minutes yesterday.")
+                st.caption(f"Since {clock(shown.window.start_at, tz)[:5]} ({tz}), against the same minutes yesterday.")
         with rate_col:
             conversion_card(shown)
         if visuals["devices"] is None:

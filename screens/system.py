@@ -1,10 +1,10 @@
 """System: database reachable, data freshness, rollup lag, row counts, jobs, audit log, roles."""
-import pandas as pd
 import streamlit as st
 
 from core.access import auth
 from core.access.auth import ROLE_LABELS, ROLES, can
 from ui import ab_data, data
+from ui.format import count, date_time, duration, escape_markdown
 from ui.session import current_user
 from ui.widgets import database_guard
 
@@ -27,33 +27,23 @@ AUDIT_COLUMNS = {"at": utc_time("At"), "actor": "Who", "role": "Role", "action":
 ROLE_COLUMNS = {"email": "E-mail", "role": "Role", "granted_by": "Granted by", "granted_at": utc_time("Granted")}
 
 
-def seconds_text(seconds) -> str:
-    if seconds is None or pd.isna(seconds):
-        return "–"
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 @st.fragment(run_every=5)
 def status_panel() -> None:
     report = data.health_report()
     if not report.reachable:
-        st.error(f"**Database unreachable.** {report.error}", icon=":material/cloud_off:")
+        st.error(f"**Database unreachable.** {escape_markdown(report.error)}", icon=":material/cloud_off:")
         st.caption("This panel checks again every 5 seconds.")
         return
     badge = {"ok": ":green[● healthy]", "degraded": ":orange[● degraded]"}[report.status]
     st.markdown(f"Status: {badge} · database answered in {report.latency_ms:.0f} ms · checked every 5 s")
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Database", "reachable", border=True)
-    c2.metric("Latest event", f"{seconds_text(report.event_age_seconds)} ago",
-              help=(f"Newest event in the rollups: {report.latest_event_at:%Y-%m-%d %H:%M:%S} UTC" if report.latest_event_at
+    c2.metric("Latest event", f"{duration(report.event_age_seconds)} ago",
+              help=(f"Newest event in the rollups: {date_time(report.latest_event_at, 'UTC', seconds=True)}" if report.latest_event_at
                     else "no events rolled up yet"), border=True)
-    c3.metric("Rollup lag", seconds_text(report.rollup_lag_seconds),
+    c3.metric("Rollup lag", duration(report.rollup_lag_seconds),
               help="How long new events have waited since the rollups last advanced (0 when none wait).", border=True)
-    c4.metric("Events waiting", f"{report.pending_events:,}", border=True)
+    c4.metric("Events waiting", count(report.pending_events), border=True)
     left, right = st.columns(2)
     with left:
         st.subheader("Row counts")
@@ -108,10 +98,10 @@ with database_guard():
                 try:
                     auth.grant_role(data.engine(), user, email, role)
                 except ValueError as error:
-                    st.error(str(error))
+                    st.error(escape_markdown(error))
                 else:
                     data.role_mapping.clear()
                     data.role_for.clear()
-                    st.success(f"{email.strip().lower()} is now {ROLE_LABELS[role]}.")  # as stored
+                    st.success(f"{escape_markdown(email.strip().lower())} is now {ROLE_LABELS[role]}.")  # as stored
     else:
         st.caption("Only admins can change roles.")

@@ -11,9 +11,9 @@ from core.demo import generator as demo
 from core.platform import rollup
 from core.access.auth import ROLES
 from core.experiments import snapshots
-from tests.app.conftest import app_database, database_url_of, new_app
+from tests.app.conftest import app_database, database_url_of, new_app, screen_path
 
-PAGE = "screens/ab_tests.py"
+PAGE = screen_path("A/B tests")
 
 
 def open_page(role: str, page: str = PAGE) -> AppTest:

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import text
 
 from core.analytics import campaigns as analytics
-from core.analytics.metrics import format_value
 from core.analytics.periods import Period
 from tests.app.conftest import (UNREACHABLE_URL, app_database, count, new_app, shown_metrics, shown_period,
                                 table_with)
+from ui.format import metric_value
 
 # The campaigns screen is app.py's default page, so it is opened without switch_page. Sidebar
 # choices are set in session state before the first run and the period is read from the
@@ -64,7 +64,7 @@ def test_kpi_cards_show_core_numbers_and_sends_match_raw_events(open_campaigns, 
     cards = analytics.kpi_cards(app_env, period, None, "previous")
     assert [card.label for card in cards] == list(shown)
     for card in cards:
-        assert shown[card.label] == format_value(card.key, card.value), card.label
+        assert shown[card.label] == metric_value(card.key, card.value), card.label
     sends = sends_from_events(app_env, period, all_ids(demo_data))
     assert sends > 0
     assert count(shown["Sends"]) == sends
@@ -74,7 +74,7 @@ def test_the_comparison_period_is_shown_as_change(open_campaigns, app_env):
     at = open_campaigns("analyst")
     sends_card = next(m for m in at.metric if m.label == "Sends")
     previous = analytics.kpi_cards(app_env, shown_period(at), None, "previous")[0]
-    assert sends_card.delta == f"{previous.change:+.1%} vs {format_value('sends', previous.previous)}"
+    assert sends_card.delta == f"{previous.change:+.1%} vs {metric_value('sends', previous.previous)}"
 
 
 def test_choosing_a_campaign_changes_the_kpis(open_campaigns, app_env, demo_data):
@@ -120,7 +120,7 @@ def test_time_zone_choice_reaches_every_number(app_env):
     tokyo_revenue = analytics.kpi_cards(app_env, period, None, "previous")[KPI_INDEX["revenue"]].value
     new_york_revenue = analytics.kpi_cards(app_env, new_york, None, "previous")[KPI_INDEX["revenue"]].value
     assert tokyo_revenue != new_york_revenue  # the same dates are other instants in another zone
-    assert shown_metrics(at)["Revenue"] == format_value("revenue", tokyo_revenue)
+    assert shown_metrics(at)["Revenue"] == metric_value("revenue", tokyo_revenue)
     titles = [t for t in chart_titles(at) if " per " in t]
     assert titles and all(t.endswith("· Asia/Tokyo") for t in titles)
 

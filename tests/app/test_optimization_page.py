@@ -11,10 +11,11 @@ from sqlalchemy import text
 
 from core.optimize import store
 from core.optimize.recommendations import KIND_LABELS
-from tests.app.conftest import app_database, clear_streamlit_caches, database_url_of, new_app
+from tests.app.conftest import (app_database, clear_streamlit_caches, database_url_of, formula_cells, new_app, plain,
+                                screen_path)
 from tests.db.test_optimize_training import shared_trained
 
-PAGE = "screens/optimization.py"
+PAGE = screen_path("Recommendations")
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def open_page(role: str):
 
 
 def card_titles(at) -> list[str]:
-    return [m.value[5:] for m in at.markdown if m.value.startswith("#### ")]
+    return [plain(m.value[5:]) for m in at.markdown if m.value.startswith("#### ")]
 
 
 def chart_titles(at) -> list[str]:
@@ -91,7 +92,7 @@ def test_member_explorer_masks_personal_data(trained_app, role, masked):
     member = at.selectbox(key="opt_member").value
     with trained_app.connect() as conn:
         name, email = conn.execute(text("SELECT full_name, email FROM members WHERE member_id = :m"), {"m": member}).one()
-    shown = " ".join(m.value for m in at.markdown)
+    shown = " ".join(plain(m.value) for m in at.markdown)
     assert (email in shown) is not masked and (name in shown) is not masked
     if masked:
         assert f"{email[0]}•••@" in shown
@@ -120,3 +121,25 @@ def test_dismiss_on_the_screen(trained_app):
     assert status == "dismissed" and audited == 1
     assert f"dismiss_{first.recommendation_id}" not in [b.key for b in at.button]
     assert any(f"Dismissed #{first.recommendation_id}" in s.value for s in at.success)
+
+
+def test_recommendations_export_is_formula_safe(trained_app, downloads):
+    formula = "=cmd|' /C calc'!A0"
+    with trained_app.begin() as conn:  # a card whose title is a spreadsheet formula, last in the list
+        card = conn.execute(text("""
+            INSERT INTO recommendations (campaign_id, kind, segment, title, details, confidence, ease, impact_mean,
+                                         impact_low, impact_high, status, run_id, expires_at, holdout_share)
+            SELECT campaign_id, kind, segment, :title, details, confidence, ease, impact_mean - 1e6,
+                   impact_low - 1e6, impact_high - 1e6, 'proposed', run_id, expires_at, holdout_share
+            FROM recommendations WHERE status = 'proposed' ORDER BY impact_mean DESC LIMIT 1
+            RETURNING recommendation_id"""), {"title": formula}).scalar()
+    clear_streamlit_caches()
+    try:
+        open_page("analyst")
+    finally:  # the session's shared database keeps only the rows other tests expect
+        with trained_app.begin() as conn:
+            conn.execute(text("DELETE FROM recommendations WHERE recommendation_id = :i"), {"i": card})
+        clear_streamlit_caches()
+    exported = downloads["recommendations.csv"]
+    assert formula_cells(exported) == []
+    assert f"'{formula}".encode() in exported

@@ -1,0 +1,275 @@
+"""One test's results: the verdict, sample size reached against needed, the variant table with
+intervals, the lift per metric, guardrails, the estimate over time, the export, the managers'
+controls and the audit trail."""
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.access.auth import PermissionDenied, User, can
+from core.experiments import results as tracker
+from core.experiments import tests_repo
+from core.experiments.outcomes import OUTCOMES
+from ui import ab_data, data
+from ui.format import (GREY, MISSING, RED, count, date_time, decimal, escape_markdown, outcome_value, p_value, percent,
+                       points, probability)
+from ui.widgets import csv_download
+
+VERDICT_STYLE = {"success": (st.success, ":material/emoji_events:"), "error": (st.error, ":material/report:"),
+                 "warning": (st.warning, ":material/trending_down:"), "info": (st.info, ":material/hourglass_top:"),
+                 "neutral": (st.info, ":material/balance:")}
+STATUS_BADGE = {"draft": ":gray[draft]", "running": ":green[running]", "paused": ":orange[paused]",
+                "stopped": ":red[stopped]", "completed": ":blue[completed]"}
+COLORS = px.colors.qualitative.Safe
+INTERVALS = {"sequential": "always-valid interval", "frequentist": "confidence interval",
+             "bayesian": "credible interval"}
+
+
+def verdict_box(verdict: str) -> None:
+    """The verdict in words, coloured by what it means (it can name variants: escaped)."""
+    show, icon = VERDICT_STYLE[tracker.verdict_kind(verdict)]
+    show(f"**Verdict: {escape_markdown(verdict)}**", icon=icon)
+
+
+def lift_text(row, difference: str, metric: str) -> str:
+    if pd.isna(row.get("estimate")):
+        return MISSING
+    low, estimate, high = row["ci_low"], row["estimate"], row["ci_high"]
+    if difference == "relative":
+        return f"{percent(estimate, signed=True)} [{percent(low, signed=True)}, {percent(high, signed=True)}]"
+    unit = OUTCOMES[metric].unit
+    if unit == "%":
+        return f"{points(estimate, 2)} [{points(low, 2)}, {points(high, 2)}]"
+    suffix = " USD" if unit == "USD" else ""
+    return f"{decimal(estimate, 2, True)} [{decimal(low, 2, True)}, {decimal(high, 2, True)}]{suffix}"
+
+
+def summary_cards(outcome: tracker.TrackerResults) -> None:
+    c1, c2, c3, c4 = st.columns(4)
+    needed = outcome.needed_per_arm
+    reached = outcome.smallest_arm
+    c1.metric("Members in the smallest arm", count(reached), border=True,
+              delta=f"of {count(needed)} needed" if needed else "no plan", delta_color="off", delta_arrow="off",
+              help="Sample size reached against the sample needed per arm for the test's minimum detectable effect "
+                   "(80 % power, fixed-horizon plan).")
+    if needed:
+        c1.progress(min(reached / needed, 1.0), text=f"{percent(min(reached / needed, 1.0), 0)} of the needed sample")
+    winner, chance = outcome.predicted_winner
+    c2.metric("Predicted winner", escape_markdown(winner), border=True,
+              delta=f"{probability(chance)} chance to be best" if chance is not None else None, delta_color="off",
+              delta_arrow="off",
+              help="Probability that each arm has the best true value of the primary metric (Bayesian, flat prior).")
+    srm_ok = not outcome.srm_detected
+    c3.metric("Sample ratio", "as designed" if srm_ok else "MISMATCH", border=True,
+              delta=f"p {p_value(outcome.srm_p_value)} split · {p_value(outcome.exposure_p_value)} reach",
+              delta_color="off" if srm_ok else "inverse", delta_arrow="off",
+              help="Chi-square of members per arm against the weights, and of the share of assigned members each "
+                   "arm reached; alarm below p = 0.001.")
+    days = tests_repo.started_days(outcome.test, datetime.now(timezone.utc))
+    left = outcome.expected_days_left
+    if left is None:
+        left_text = "unknown"
+    elif not np.isfinite(left):
+        left_text = "never at the current traffic"
+    else:
+        left_text = f"≈ {left:.0f} more days"
+    active = str(outcome.test.status) in tests_repo.ACTIVE_STATUSES
+    c4.metric("Days running", decimal(days, 1), border=True,
+              delta=left_text if active and needed and reached < needed else None,
+              delta_color="off", delta_arrow="off",
+              help=f"New members per day in the smallest arm over the last {tracker.GROWTH_LOOKBACK_DAYS} days: "
+                   f"{decimal(outcome.members_per_day_smallest_arm or 0, 1)}.")
+
+
+def variant_table(outcome: tracker.TrackerResults) -> pd.DataFrame:
+    table = tracker.metrics_table(outcome)
+    primary = table[table.metric == outcome.primary]
+    shown = pd.DataFrame({
+        "Variant": primary.variant + np.where(primary.is_control, " (control)", ""),
+        "Members": primary.n.astype(int),
+        OUTCOMES[outcome.primary].label: [outcome_value(outcome.primary, v) for v in primary["mean"]],
+        f"Lift, {outcome.difference} ({1 - float(outcome.test.alpha):.0%} interval)":
+            [lift_text(r, outcome.difference, outcome.primary) for _, r in primary.iterrows()],
+    })
+    if outcome.method == "bayesian":
+        shown["Chance to beat control"] = [probability(v) if not c else MISSING for v, c in
+                                           zip(primary.get("chance_to_win", np.nan), primary.is_control)]
+    else:
+        column = "adjusted_p_value" if "adjusted_p_value" in primary else "p_value"
+        shown["p-value (Holm)" if column == "adjusted_p_value" else "p-value"] = [p_value(v) for v in primary[column]]
+    return shown
+
+
+def forest_plot(outcome: tracker.TrackerResults) -> go.Figure:
+    """Every treatment's lift and interval per metric, the primary metric on top."""
+    rows = outcome.analysis.dropna(subset=["estimate"]).copy()
+    metrics = [outcome.primary] + [m for m in rows.metric.unique() if m != outcome.primary]
+    position = {m: len(metrics) - 1 - i for i, m in enumerate(metrics)}
+    treatments = list(dict.fromkeys(rows.variant))
+    spread = 0.5 / max(len(treatments), 1)
+    relative = outcome.difference == "relative"
+    scale = 100 if relative else 1
+    figure = go.Figure()
+    for index, variant in enumerate(treatments):
+        group = rows[rows.variant == variant]
+        offset = (index - (len(treatments) - 1) / 2) * spread
+        figure.add_trace(go.Scatter(
+            x=group.estimate * scale, y=group.metric.map(position) - offset, mode="markers", name=str(variant),
+            marker=dict(size=10, color=COLORS[index % len(COLORS)]), customdata=group.metric.map(lambda m: OUTCOMES[m].label),
+            error_x=dict(type="data", symmetric=False, array=(group.ci_high - group.estimate) * scale,
+                         arrayminus=(group.estimate - group.ci_low) * scale),
+            hovertemplate="%{customdata}: %{x:.2f}" + ("%" if relative else "") + "<extra>" + str(variant) + "</extra>"))
+    figure.add_vline(x=0, line_dash="dot", line_color="grey")
+    labels = [OUTCOMES[m].label + (" ★" if m == outcome.primary else "") for m in metrics]
+    figure.update_yaxes(tickvals=[position[m] for m in metrics], ticktext=labels, range=[-0.6, len(metrics) - 0.4])
+    unit = "relative lift (%)" if relative else "absolute difference (metric units; rates as fractions)"
+    figure.update_layout(height=110 + 50 * len(metrics), margin=dict(l=0, r=0, t=10, b=0),
+                         xaxis_title=unit, legend=dict(orientation="h", y=-0.3, title_text="treatment"))
+    return figure
+
+
+def sample_chart(outcome: tracker.TrackerResults) -> go.Figure:
+    frame = outcome.n_per_arm.rename_axis("variant").reset_index(name="members")
+    figure = px.bar(frame, x="members", y="variant", orientation="h", text="members",
+                    labels={"members": "Members reached", "variant": ""})
+    if outcome.needed_per_arm:
+        figure.add_vline(x=outcome.needed_per_arm, line_dash="dash", line_color=RED,
+                         annotation_text=f"needed {count(outcome.needed_per_arm)}", annotation_position="bottom left")
+    figure.update_layout(height=110 + 40 * len(frame), margin=dict(l=0, r=0, t=10, b=0))
+    return figure
+
+
+def over_time_chart(frame: pd.DataFrame, relative: bool) -> go.Figure:
+    scale = 100 if relative else 1
+    figure = go.Figure()
+    for index, (variant, group) in enumerate(frame.groupby("variant", sort=False)):
+        color = COLORS[index % len(COLORS)]
+        days = pd.to_datetime(group.snapshot_date)
+        figure.add_trace(go.Scatter(x=list(days) + list(days[::-1]),
+                                    y=list(group.ci_high * scale) + list(group.ci_low[::-1] * scale),
+                                    fill="toself", fillcolor=color, opacity=0.2, line=dict(width=0),
+                                    name=f"{variant} interval", hoverinfo="skip", showlegend=False))
+        figure.add_trace(go.Scatter(x=days, y=group.estimate * scale, mode="lines+markers", name=variant,
+                                    line=dict(color=color), customdata=group.members,
+                                    hovertemplate="%{x|%Y-%m-%d}: %{y:.2f} · %{customdata:,} members<extra></extra>"))
+    figure.add_hline(y=0, line_dash="dot", line_color=GREY)
+    figure.update_layout(height=320, margin=dict(l=0, r=0, t=10, b=0), legend=dict(orientation="h", y=-0.25),
+                         xaxis_title="Day (UTC)",
+                         yaxis_title="Relative lift (%)" if relative else "Absolute difference")
+    return figure
+
+
+def controls(user: User, test: pd.Series, names: list[str], prefix: str) -> None:
+    """Pause, resume, stop, declare a winner — managers only, confirmed, audited."""
+    actions = tests_repo.available_actions(str(test.status))
+    if not actions:
+        st.caption(f"The test is {escape_markdown(test.status)}; nothing left to control.")
+        return
+    with st.container(border=True):
+        st.markdown("**Control this test** · recorded in the audit log with your name and the time")
+        labels = {t.action: t.label for t in actions}
+        action = st.radio("Action", list(labels), format_func=labels.get, horizontal=True, key=f"{prefix}_action")
+        winner = None
+        if action == "declare_winner":
+            winner = st.selectbox("Winner", names, key=f"{prefix}_winner")
+        note = st.text_input("Note (optional)", key=f"{prefix}_note", placeholder="Why, in a few words")
+        name = escape_markdown(test["name"])
+        confirm = st.checkbox(f"I confirm: {labels[action].lower()} “{name}”"
+                              + (f" with {escape_markdown(winner)} as the winner" if winner else ""),
+                              key=f"{prefix}_confirm")
+        if st.button(labels[action], type="primary", disabled=not confirm, key=f"{prefix}_apply"):
+            try:
+                tests_repo.control(data.engine(), user, int(test.test_id), action, winner=winner, note=note)
+            except (PermissionDenied, ValueError, LookupError) as error:
+                st.error(escape_markdown(error), icon=":material/block:")
+            else:
+                ab_data.clear()
+                st.session_state.pop(f"{prefix}_confirm", None)
+                st.session_state["ab_flash"] = f"{labels[action]}: done for “{name}”."
+                st.rerun()
+
+
+def header(test: pd.Series, tz: str) -> None:
+    """Name, status, campaign, primary metric, plan, dates, hypothesis and decision."""
+    st.subheader(escape_markdown(test["name"]))
+    started = date_time(test.started_at, tz) if pd.notna(test.started_at) else "not started"
+    ended = f" · ended {date_time(test.ended_at, tz)}" if pd.notna(test.ended_at) else ""
+    status = STATUS_BADGE.get(test.status, escape_markdown(test.status))
+    st.markdown(f"{status} · campaign **{escape_markdown(test.campaign)}** · primary metric "
+                f"**{OUTCOMES[test.primary_metric].label}** · MDE {percent(test.minimum_detectable_effect, 0)} relative · "
+                f"α = {test.alpha:g} · started {started}{ended}")
+    if test.hypothesis:
+        st.caption(f"Hypothesis: {escape_markdown(test.hypothesis)}")
+    if pd.notna(test.decision) and test.decision:
+        winner = f" (winner: **{escape_markdown(test.winner)}**)" if pd.notna(test.winner) else ""
+        st.caption(f"Decision: {escape_markdown(test.decision)}{winner}")
+
+
+def test_detail(user: User, tz: str, test_id: int, prefix: str) -> None:
+    tests = ab_data.tests()
+    test = tests[tests.test_id == test_id].iloc[0]
+    header(test, tz)
+    c1, c2, c3 = st.columns([3, 1, 2])
+    method = c1.segmented_control("Method", list(tracker.METHODS), format_func=tracker.METHODS.get,
+                                  default=tracker.DEFAULT_METHOD, required=True, key=f"{prefix}_method",
+                                  help="Sequential (default): always-valid intervals, safe to look at every day. "
+                                       "Frequentist: fixed-horizon test, valid once the planned sample is reached. "
+                                       "Bayesian: chance to beat control and expected loss.")
+    cuped = c2.toggle("CUPED", value=True, key=f"{prefix}_cuped",
+                      help="Variance reduction with the same metric in the member's other campaigns in the 28 days "
+                           "before the test started.")
+    difference = c3.radio("Lift", ["relative", "absolute"], horizontal=True, key=f"{prefix}_difference")
+    outcome = ab_data.results(int(test_id), method, cuped, difference)
+
+    verdict_box(outcome.verdict)
+    summary_cards(outcome)
+    left = outcome.expected_days_left
+    if str(test.status) == "running" and left is not None and not np.isfinite(left):
+        st.caption(f"The campaign reached no new member of the smallest arm in the last {tracker.GROWTH_LOOKBACK_DAYS} "
+                   "days, so the planned sample will not be reached at this traffic. The sequential verdict may "
+                   "still decide earlier if the effect is larger than planned; otherwise widen the audience or "
+                   "accept a larger minimum detectable effect.")
+    if outcome.problem:
+        st.info(escape_markdown(outcome.problem), icon=":material/hourglass_empty:")
+        return
+
+    st.markdown(f"**{OUTCOMES[outcome.primary].label}** (primary) per variant")
+    st.dataframe(variant_table(outcome), hide_index=True, width="stretch")
+    if len(outcome.variants) > 2 and method != "bayesian":
+        st.caption("p-values are Holm-adjusted across the treatments; the interval is not.")
+    left, right = st.columns([3, 2])
+    left.markdown(f"**Lift per metric, treatment vs control** · {tracker.METHODS[method]}")
+    left.plotly_chart(forest_plot(outcome), width="stretch", key=f"{prefix}_forest")
+    right.markdown("**Sample size reached against needed** (members per arm)")
+    right.plotly_chart(sample_chart(outcome), width="stretch", key=f"{prefix}_sample")
+    right.caption("★ primary metric (decides). Other metrics are for exploration; guardrails only "
+                  "check that nothing got worse.")
+    if len(outcome.guardrails):
+        guards = outcome.guardrails.assign(metric=outcome.guardrails.metric.map(lambda m: OUTCOMES[m].label))
+        st.markdown("**Guardrails** (one-sided: must not get worse)")
+        st.dataframe(guards[["metric", "variant", "estimate", "harm_bound", "guardrail_status"]].rename(columns={
+            "estimate": "difference", "harm_bound": "worst case still compatible", "guardrail_status": "status"}),
+            hide_index=True, width="stretch")
+
+    metrics = [outcome.primary] + [m for m in outcome.analysis.metric.unique() if m != outcome.primary]
+    metric = st.selectbox("Metric over time", metrics, format_func=lambda m: OUTCOMES[m].label, key=f"{prefix}_metric")
+    series = ab_data.over_time(int(test_id), metric, method, cuped, difference)
+    if series.empty:
+        st.info("No daily snapshot of this metric yet: totals such as revenue are stored once a day by the "
+                "worker's ab_snapshots job.", icon=":material/timeline:")
+    else:
+        st.markdown(f"**{OUTCOMES[metric].label}: estimate and its {INTERVALS[method]}** at the end of each UTC day")
+        st.plotly_chart(over_time_chart(series, difference == "relative"), width="stretch", key=f"{prefix}_over_time")
+
+    if can(user, "export"):
+        csv_download(tracker.export_frame(outcome), "Download test metrics (CSV)",
+                     f"ab_test_{test_id}_{method}_{difference}", f"{prefix}_download")
+    if can(user, "control_test"):
+        controls(user, test, outcome.variants.variant.tolist(), prefix)
+    with st.expander("Audit trail of this test"):
+        trail = ab_data.audit_trail(int(test_id))
+        st.dataframe(trail, hide_index=True, width="stretch", column_config={
+            "at": st.column_config.DatetimeColumn(f"When ({tz})", format="YYYY-MM-DD HH:mm:ss", timezone=tz)})

@@ -1,0 +1,183 @@
+"""Tab "Recommendations": cards sorted by expected impact, each with its confidence, ease, impact
+interval, why, evidence and 8-week ROI projection; apply (with a holdout) or dismiss."""
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.access.auth import User, can
+from core.optimize.apply import RecommendationError
+from core.optimize.recommendations import DEFAULT_HOLDOUT_SHARE, EASE_RULE, KIND_LABELS
+from screens.optimization.model_run import as_dict
+from ui import optimize_data as opt
+from ui.format import (BLUE, GREY, MISSING, chart_layout, count, escape_markdown, money, percent, probability,
+                       segment_label)
+from ui.widgets import csv_download
+
+PAGE_SIZE = 8
+
+
+def projection_chart(details: dict) -> tuple[go.Figure | None, str]:
+    """The card's 8-week projection (cumulative profit, 90 % bands) and its ROI in words."""
+    p = details.get("projection")
+    if not p:
+        return None, ""
+    weeks = p["weeks"]
+    figure = go.Figure()
+    for key, name, colour, fill in (("current", "As is", GREY, "rgba(148,163,184,0.25)"),
+                                     ("with_change", "With the change", BLUE, "rgba(37,99,235,0.18)")):
+        figure.add_trace(go.Scatter(x=weeks + weeks[::-1], y=p[f"{key}_profit_high"] + p[f"{key}_profit_low"][::-1],
+                                    fill="toself", fillcolor=fill, line=dict(width=0), hoverinfo="skip", mode="lines",
+                                    name=f"{name}: 90 % band", showlegend=False))
+        figure.add_trace(go.Scatter(x=weeks, y=p[f"{key}_profit"], mode="lines+markers", name=name,
+                                    line=dict(color=colour, dash="dot" if key == "current" else "solid")))
+    figure.update_xaxes(title="Weeks from now", dtick=1)
+    figure.update_yaxes(title="Cumulative profit (USD)", tickprefix="$")
+    roi_now, roi_new = p.get("current_roi"), p.get("with_change_roi")
+    words = ""
+    if roi_now is not None and roi_new is not None:
+        words = (f"ROI {percent(roi_now, 0, True)} as is → {percent(roi_new, 0, True)} with the change "
+                 f"(90 %: {percent(p['with_change_roi_low'], 0, True)} to {percent(p['with_change_roi_high'], 0, True)}); "
+                 "cost changes included.")
+    elif roi_now is not None:
+        words = f"ROI {percent(roi_now, 0, True)} as is; with the change the campaign spends nothing (ROI undefined)."
+    return chart_layout(figure, 280, "ROI projection, next 8 weeks"), words
+
+
+def evidence_table(evidence: dict) -> pd.DataFrame:
+    """The evidence as (what, value) rows: a table, so names need no escaping."""
+    rows = []
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix} › {key}" if prefix else str(key), inner)
+        elif isinstance(value, list):
+            rows.append((prefix, ", ".join(str(v) for v in value[:12]) + (" …" if len(value) > 12 else "")))
+        elif isinstance(value, float):
+            rows.append((prefix, f"{value:,.4g}"))
+        else:
+            rows.append((prefix, MISSING if value is None else str(value)))
+
+    walk("", evidence)
+    return pd.DataFrame(rows, columns=["What", "Value"])
+
+
+@st.dialog("Apply recommendation")
+def apply_dialog(user: User, row: dict) -> None:
+    details = as_dict(row["details"])
+    st.markdown(f"**{escape_markdown(row['title'])}**")
+    st.caption(f"{escape_markdown(row['campaign'])} · {escape_markdown(segment_label(row['segment']))}")
+    st.markdown(escape_markdown(details.get("why", "")))
+    change = details.get("change", {})
+    if row["kind"] == "budget":
+        st.caption("A budget shift is a campaign-level change: no members can be held out, so its real effect is "
+                   "not measured against a holdout.")
+        share = 0.0
+    else:
+        share = st.slider("Holdout: share of the affected members kept on the old setting", 0.0, 0.5,
+                          float(row.get("holdout_share") or DEFAULT_HOLDOUT_SHARE), 0.05, format="%.2f",
+                          help="They measure the real effect later; 10 % is the default.")
+    st.caption(f"Changes: {escape_markdown(change.get('field'))} from {escape_markdown(change.get('before'))} "
+               f"to {escape_markdown(change.get('after'))}. "
+               "The change, the holdout and the audit-log entry are written together or not at all.")
+    if st.button("Confirm and apply", type="primary", key=f"confirm_{row['recommendation_id']}"):
+        try:
+            result = opt.apply_recommendation(user, int(row["recommendation_id"]), share)
+        except RecommendationError as error:
+            st.error(escape_markdown(error))
+            return
+        st.session_state["opt_flash"] = (f"Applied #{row['recommendation_id']}: {count(result['affected_members'])} "
+                                         f"members affected, {count(result['holdout_members'])} kept in the holdout.")
+        st.rerun()
+
+
+def card_actions(user: User, row: dict) -> None:
+    if not can(user, "apply_recommendation"):
+        st.caption("Only marketing managers can apply or dismiss recommendations.")
+        return
+    a, b = st.columns(2)
+    if a.button("Apply", key=f"apply_{row['recommendation_id']}", type="primary", icon=":material/check:"):
+        apply_dialog(user, row)
+    if b.button("Dismiss", key=f"dismiss_{row['recommendation_id']}", icon=":material/close:"):
+        try:
+            opt.dismiss_recommendation(user, int(row["recommendation_id"]), "dismissed on the screen")
+        except RecommendationError as error:
+            st.error(escape_markdown(error))
+        else:
+            st.session_state["opt_flash"] = f"Dismissed #{row['recommendation_id']}."
+            st.rerun()
+
+
+def recommendation_card(user: User, row: dict) -> None:
+    details = as_dict(row["details"])
+    with st.container(border=True):
+        top, actions = st.columns([5, 2])
+        with top:
+            st.markdown(f"#### {escape_markdown(row['title'])}")
+            st.caption(f"{KIND_LABELS.get(row['kind'], escape_markdown(row['kind']))} · campaign "
+                       f"**{escape_markdown(row['campaign'])}** · segment "
+                       f"**{escape_markdown(segment_label(row['segment']))}** · card #{row['recommendation_id']}")
+        with actions:
+            card_actions(user, row)
+        c1, c2, c3 = st.columns(3)
+        interval = f"{money(row['impact_low'])} to {money(row['impact_high'])}"
+        c1.metric("Expected impact / week", money(row["impact_mean"]),
+                  help=f"90 % interval {interval}; USD of profit per week", border=True)
+        c1.caption(f"90 %: {interval}")
+        c2.metric("Confidence", probability(row["confidence"]), help="Probability that the impact is positive",
+                  border=True)
+        c3.metric("Implementation", escape_markdown(str(row["ease"]).capitalize()), help=EASE_RULE, border=True)
+        st.markdown(escape_markdown(details.get("why", "")))
+        chart, roi_words = projection_chart(details)
+        left, right = st.columns([3, 2])
+        with left:
+            if chart is not None:
+                st.plotly_chart(chart, width="stretch", key=f"proj_{row['recommendation_id']}")
+                st.caption(roi_words)
+        with right:
+            with st.expander("Evidence (the numbers behind it)"):
+                st.dataframe(evidence_table(details.get("evidence", {})), hide_index=True, width="stretch")
+
+
+def filters(campaigns: pd.DataFrame) -> tuple[int | None, str | None, str | None]:
+    """Campaign, type and segment to show (select boxes: options are plain text)."""
+    everything = opt.recommendations(None, None, None)
+    names = dict(zip(campaigns.campaign_id, campaigns.name))
+    c1, c2, c3 = st.columns(3)
+    campaign_options = [None] + sorted(everything.campaign_id.dropna().astype(int).unique().tolist())
+    chosen_campaign = c1.selectbox("Campaign", campaign_options, key="opt_campaign",
+                                   format_func=lambda i: "All campaigns" if i is None else names.get(i, f"#{i}"))
+    segment_options = [None] + sorted(everything.segment.dropna().unique().tolist())
+    chosen_segment = c2.selectbox("Segment", segment_options, key="opt_segment",
+                                  format_func=lambda s: "All segments" if s is None else segment_label(s))
+    kind_options = [None] + [k for k in KIND_LABELS if k in set(everything.kind)]
+    chosen_kind = c3.selectbox("Type", kind_options, key="opt_kind",
+                               format_func=lambda k: "All types" if k is None else KIND_LABELS[k])
+    return chosen_campaign, chosen_kind, chosen_segment
+
+
+def cards_section(user: User, campaigns: pd.DataFrame) -> None:
+    if "opt_flash" in st.session_state:
+        st.success(st.session_state.pop("opt_flash"), icon=":material/check_circle:")
+    shown = opt.recommendations(*filters(campaigns))
+    if shown.empty:
+        st.info("No open recommendation matches these filters. The models found nothing worth changing with at "
+                "least 80 % confidence, or every card has been applied or dismissed.")
+        return
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Open recommendations", count(len(shown)), border=True)
+    m2.metric("Total expected impact / week", money(shown.impact_mean.sum()),
+              help="Sum of the cards' expected impacts; cards on the same campaign can overlap.", border=True)
+    m3.metric("Easy to implement", count((shown.ease == "easy").sum()), help=EASE_RULE, border=True)
+    pages = max(1, int(np.ceil(len(shown) / PAGE_SIZE)))
+    page = st.number_input(f"Page (of {pages}, {PAGE_SIZE} cards each, best expected impact first)", 1, pages, 1,
+                           key="opt_page") if pages > 1 else 1
+    for row in shown.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE].to_dict("records"):
+        recommendation_card(user, row)
+    if can(user, "export"):
+        export = shown[["recommendation_id", "campaign", "kind", "segment", "title", "confidence", "ease",
+                        "impact_mean", "impact_low", "impact_high"]]
+        csv_download(export.rename(columns={"impact_mean": "impact_usd_per_week", "impact_low": "impact_low_usd_per_week",
+                                            "impact_high": "impact_high_usd_per_week"}),
+                     "Download these recommendations (CSV)", "recommendations", "dl_recommendations")
