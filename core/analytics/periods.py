@@ -1,5 +1,11 @@
 """Reporting periods in the viewer's time zone, their UTC instants, and comparison periods
-aligned by weekday."""
+aligned by weekday.
+
+Every period lies within EARLIEST_DAY..LATEST_DAY: far from year 1 and 9999, where a local
+midnight's UTC instant (or a comparison a year back) falls outside what datetime represents,
+and still around every day this app can have data for. What a viewer picks goes through
+Period.from_input, which always gives a valid period and says what it changed.
+"""
 from __future__ import annotations
 
 import math
@@ -9,6 +15,12 @@ from zoneinfo import ZoneInfo
 
 COMPARISONS = {"previous": "Previous period", "last_year": "Same period last year", "none": "No comparison"}
 GRAINS = {"hour": "Hour", "day": "Day", "week": "Week"}
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+
+
+def _day(value: date) -> str:
+    return f"{value:%d %b %Y}"
 
 
 @dataclass(frozen=True)
@@ -21,7 +33,25 @@ class Period:
     def __post_init__(self):
         if self.last < self.first:
             raise ValueError(f"The period ends ({self.last}) before it starts ({self.first}); pick an end date on or after the start.")
+        if self.first < EARLIEST_DAY or self.last > LATEST_DAY:
+            raise ValueError(f"The period {self.first} – {self.last} reaches outside {EARLIEST_DAY} – {LATEST_DAY}, "
+                             f"the days this app can show; pick dates within them.")
         ZoneInfo(self.tz)  # raises for an unknown zone
+
+    @classmethod
+    def from_input(cls, first: date, last: date, tz: str) -> tuple["Period", str | None]:
+        """The period a viewer meant by whatever two dates they picked, and a message saying what
+        was changed and why (None when nothing was): an end before the start swaps them, days
+        outside EARLIEST_DAY..LATEST_DAY move to the nearest limit."""
+        notes = []
+        if last < first:
+            notes.append(f"The date range ended ({_day(last)}) before it started ({_day(first)}), so the two dates were swapped.")
+            first, last = last, first
+        clamped = (min(max(first, EARLIEST_DAY), LATEST_DAY), min(max(last, EARLIEST_DAY), LATEST_DAY))
+        if clamped != (first, last):
+            notes.append(f"Dates can be from {_day(EARLIEST_DAY)} to {_day(LATEST_DAY)}; "
+                         f"{_day(first)} – {_day(last)} became {_day(clamped[0])} – {_day(clamped[1])}.")
+        return cls(clamped[0], clamped[1], tz), " ".join(notes) or None
 
     @property
     def days(self) -> int:
@@ -57,7 +87,8 @@ class Period:
 
 
 def comparison_period(period: Period, kind: str) -> Period | None:
-    """The period to compare with, shifted by whole weeks so weekdays line up."""
+    """The period to compare with, shifted by whole weeks so weekdays line up; None for no
+    comparison, and when it would start before EARLIEST_DAY (there is nothing to compare with)."""
     if kind == "none":
         return None
     if kind == "previous":
@@ -66,6 +97,8 @@ def comparison_period(period: Period, kind: str) -> Period | None:
         shift = timedelta(days=364)  # 52 weeks: same weekdays, one year earlier
     else:
         raise ValueError(f"Unknown comparison {kind!r}; choose one of {', '.join(COMPARISONS)}")
+    if period.first - EARLIEST_DAY < shift:
+        return None
     return Period(period.first - shift, period.last - shift, period.tz)
 
 

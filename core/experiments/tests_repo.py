@@ -131,6 +131,14 @@ def plan(metric: str, baseline: float, mde: float, weights: dict[str, float], al
 # ----------------------------------------------------------------------------- creating
 
 
+def _storable(text: str, what: str) -> str:
+    """Text PostgreSQL can store: it refuses the NUL character in text, and the whole save with it."""
+    if "\x00" in text:
+        raise ValueError(f"The {what} contains a NUL character (an invisible \\x00, at character "
+                         f"{text.index(chr(0)) + 1}), which cannot be saved; remove it and try again. Nothing was saved.")
+    return text
+
+
 def _clean_variants(variants: dict[str, float], control: str) -> dict[str, float]:
     cleaned: dict[str, float] = {}
     for name, weight in variants.items():
@@ -159,9 +167,10 @@ def create_test(db: Engine, user: User, *, campaign_id: int, name: str, primary_
                 guardrail_metrics: list[str] | tuple[str, ...] = (), minimum_detectable_effect: float = 0.05,
                 alpha: float = 0.05, planned_per_arm: int | None = None, start: bool = True) -> int:
     """Create a test (running at once, or a draft when start=False); returns its id. Audited."""
-    name = (name or "").strip()
+    name = _storable((name or "").strip(), "test name")
     if not name:
         raise ValueError("Give the test a name, e.g. “Urgent subject line”.")
+    hypothesis = _storable(hypothesis or "", "hypothesis")
     outcome(primary_metric)
     guardrails = [g for g in dict.fromkeys(guardrail_metrics)]
     for guardrail in guardrails:
@@ -208,6 +217,7 @@ def control(db: Engine, user: User, test_id: int, action: str, winner: str | Non
     if action not in TRANSITIONS:
         raise ValueError(f"Unknown action {action!r}; actions are {', '.join(TRANSITIONS)}.")
     transition = TRANSITIONS[action]
+    note = _storable(note or "", "note")
     decision = None
     if action == "declare_winner":
         names = variants_of(db, test_id).variant.tolist()
