@@ -17,6 +17,7 @@ from core.platform import health
 from core.platform import jobs
 from core.platform.db import database_url, make_engine
 from core.analytics.periods import Period
+from ui.errors import remember_last_good
 
 
 @st.cache_resource(show_spinner=False)
@@ -24,26 +25,31 @@ def engine():
     return make_engine(database_url(), statement_timeout_ms=config.DASHBOARD_STATEMENT_TIMEOUT_MS, pool_size=5)
 
 
+@remember_last_good  # shown, saying since when, while the database is slow or away
 @st.cache_data(ttl=60, max_entries=4, show_spinner=False)
 def campaigns():
     return analytics.list_campaigns(engine())
 
 
+@remember_last_good  # shown, saying since when, while the database is slow or away
 @st.cache_data(ttl=30, max_entries=64, show_spinner=False)
 def portfolio(first: date, last: date, tz: str):
     return analytics.portfolio(engine(), Period(first, last, tz))
 
 
+@remember_last_good  # shown, saying since when, while the database is slow or away
 @st.cache_data(ttl=30, max_entries=128, show_spinner=False)
 def kpi_cards(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | None, comparison: str):
     return analytics.kpi_cards(engine(), Period(first, last, tz), campaign_ids, comparison)
 
 
+@remember_last_good  # shown, saying since when, while the database is slow or away
 @st.cache_data(ttl=30, max_entries=128, show_spinner=False)
 def series(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | None, grain: str):
     return analytics.series(engine(), Period(first, last, tz), campaign_ids, grain)
 
 
+@remember_last_good  # shown, saying since when, while the database is slow or away
 @st.cache_data(ttl=30, max_entries=128, show_spinner=False)
 def breakdown(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | None):
     return analytics.breakdown(engine(), Period(first, last, tz), campaign_ids)

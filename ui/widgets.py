@@ -2,19 +2,17 @@
 in a spreadsheet), and the database-down message that recovers by itself."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
 
 from core.analytics.campaigns import KpiCard
 from core.analytics.metrics import METRICS
 from core.analytics.periods import COMPARISONS, Period
-from ui import data
-from ui.format import escape_markdown, metric_value, percent
+from ui.errors import database_guard  # noqa: F401 (moved to ui.errors; screens import it from here)
+from ui.format import metric_value, percent
 
 TIME_ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
               "America/Los_Angeles", "UTC", "Europe/London", "Europe/Berlin", "Asia/Kolkata",
@@ -46,7 +44,10 @@ def current_period() -> Period:
         chosen = (chosen,)
     first = chosen[0]
     last = chosen[1] if len(chosen) > 1 else chosen[0]  # while the second date is being picked
-    return Period(first, last, tz)
+    period, problem = Period.from_input(first, last, tz)
+    if problem:
+        st.sidebar.warning(problem, icon=":material/date_range:")
+    return period
 
 
 def comparison_kind() -> str:
@@ -124,32 +125,3 @@ def column_config(columns: list[str]) -> dict:
         else:
             config[column] = st.column_config.NumberColumn(metric.label, format="%,d", help=metric.help)
     return config
-
-
-DATABASE_ERRORS = (OperationalError, DBAPIError, PoolTimeout, ConnectionError)
-
-
-@contextmanager
-def database_guard():
-    """Run a screen's body; if the database is unreachable show a plain message and retry by
-    itself every few seconds, never a traceback."""
-    try:
-        yield
-    except DATABASE_ERRORS as error:
-        st.error("**The database cannot be reached right now.** The numbers will come back by "
-                 "themselves as soon as it answers again — no need to reload.", icon=":material/cloud_off:")
-        detail = str(getattr(error, "orig", error)).strip()[:200]
-        st.caption(f"Detail for the operator: {type(error).__name__}: {escape_markdown(detail)}")
-        _retry_when_database_is_back()
-
-
-@st.fragment(run_every=5)
-def _retry_when_database_is_back() -> None:
-    try:
-        with data.engine().connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-    except Exception:
-        st.caption(f"Still unreachable at {datetime.now():%H:%M:%S}; trying again every 5 seconds.")
-        return
-    st.cache_data.clear()
-    st.rerun()
