@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.access.auth import ROLE_LABELS, ROLES, User
 from ui import data
+from ui.format import escape_markdown
 from ui.widgets import database_guard
 
 DEMO_ROLE_KEY = "demo_role"
@@ -46,7 +47,7 @@ def account_box(user: User) -> None:
     """Sidebar: who is signed in, and in the demo a role picker."""
     with st.sidebar:
         if identity_provider_configured():
-            st.caption(f"Signed in as **{user.name}** · {ROLE_LABELS[user.role]}")
+            st.caption(f"Signed in as **{escape_markdown(user.name)}** · {ROLE_LABELS[user.role]}")
             if st.button("Sign out"):
                 st.logout()
         else:
