@@ -15,10 +15,10 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import create_engine, text
 
-from core.platform import db as core_db
 from core.demo import generator as demo
-from core.platform import migrate
-from core.platform import rollup
+from core.experiments import snapshots
+from core.platform import db as core_db
+from core.platform import migrate, rollup
 
 SERVER_URL = os.environ.get("DATABASE_URL")  # the admin URL, read before any test changes it
 BACKENDS = ["embedded"] + (["server"] if SERVER_URL else [])
@@ -120,6 +120,7 @@ def demo_db(backends, demo_data):
     engine = core_db.make_engine(url, pool_size=4)
     demo.load(engine, demo_data)
     rollup.refresh_all(engine)
+    snapshots.take_snapshots(engine)  # as `python -m core demo` does: the tracker's list reads them
     engine.url_for_app = url
     yield engine
     engine.dispose()

@@ -17,6 +17,13 @@ def tests():
     return tests_repo.list_tests(engine())
 
 
+@st.cache_data(ttl=30, max_entries=2, show_spinner=False)
+def summaries():
+    """Each test's summary as of the latest snapshot (the list of tests reads these; it never
+    analyses every test on a view)."""
+    return snapshots.summaries(engine())
+
+
 @st.cache_data(ttl=60, max_entries=128, show_spinner="Analysing the test…")
 def results(test_id: int, method: str, cuped: bool, difference: str):
     return tracker.analyze_test(engine(), test_id, method=method, cuped=cuped, difference=difference)
@@ -47,5 +54,5 @@ def audit_trail(test_id: int):
 
 def clear() -> None:
     """Forget everything cached about tests (after a person changed one)."""
-    for cached in (tests, results, over_time, open_alerts, audit_trail):
+    for cached in (tests, summaries, results, over_time, open_alerts, audit_trail):
         cached.clear()

@@ -7,8 +7,10 @@ Every run (the worker's "ab_snapshots" job), for each running or paused test:
    final snapshot yet — past days as of their end (exact for binary outcomes; totals keep the
    last value stored during that day) and today as of now — so the screen can draw how the
    estimate and its interval moved;
-3. analyses the test the way the screen does by default (sequential, CUPED) and raises alerts —
-   sample-ratio mismatch, guardrail breached, decision reached — each at most once per test.
+3. analyses the test the way the screen does by default (sequential, CUPED), stores its summary
+   (verdict, members, predicted winner; read by the tracker's list of tests, which so never
+   analyses every test on a view) and raises alerts — sample-ratio mismatch, guardrail breached,
+   decision reached — each at most once per test.
 
 Safe to run twice (upserts, alerts unique per test and kind) and from two workers at once (an
 advisory lock makes the second one skip).
@@ -93,6 +95,23 @@ def alerts_for(outcome: tracker.TrackerResults) -> list[tuple[str, str, dict]]:
     return found
 
 
+def store_summary(db: Engine, outcome: tracker.TrackerResults, as_of: datetime) -> None:
+    """Keep the test's summary as of this analysis (an older analysis never overwrites a newer)."""
+    winner, probability = outcome.predicted_winner
+    if outcome.srm_detected:
+        winner, probability = None, None  # with a sample-ratio mismatch no arm's chance means anything
+    with db.begin() as conn:
+        execute(conn, "ab_test_summary_upsert", test_id=int(outcome.test.test_id), as_of=as_of,
+                verdict=outcome.verdict, members=int(outcome.n_per_arm.sum()) if len(outcome.n_per_arm) else 0,
+                predicted_winner=winner, winner_probability=probability,
+                sample_ratio_mismatch=bool(outcome.srm_detected), ready_for_decision=bool(outcome.ready_for_decision))
+
+
+def summaries(db) -> pd.DataFrame:
+    """Every test's latest stored summary, one row per test analysed so far."""
+    return fetch_df(db, "ab_test_summaries_read")
+
+
 def take_snapshots(db: Engine, now: datetime | None = None) -> JobOutput:
     """The scheduled job (see the module docstring)."""
     now = now or datetime.now(timezone.utc)
@@ -108,6 +127,7 @@ def take_snapshots(db: Engine, now: datetime | None = None) -> JobOutput:
                 assigned += assign_reached_members(db, int(test.test_id))
             rows += store_snapshots(db, test, now)
             outcome = tracker.analyze_test(db, int(test.test_id), now=now)
+            store_summary(db, outcome, now)
             for kind, message, details in alerts_for(outcome):
                 new_alerts += raise_alert(db, test, kind, message, details)
     return JobOutput(rows=rows, detail=f"{len(active)} tests, {rows} snapshot rows, {assigned} new assignments, "

@@ -3,24 +3,29 @@ import pandas as pd
 import streamlit as st
 
 from core.access.auth import User
-from core.experiments import results as tracker
 from core.experiments import tests_repo
 from core.experiments.outcomes import OUTCOMES
 from screens.ab_tests.detail import test_detail
 from ui import ab_data
-from ui.format import MISSING, probability
+from ui.format import MISSING, date_time, probability
 
 
-def overview(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per test (a table: names need no escaping)."""
+def overview(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """One row per test from its stored summary (the ab_snapshots job analyses every running test
+    every few minutes; a table, so names need no escaping)."""
+    stored = ab_data.summaries().set_index("test_id")
     rows = []
     for test in frame.itertuples():
-        outcome = ab_data.results(int(test.test_id), tracker.DEFAULT_METHOD, True, "relative")
-        winner, chance = outcome.predicted_winner
-        rows.append({"Test": test.name, "Verdict": outcome.verdict, "Status": test.status,
-                     "Members": int(outcome.n_per_arm.sum()),
-                     "Predicted winner": f"{winner} ({probability(chance)})" if winner else MISSING,
-                     "Primary metric": OUTCOMES[test.primary_metric].label, "Campaign": test.campaign})
+        summary = stored.loc[test.test_id] if test.test_id in stored.index else None
+        if summary is None:
+            verdict, members, winner, as_of = "not analysed yet — the next snapshot does it (every 5 minutes)", None, MISSING, MISSING
+        else:
+            verdict, members, as_of = summary.verdict, int(summary.members), date_time(summary.as_of, tz)
+            winner = (f"{summary.predicted_winner} ({probability(summary.winner_probability)})"
+                      if isinstance(summary.predicted_winner, str) else MISSING)
+        rows.append({"Test": test.name, "Verdict": verdict, "Status": test.status, "Members": members,
+                     "Predicted winner": winner, "Primary metric": OUTCOMES[test.primary_metric].label,
+                     "Campaign": test.campaign, "As of": as_of})
     return pd.DataFrame(rows)
 
 
@@ -35,6 +40,6 @@ def active_tab(user: User, tz: str, tests: pd.DataFrame) -> None:
     if active.empty:
         st.info("No active test. Managers can create one in “Create a test”.")
         return
-    st.dataframe(overview(active), hide_index=True, width="stretch",
+    st.dataframe(overview(active, tz), hide_index=True, width="stretch",
                  column_config={"Members": st.column_config.NumberColumn("Members", format="%d")})
     test_detail(user, tz, pick_test(active, "ab_active_test"), "active")

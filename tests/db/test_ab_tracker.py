@@ -4,6 +4,7 @@ mismatch, three variants), deterministic and idempotent assignment, creating a t
 managers' controls (two simultaneous stops make one), the snapshot job and its alerts."""
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -364,6 +365,30 @@ def test_two_managers_pressing_stop_at_once_make_one_stop(demo_copy):
 
 
 # ----------------------------------------------------------------------------- snapshot job
+
+
+def test_snapshot_job_stores_each_tests_summary_for_the_list(demo_copy):
+    """The tracker's list of tests reads one stored row per test; it says what the full analysis
+    said at that moment, and an older analysis never overwrites a newer one."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    snapshots.take_snapshots(demo_copy, now=now)
+    stored = snapshots.summaries(demo_copy).set_index("test_id")
+    assert set(stored.index) == set(TEST_IDS.values())
+    for test_id in TEST_IDS.values():
+        live = results.analyze_test(demo_copy, test_id, now=now)
+        row = stored.loc[test_id]
+        assert row.verdict == live.verdict
+        assert row.members == int(live.n_per_arm.sum())
+        assert bool(row.sample_ratio_mismatch) == live.srm_detected
+        if live.srm_detected:  # no winner is predicted where the split itself is wrong
+            assert pd.isna(row.predicted_winner) and pd.isna(row.winner_probability)
+        else:
+            winner, chance = live.predicted_winner
+            assert row.predicted_winner == winner and row.winner_probability == pytest.approx(chance)
+    outcome = results.analyze_test(demo_copy, TEST_IDS["winner"], now=now)
+    snapshots.store_summary(demo_copy, dataclasses.replace(outcome, verdict="an older verdict"),
+                            now - timedelta(hours=1))
+    assert snapshots.summaries(demo_copy).set_index("test_id").loc[TEST_IDS["winner"]].verdict == outcome.verdict
 
 
 def test_snapshot_job_stores_every_day_raises_alerts_once_and_is_idempotent(demo_copy):

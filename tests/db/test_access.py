@@ -54,6 +54,7 @@ SYSTEM_WORK = {
     "core.experiments.snapshots.store_snapshots": "the worker's ab_snapshots job",
     "core.experiments.snapshots.raise_alert": "the worker's ab_snapshots job",
     "core.experiments.snapshots.take_snapshots": "the worker's ab_snapshots job",
+    "core.experiments.snapshots.store_summary": "the worker's ab_snapshots job (and python -m core demo)",
     "core.experiments.tests_repo.assign": "records the sending system's assignment (snapshot job)",
     "core.experiments.tests_repo.assign_members": "records the sending system's assignments (snapshot job)",
     "core.experiments.tests_repo.assign_reached_members": "the snapshot job",
