@@ -42,6 +42,13 @@ def _totals_frame(db: Engine, period: Period, campaign_ids, comparison: Period |
     return frame
 
 
+def totals_by_campaign(db: Engine, period: Period, campaign_ids, comparison: Period | None = None) -> pd.DataFrame:
+    """Counts and money per campaign (with name, channel, segment, status) for the period and,
+    when given, the comparison period (column `period`: "current", "comparison"): the rows the
+    KPI cards add up."""
+    return _totals_frame(db, period, campaign_ids, comparison)
+
+
 def campaign_totals(db: Engine, period: Period, campaign_ids=None) -> pd.DataFrame:
     """One row per campaign with counts, money and every metric, for the period."""
     return add_metrics(_totals_frame(db, period, campaign_ids).drop(columns="period"))
@@ -110,11 +117,20 @@ def series(db: Engine, period: Period, campaign_ids, grain: str = "day", now: da
     return frame
 
 
-def breakdown(db: Engine, period: Period, campaign_ids) -> pd.DataFrame:
-    """Metrics by segment, device, region and channel over the whole UTC days of the period."""
-    day_from, day_to = period.utc_whole_days()
-    frame = fetch_df(db, "campaign_breakdown", campaign_ids=_ids(db, campaign_ids), day_from=day_from, day_to=day_to)
+def breakdowns(db: Engine, period: Period, campaign_ids, comparison: Period | None = None) -> pd.DataFrame:
+    """Metrics by segment, device, region and channel for the period and, when given, the
+    comparison period (column `period`: "current", "comparison"), over the viewer's local days:
+    each dimension's rows add up to the KPI cards of the same period (see the query)."""
+    other = comparison.bounds() if comparison else dict.fromkeys(["start_at", "end_at", "day_from", "day_to"])
+    frame = fetch_df(db, "campaign_breakdown", campaign_ids=_ids(db, campaign_ids), **period.bounds(),
+                     **{f"cmp_{key}": value for key, value in other.items()})
     return add_metrics(frame)
+
+
+def breakdown(db: Engine, period: Period, campaign_ids) -> pd.DataFrame:
+    """Metrics by segment, device, region and channel over the period's local days."""
+    frame = breakdowns(db, period, campaign_ids)
+    return frame.drop(columns="period").reset_index(drop=True)
 
 
 @dataclass

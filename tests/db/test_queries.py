@@ -22,7 +22,7 @@ PARAMS: dict[str, dict] = {
     "attribute_conversions": {"member_ids": [1, 2], "event_times": [T1, T1], "window_days": 7},
     "audit_insert": {"actor": "a@example.com", "role": "admin", "action": "test", "target": "x", "details": "{}"},
     "audit_recent": {"limit": 5},
-    "campaign_breakdown": {"campaign_ids": [1, 2], "day_from": date(2026, 10, 1), "day_to": date(2026, 10, 8)},
+    "campaign_breakdown": RANGE,
     "campaign_ids": {},
     "campaign_series": {"campaign_ids": [1], "grain": "day", "tz": "America/New_York", "start_at": T0, "end_at": T1},
     "campaign_totals": RANGE,
