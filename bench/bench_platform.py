@@ -48,6 +48,7 @@ from core.platform import health  # noqa: E402
 from core.platform import migrate  # noqa: E402
 from core.platform.db import database_url, make_engine, query, with_database  # noqa: E402
 from core.platform.events import EVENT_NAMES  # noqa: E402
+from core.access.auth import SYSTEM  # noqa: E402
 from core.platform.ingest import EVENT_COLUMNS, import_events, write_events  # noqa: E402
 from core.platform.jobs import JobOutput, run_job  # noqa: E402
 from core.analytics.metrics import add_metrics  # noqa: E402
@@ -173,7 +174,7 @@ def measure_import(db, events: pd.DataFrame, rows: int, seed: int) -> dict:
         size = events_csv(sample, path)
         say(f"importing {len(sample):,} events from a {size / 1e6:.0f} MB CSV through core.platform.ingest.import_events")
         started = time.perf_counter()
-        result = import_events(db, path)
+        result = import_events(db, path, SYSTEM)  # as the command line imports
         seconds = time.perf_counter() - started
     return {"rows": result.rows, "csv_mb": round(size / 1e6, 1), "seconds": round(seconds, 2),
             "rows_per_second": round(result.rows / seconds)}

@@ -35,6 +35,7 @@ def cmd_migrate(args) -> int:
 
 def cmd_demo(args) -> int:
     from core.demo import generator as demo
+    from core.experiments import snapshots
     from core.platform import migrate
     from core.platform import rollup
     from core.platform.db import fetch_scalar
@@ -58,29 +59,44 @@ def cmd_demo(args) -> int:
     demo.load(db, data, progress=lambda m: print("  " + m))
     print("rolling up")
     total = rollup.refresh_all(db, progress=lambda r: print(f"  {r.to_id:,} events rolled up"))
+    print("analysing the A/B tests (their first snapshot: the tracker's list reads it)")
+    snapshots.take_snapshots(db)
     print(f"done: {total:,} events in {time.monotonic() - started:.1f}s")
     return 0
 
 
 def cmd_import(args) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from core.access.auth import SYSTEM
     from core.platform.ingest import ImportRejected, import_events
 
     if args.kind == "experiment":
         return cmd_import_experiment(args)
     db = _engine()
     started = time.monotonic()
-    try:
-        result = import_events(db, args.file)
+    try:  # the operator's command line imports as the system (it holds the database's own credentials)
+        result = import_events(db, args.file, SYSTEM)
     except ImportRejected as rejected:
         print(str(rejected), file=sys.stderr)
         return 1
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        print(f"The database could not take the import ({reason}); nothing was written. Try again when it "
+              "answers; `python -m core health` shows its state.", file=sys.stderr)
+        return 1
     seconds = time.monotonic() - started
-    print(f"imported {result.rows:,} events ({result.attributed:,} conversions attributed) "
-          f"in {seconds:.1f}s, {result.rows / max(seconds, 1e-9):,.0f} rows/s")
+    if result.already_imported_at is not None:
+        print(f"{args.file}: the same content was imported on {result.already_imported_at:%Y-%m-%d %H:%M} UTC by "
+              f"{result.already_imported_by}; nothing was written")
+        return 0
+    print(f"imported {result.rows:,} events ({result.attributed:,} conversions attributed, "
+          f"{result.new_partitions:,} new day partitions) in {seconds:.1f}s, {result.rows / max(seconds, 1e-9):,.0f} rows/s")
     return 0
 
 
 def cmd_import_experiment(args) -> int:
+    from core.access.auth import SYSTEM
     from core.experiments.importer import import_experiment, spec_from_options
 
     def pairs(items, flag):
@@ -97,7 +113,7 @@ def cmd_import_experiment(args) -> int:
                                  variant_column=args.variant_column, control=args.control, outcomes=outcomes,
                                  pre_period=pre_period, time_column=args.time_column,
                                  primary_metric=args.primary_metric)
-        result = import_experiment(_engine(), args.file, spec)
+        result = import_experiment(_engine(), args.file, spec, user=SYSTEM)  # the operator acts as the system
     except ValueError as rejected:  # ImportRejected, or a malformed COLUMN=TARGET
         print(str(rejected), file=sys.stderr)
         return 1

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from core.platform import ingest
 from core.platform.db import execute, fetch_df
 
 ROLES = ("exec", "analyst", "manager", "admin")
@@ -31,6 +32,7 @@ PERMISSIONS = {
     "manage_roles": {"admin"},
     "see_personal_data": {"admin"},
     "run_jobs": {"admin"},                          # e.g. retrain now: minutes of the shared CPU
+    "import_events": {"admin"},                     # an events file changes every campaign's numbers
 }
 # The worker and the operator's command line run with the database's own credentials, so a
 # narrower in-app right would protect nothing; they may do everything but what is a person's
@@ -145,3 +147,8 @@ def grant_role(db: Engine, actor: User, email: str, role: str) -> None:
     with db.begin() as conn:
         execute(conn, "user_role_upsert", email=email, role=role, granted_by=actor.email)
         record(conn, actor, "grant_role", f"user:{email}", {"role": role})
+
+
+# The platform may not import this module (it is the bottom layer), so its events import gets
+# the check from here: nobody, a forged identity or a role without "import_events" is refused.
+ingest.authorize_with(require)

@@ -19,6 +19,7 @@ hillstrom), including the published cleaning of ab_data.
 """
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -29,10 +30,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from core.access.auth import User, require
+from core.access.auth import User, action
 from core.platform.db import execute, fetch_df, fetch_scalar
 from core.experiments.outcomes import OUTCOMES
 from core.experiments.tests_repo import VARIANT_NAME
+from core.platform.event_file import position, read_content
 from core.platform.ingest import MAX_REPORTED_PROBLEMS, ImportRejected, copy_frame
 
 IMPORT_LOCK_KEY = 7_301_777
@@ -233,22 +235,42 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "import"
 
 
+def read_frame(path: str | Path) -> pd.DataFrame:
+    """The file's rows as strings; gzip is read as its content whatever the file's name. A file
+    that is empty, binary or not UTF-8 is rejected with its name, line and column."""
+    path = Path(path)
+    data = read_content(path)  # no such file, too large, a damaged gzip: rejected there
+    if not data.strip():
+        raise ImportRejected([f"{path.name}: line 1, column 1: the file is empty; it needs a header line naming "
+                              "its columns and one row per unit"], 1)
+    bad = [data.find(b"\x00")]  # a NUL byte, or the first byte that is not UTF-8
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        bad.append(error.start)
+    if max(bad) >= 0:
+        offset = min(b for b in bad if b >= 0)
+        line, column, _ = position(data, offset)
+        raise ImportRejected([f"{path.name}: line {line}, column {column}: byte 0x{data[offset]:02x} is not CSV "
+                              "text; the file is binary or in another encoding — save it as UTF-8 CSV"], 1)
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise ImportRejected([f"{path.name}: not a readable CSV file ({str(error).strip()})"], 1) from None
+    if frame.empty:
+        raise ImportRejected([f"{path.name}: line 2, column 1: the file has a header but no rows"], 1)
+    return frame
+
+
+@action("create_test")
 def import_experiment(db: Engine, path: str | Path, spec: ImportSpec, user: User | None = None,
                       now: datetime | None = None) -> ImportedTest:
-    """Validate the file against the spec and create the test; all or nothing."""
+    """Validate the file against the spec and create the test as `user` (who needs the right to
+    create tests: the command line passes the system); all or nothing."""
     from core.access.audit import record
 
-    if user is not None:
-        require(user, "create_test")
     path = Path(path)
-    if not path.exists():
-        raise ImportRejected([f"{path}: no such file"], 1)
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError) as error:
-        raise ImportRejected([f"{path.name}: not a readable CSV file ({error})"], 1) from error
-    if frame.empty:
-        raise ImportRejected([f"{path.name}: the file has a header but no rows"], 1)
+    frame = read_frame(path)
     for metric in (spec.primary_metric, *spec.guardrail_metrics):
         if metric not in OUTCOMES:
             raise ImportRejected([f"metric {metric!r} is not one of {', '.join(OUTCOMES)}"], 1)
@@ -303,7 +325,7 @@ def import_experiment(db: Engine, path: str | Path, spec: ImportSpec, user: User
         test_id = execute(conn, "ab_test_insert", campaign_id=campaign_id, test_name=spec.name, hypothesis=spec.hypothesis,
                           primary_metric=spec.primary_metric, guardrail_metrics=list(spec.guardrail_metrics),
                           minimum_detectable_effect=spec.minimum_detectable_effect, alpha=0.05, status="stopped",
-                          created_by=user.email if user else "import", started_at=started_at, ended_at=ended_at,
+                          created_by=user.email, started_at=started_at, ended_at=ended_at,
                           decision="imported data set; no decision recorded",
                           # The data set is the whole experiment: it ran to the sample it has.
                           planned_per_arm=int(units.variant.value_counts().min())).one().test_id
@@ -313,7 +335,7 @@ def import_experiment(db: Engine, path: str | Path, spec: ImportSpec, user: User
                                                          "member_id": member_ids, "variant": units.variant.to_numpy(),
                                                          "assigned_at": sent_at}))
         details = {"file": path.name, "units": len(units), "dropped_rows": dropped, "cleaning": spec.cleaning or None}
-        record(conn, user or User("import@command-line", "importer", "admin"), "import_experiment",
+        record(conn, user, "import_experiment",
                f"ab_test:{test_id}", details)
     return ImportedTest(int(test_id), campaign_id, len(units), dropped,
                         units.variant.value_counts().to_dict(), pre_campaign_id)

@@ -3,6 +3,7 @@ answers equal independent computations on the raw rows and the published numbers
 is all or nothing and says clearly what is wrong with a file."""
 from __future__ import annotations
 
+import gzip
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from scipy import stats
 from sqlalchemy import text
 
+from core.access.auth import PermissionDenied, User
 from core.analytics import campaigns as analytics
 from core.platform import db as core_db
 from core.__main__ import main as cli
@@ -27,6 +29,7 @@ FILES = {"cookie_cats": DATASETS / "cookie_cats" / "cookie_cats.csv.gz",
 if not all(path.exists() for path in FILES.values()):
     pytest.skip(f"shared data sets not found under {DATASETS}", allow_module_level=True)
 
+MANAGER = User("manager@example.com", "Manager", "manager")
 COUNTED_TABLES = ["members", "campaigns", "campaign_members", "ab_tests", "ab_variants", "ab_assignments",
                   "merchants", "offers", "audit_log"]
 
@@ -36,7 +39,7 @@ def imported(request, backends):
     """One database per backend with the three data sets imported as tests."""
     backend = backends[request.param]
     engine = core_db.make_engine(backend.url(backend.create_database(template=backend.template)), pool_size=2)
-    done = {name: importer.import_experiment(engine, path, importer.spec_from_options(path)) for name, path in FILES.items()}
+    done = {name: importer.import_experiment(engine, path, importer.spec_from_options(path), user=MANAGER) for name, path in FILES.items()}
     yield engine, done
     engine.dispose()
 
@@ -157,7 +160,7 @@ def test_a_bad_file_is_rejected_whole_with_line_numbers(db, tmp_path):
                                       outcomes={"bought": "conversions", "spent": "revenue"}, primary_metric="converted")
     before = counts(db)
     with pytest.raises(ImportRejected) as rejected:
-        importer.import_experiment(db, path, spec)
+        importer.import_experiment(db, path, spec, user=MANAGER)
     message = str(rejected.value)
     for expected in ["nothing was written", "line 3, column bought: 'x' is not a number",
                      "line 4, column id: '2' appears more than once", "line 5, column arm: ''",
@@ -168,7 +171,8 @@ def test_a_bad_file_is_rejected_whole_with_line_numbers(db, tmp_path):
                                ({"variant_column": "colour"}, "missing column(s) colour"),
                                ({"primary_metric": "happiness"}, "metric 'happiness' is not one of")]:
         with pytest.raises(ImportRejected, match=expected.replace("(", r"\(").replace(")", r"\)")):
-            importer.import_experiment(db, path, importer.spec_from_options(path, **{**spec.__dict__, **bad_spec}))
+            importer.import_experiment(db, path, importer.spec_from_options(path, **{**spec.__dict__, **bad_spec}),
+                                        user=MANAGER)
     assert counts(db) == before
 
 
@@ -187,13 +191,13 @@ def test_a_failure_while_writing_leaves_nothing(db, tmp_path, monkeypatch):
 
     monkeypatch.setattr(importer, "copy_frame", failing_copy)
     with pytest.raises(RuntimeError, match="disk full"):
-        importer.import_experiment(db, path, spec)
+        importer.import_experiment(db, path, spec, user=MANAGER)
     assert counts(db) == before
     monkeypatch.setattr(importer, "copy_frame", real_copy)
-    done = importer.import_experiment(db, path, spec)
+    done = importer.import_experiment(db, path, spec, user=MANAGER)
     assert done.units == 4 and done.per_variant == {"a": 2, "b": 2}
     with pytest.raises(ImportRejected, match="exists already"):
-        importer.import_experiment(db, path, spec)
+        importer.import_experiment(db, path, spec, user=MANAGER)
     assert counts(db)["ab_tests"] == before["ab_tests"] + 1
 
 
@@ -212,3 +216,40 @@ def test_command_line_import(db, tmp_path, monkeypatch, capsys):
     assert "--variant-column" in capsys.readouterr().err
     tests = tests_repo.list_tests(db)
     assert tests.name.tolist() == ["shop_test"] and tests.primary_metric.iloc[0] == "converted"
+
+
+def test_an_unreadable_file_is_named_with_what_is_wrong(db, tmp_path):
+    """Empty, header only, not UTF-8, a NUL byte: each message names the file, line and column;
+    a gzip file is read as its content whatever its name; nothing is written."""
+    spec = importer.spec_from_options("x.csv", unit_column="id", variant_column="arm", control="a",
+                                      outcomes={"bought": "conversions"}, primary_metric="converted")
+    good = "id,arm,bought\n1,a,1\n2,b,0\n3,a,0\n4,b,1\n"
+    before = counts(db)
+    for name, content, expected in [
+            ("empty.csv", b"", "empty.csv: line 1, column 1: the file is empty"),
+            ("blank.csv", b"\n \n", "blank.csv: line 1, column 1: the file is empty"),
+            ("header.csv", b"id,arm,bought\n", "header.csv: line 2, column 1: the file has a header but no rows"),
+            ("latin.csv", good.replace("b,0", "\u00e9,0", 1).encode("latin-1"), "latin.csv: line 3, column 3: byte 0xe9"),
+            ("nul.csv", good.replace("a,0", "a\x00,0").encode(), "nul.csv: line 4, column 4: byte 0x00"),
+            ("broken.csv.gz", gzip.compress(good.encode())[:20], "broken.csv.gz is gzip-compressed but cannot be unpacked")]:
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(ImportRejected) as rejected:
+            importer.import_experiment(db, path, spec, user=MANAGER)
+        assert expected in str(rejected.value)
+    assert counts(db) == before
+    packed = tmp_path / "packed.csv"  # gzip under a .csv name
+    packed.write_bytes(gzip.compress(good.encode()))
+    assert importer.import_experiment(db, packed, spec, user=MANAGER).units == 4
+
+
+def test_an_import_without_a_user_is_refused(db, tmp_path):
+    path = tmp_path / "good.csv"
+    path.write_text("id,arm,bought\n1,a,1\n2,b,0\n3,a,0\n4,b,1\n")
+    spec = importer.spec_from_options(path, unit_column="id", variant_column="arm", control="a",
+                                      outcomes={"bought": "conversions"}, primary_metric="converted")
+    before = counts(db)
+    for user in (None, User("analyst@example.com", "Analyst", "analyst")):
+        with pytest.raises(PermissionDenied):
+            importer.import_experiment(db, path, spec, user=user)
+    assert counts(db) == before

@@ -1,18 +1,36 @@
 """CSV import of events: every row validated, a bad file rejected with line, column and
 problem, and the database left exactly as it was; good files load and conversions without a
-campaign are attributed to the last open or click within the window."""
-from datetime import datetime
+campaign are attributed to the last open or click within the window. Times are days before
+today (the retention window moves with the calendar)."""
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
+from core.access.auth import User
 from core.platform import rollup
 from core.platform.ingest import ImportRejected, import_events
 from tests.factories import events_frame, insert_events, seed_dimensions
 
 HEADER = "event_time,campaign_id,member_id,event_type,variant,revenue,reward_cost,device,region_code\n"
+ADMIN = User("admin@example.com", "Admin", "admin")
+FIRST_DAY = datetime.now(timezone.utc).date() - timedelta(days=60)
+
+
+def day(number: int) -> date:
+    """The tests' day `number` (day 1 is sixty days ago)."""
+    return FIRST_DAY + timedelta(days=number - 1)
+
+
+def at(number: int, clock: str = "10:00:00") -> str:
+    return f"{day(number)}T{clock}Z"
+
+
+def times(body: str) -> str:
+    """body with {d1}, {d2}, … replaced by 10:00 UTC on the tests' days."""
+    return body.format_map({f"d{n}": at(n) for n in range(1, 60)})
 
 
 def snapshot(engine) -> dict:
@@ -21,6 +39,7 @@ def snapshot(engine) -> dict:
             "events": conn.execute(text("SELECT count(*), coalesce(sum(event_id), 0) FROM events")).one(),
             "partitions": conn.execute(text("SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass")).scalar(),
             "sequence": conn.execute(text("SELECT last_value FROM events_event_id_seq")).scalar(),
+            "imports": conn.execute(text("SELECT count(*) FROM event_imports")).scalar(),
         }
 
 
@@ -33,31 +52,31 @@ def write(tmp_path: Path, body: str, name: str = "events.csv") -> Path:
 @pytest.fixture
 def seeded(db):
     seed_dimensions(db)
-    insert_events(db, events_frame([("2026-10-01T10:00:00Z", 1, 1, "send")]))
+    insert_events(db, events_frame([(at(1), 1, 1, "send")]))
     return db
 
 
 BAD_ROWS = [
-    ("2026-10-02T10:00:00Z,1,1,open,,,,,\n2026-10-02 10:00:00,1,1,click,,,,,\n", "line 3, column event_time", "no time zone"),
-    ("2026-10-02T10:00:00Z,1,1,opened,,,,,\n", "line 2, column event_type", "is not one of"),
-    ("2026-10-02T10:00:00Z,99,1,open,,,,,\n", "line 2, column campaign_id", "not a known campaign"),
-    ("2026-10-02T10:00:00Z,1,abc,open,,,,,\n", "line 2, column member_id", "not a whole number"),
-    ("2026-10-02T10:00:00Z,1,1,conversion,,,,,\n", "line 2, column revenue", "missing on a conversion"),
-    ("2026-10-02T10:00:00Z,1,1,conversion,,-5,1,,\n", "line 2, column revenue", "is negative"),
-    ("2026-10-02T10:00:00Z,1,1,open,,12.5,,,\n", "line 2, column revenue", "not a conversion"),
-    ("2026-10-02T10:00:00Z,1,1,open,,,,tablet,\n", "line 2, column device", "is not one of"),
+    ("{d2},1,1,open,,,,,\n" + f"{day(2)} 10:00:00,1,1,click,,,,,\n", "line 3, column event_time", "no time zone"),
+    ("{d2},1,1,opened,,,,,\n", "line 2, column event_type", "is not one of"),
+    ("{d2},99,1,open,,,,,\n", "line 2, column campaign_id", "not a known campaign"),
+    ("{d2},1,abc,open,,,,,\n", "line 2, column member_id", "not a whole number"),
+    ("{d2},1,1,conversion,,,,,\n", "line 2, column revenue", "missing on a conversion"),
+    ("{d2},1,1,conversion,,-5,1,,\n", "line 2, column revenue", "is negative"),
+    ("{d2},1,1,open,,12.5,,,\n", "line 2, column revenue", "not a conversion"),
+    ("{d2},1,1,open,,,,tablet,\n", "line 2, column device", "is not one of"),
     ("2099-10-02T10:00:00Z,1,1,open,,,,,\n", "line 2, column event_time", "in the future"),
-    ("2026-10-02T10:00:00Z,,1,open,,,,,\n", "line 2, column campaign_id", "only a conversion may leave it empty"),
-    ("2026-10-20T10:00:00Z,,5,conversion,,10,1,,\n", "line 2, column campaign_id", "opened or clicked no campaign"),
+    ("{d2},,1,open,,,,,\n", "line 2, column campaign_id", "only a conversion may leave it empty"),
+    ("{d20},,5,conversion,,10,1,,\n", "line 2, column campaign_id", "opened or clicked no campaign"),
 ]
 
 
 @pytest.mark.parametrize("body, where, what", BAD_ROWS)
 def test_bad_file_is_rejected_and_changes_nothing(seeded, tmp_path, body, where, what):
     before = snapshot(seeded)
-    good = "2026-11-15T10:00:00Z,2,3,send,,,,,\n" * 3  # valid rows in a new day's partition
+    good = times("{d46},2,3,send,,,,,\n") * 3  # valid rows in a new day's partition
     with pytest.raises(ImportRejected) as rejected:
-        import_events(seeded, write(tmp_path, body + good))
+        import_events(seeded, write(tmp_path, times(body) + good), ADMIN)
     message = str(rejected.value)
     assert where in message and what in message
     assert "nothing was written" in message
@@ -66,26 +85,29 @@ def test_bad_file_is_rejected_and_changes_nothing(seeded, tmp_path, body, where,
 
 def test_header_problems_are_named(seeded, tmp_path):
     path = tmp_path / "wrong.csv"
-    path.write_text("when,campaign,member\n2026-10-01T00:00:00Z,1,1\n")
-    with pytest.raises(ImportRejected, match="missing column"):
-        import_events(seeded, path)
+    path.write_text(f"when,campaign,member\n{at(1)},1,1\n")
+    with pytest.raises(ImportRejected, match="line 1 \\(header\\), column 1: 'when' is not a column"):
+        import_events(seeded, path, ADMIN)
+    path.write_text(f"event_time,member_id\n{at(1)},1\n")
+    with pytest.raises(ImportRejected, match="line 1 \\(header\\), column 3: missing column\\(s\\) campaign_id, event_type"):
+        import_events(seeded, path, ADMIN)
 
 
 def test_many_problems_are_counted_and_the_first_listed(seeded, tmp_path):
-    body = "".join(f"2026-10-02T10:00:00Z,1,{i},jump,,,,,\n" for i in range(1, 21)) * 3
+    body = "".join(f"{at(2)},1,{i},jump,,,,,\n" for i in range(1, 21)) * 3
     with pytest.raises(ImportRejected) as rejected:
-        import_events(seeded, write(tmp_path, body))
+        import_events(seeded, write(tmp_path, body), ADMIN)
     assert rejected.value.total == 60
     assert "and 40 more" in str(rejected.value)
 
 
 def test_good_file_loads_and_attributes_conversions(seeded, tmp_path):
-    insert_events(seeded, events_frame([("2026-10-10T09:00:00Z", 2, 4, "click"), ("2026-10-12T09:00:00Z", 3, 4, "open")]))
+    insert_events(seeded, events_frame([(at(10, "09:00:00"), 2, 4, "click"), (at(12, "09:00:00"), 3, 4, "open")]))
     rollup.refresh_all(seeded)
-    body = ("2026-10-13T10:00:00Z,,4,conversion,,80.00,4.00,ios,NYC\n"     # last touch: campaign 3 (12 Oct)
-            "2026-10-11T10:00:00Z,,4,conversion,,20.00,1.00,,\n"           # last touch before it: campaign 2
-            "2026-10-13T10:00:00Z,1,2,send,control,,,android,LAX\n")
-    result = import_events(seeded, write(tmp_path, body))
+    body = times("{d13},,4,conversion,,80.00,4.00,ios,NYC\n"     # last touch: campaign 3 (day 12)
+                 "{d11},,4,conversion,,20.00,1.00,,\n"           # last touch before it: campaign 2 (day 10)
+                 "{d13},1,2,send,control,,,android,LAX\n")
+    result = import_events(seeded, write(tmp_path, body), ADMIN)
     assert (result.rows, result.attributed) == (3, 2)
     with seeded.connect() as conn:
         rows = conn.execute(text("SELECT campaign_id, revenue FROM events WHERE event_type = 6 ORDER BY revenue")).all()
@@ -97,21 +119,22 @@ def test_values_are_read_as_written(seeded, tmp_path):
     optional values are NULL, and columns may come in any order or be left out."""
     path = tmp_path / "events.csv"
     path.write_text("member_id,event_type,campaign_id,event_time,revenue,reward_cost,device\n"
-                    " 2 , Conversion ,1, 2026-10-02T12:30:00+02:00 , 12.34 ,0.5, IOS \n"
-                    "3,open,2,2026-10-02T10:00:00Z,,,\n")
-    assert import_events(seeded, path).rows == 2
+                    f" 2 , Conversion ,1, {day(2)}T12:30:00+02:00 , 12.34 ,0.5, IOS \n"
+                    f"3,open,2,{at(2)},,,\n")
+    assert import_events(seeded, path, ADMIN).rows == 2
     with seeded.connect() as conn:
         rows = conn.execute(text("""SELECT event_time AT TIME ZONE 'UTC', campaign_id, member_id, event_type, revenue,
                                            reward_cost, device, variant, region_code
                                     FROM events WHERE member_id IN (2, 3) ORDER BY member_id""")).all()
+    ten_thirty = datetime.combine(day(2), datetime.min.time()) + timedelta(hours=10, minutes=30)
     assert [tuple(r) for r in rows] == [
-        (datetime(2026, 10, 2, 10, 30), 1, 2, 6, Decimal("12.34"), Decimal("0.50"), "ios", None, None),
-        (datetime(2026, 10, 2, 10, 0), 2, 3, 3, None, None, None, None, None)]
+        (ten_thirty, 1, 2, 6, Decimal("12.34"), Decimal("0.50"), "ios", None, None),
+        (ten_thirty - timedelta(minutes=30), 2, 3, 3, None, None, None, None, None)]
 
 
 @pytest.mark.parametrize("value, what", [("abc", "is not a number"), ("inf", "is not a number"),
                                          ("1e400", "is not a number")])
 def test_numbers_that_are_not_amounts_are_named(seeded, tmp_path, value, what):
     with pytest.raises(ImportRejected, match=f"line 3, column revenue: '{value}' {what}"):
-        import_events(seeded, write(tmp_path, "2026-10-02T10:00:00Z,1,1,conversion,,5,1,,\n"
-                                              f"2026-10-02T10:00:00Z,1,1,conversion,,{value},1,,\n"))
+        import_events(seeded, write(tmp_path, f"{at(2)},1,1,conversion,,5,1,,\n"
+                                              f"{at(2)},1,1,conversion,,{value},1,,\n"), ADMIN)
