@@ -105,3 +105,30 @@ with database_guard():
                     st.success(f"{escape_markdown(email.strip().lower())} is now {ROLE_LABELS[role]}.")  # as stored
     else:
         st.caption("Only admins can change roles.")
+
+
+# Events the roller could not fold (core.platform.rollup moves them aside, the rest proceed).
+QUARANTINE_COLUMNS = {
+    "event_id": st.column_config.NumberColumn("Event", format="%d"), "event_time": utc_time("Event time"),
+    "campaign_id": st.column_config.NumberColumn("Campaign", format="%d"),
+    "member_id": st.column_config.NumberColumn("Member", format="%d"), "event_type": "Type",
+    "variant": "Variant (first 40)", "device": "Device (first 40)", "region_code": "Region (first 40)",
+    "text_bytes": st.column_config.NumberColumn("Text bytes", format="%,d"), "revenue": "Revenue",
+    "reward_cost": "Reward cost", "reason": "Why it could not be rolled up", "quarantined_at": utc_time("Moved"),
+}
+
+
+def quarantine_section() -> None:
+    report = data.quarantined_events()
+    st.subheader("Quarantined events")
+    if report.total == 0:
+        st.caption("None: every event so far was rolled up.")
+        return
+    st.warning(f"{report.total:,} events could not be rolled up and were moved to the table rollup_quarantine with "
+               "the database's reason; every other event was rolled up. Correct and import them again, or delete "
+               "them there.", icon=":material/report:")
+    st.dataframe(report.latest, hide_index=True, width="stretch", column_config=QUARANTINE_COLUMNS)
+
+
+with database_guard():
+    quarantine_section()

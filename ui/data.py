@@ -78,3 +78,8 @@ def role_for(email: str) -> str:
 @st.cache_data(ttl=10, max_entries=2, show_spinner=False)
 def role_mapping():
     return auth.list_roles(engine())
+
+
+@st.cache_data(ttl=10, max_entries=2, show_spinner=False)
+def quarantined_events():
+    return health.quarantined_events(engine(), limit=20)

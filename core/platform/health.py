@@ -59,3 +59,17 @@ def check(db: Engine) -> Health:
         event_age_seconds=None if pd.isna(latest) else (now - latest).total_seconds(),
         row_counts=counts, jobs=jobs,
     )
+
+
+@dataclass
+class Quarantine:
+    """Events the roller could not fold and moved aside (newest first), and how many in all."""
+
+    total: int
+    latest: pd.DataFrame
+
+
+def quarantined_events(db: Engine, limit: int = 20) -> Quarantine:
+    rows = fetch_df(db, "rollup_quarantine_recent", limit=limit)
+    total = int(rows.total.iloc[0]) if len(rows) else 0
+    return Quarantine(total=total, latest=rows.drop(columns="total"))

@@ -214,3 +214,90 @@ def test_writer_in_flight_is_not_skipped(db):
     roller.join(timeout=30)
     assert result["r"].events == 3
     assert_rollups_match_raw(db)
+
+
+# --------------------------------------------------------------------------- poison isolation
+
+
+def poison_events(rng, good: int, bad_rows: list[dict]) -> pd.DataFrame:
+    """Good random events with bad rows spread among them, written straight to events (as a
+    loader that skipped the import's checks would)."""
+    frame = random_events(rng, good, datetime(2026, 10, 1, tzinfo=timezone.utc), days=5)
+    spots = rng.choice(good, len(bad_rows), replace=False)
+    for spot, changes in zip(spots, bad_rows):
+        for column, value in changes.items():
+            frame.at[spot, column] = value
+    return frame
+
+
+def quarantine(engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        result = conn.execute(text("SELECT event_id, length(region_code) AS region_length, variant, reason "
+                                   "FROM rollup_quarantine ORDER BY event_id"))
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def test_rows_that_cannot_be_folded_are_quarantined_and_the_rest_proceed(db):
+    """The issue's 20 rows with a 1 MB region_code stopped every rollup ("index row requires …
+    bytes"); now they move to quarantine with that reason and everything else is folded."""
+    seed_dimensions(db)
+    rng = np.random.default_rng(9)
+    huge = [{"region_code": "".join(rng.choice(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), 1_048_576))} for _ in range(20)]
+    insert_events(db, poison_events(rng, 3000, huge))
+    with db.connect() as conn:
+        poisoned = set(conn.execute(text("SELECT event_id FROM events WHERE length(region_code) > 1000")).scalars())
+    assert len(poisoned) == 20
+    rollup.refresh_all(db, batch_events=1000)
+    assert fetch_scalar(db, "rollup_watermark_read") == fetch_scalar(db, "events_last_assigned_id")
+    moved = quarantine(db)
+    assert set(moved.event_id) == poisoned and (moved.region_length == 1_048_576).all()
+    assert moved.reason.str.contains("index row").all() and moved.reason.str.contains("SQLSTATE 54000").all()
+    assert_rollups_match_raw(db)  # the 2,980 good events are all folded, exactly once
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM events")).scalar() == 2980
+
+
+def test_a_constraint_violation_quarantines_only_its_event(db):
+    """Any refusal that comes from the data (here a check constraint on a rollup) isolates the
+    one event; events of the same batch before and after it are folded."""
+    seed_dimensions(db)
+    with db.begin() as conn:
+        conn.execute(text("ALTER TABLE rollup_breakdown_day ADD CONSTRAINT no_poison CHECK (value <> 'POISON')"))
+    rng = np.random.default_rng(10)
+    insert_events(db, poison_events(rng, 500, [{"region_code": "POISON"}]))
+    result = rollup.refresh(db)
+    assert (result.events, result.quarantined, result.to_id) == (499, 1, 500)
+    moved = quarantine(db)
+    assert moved.reason.str.contains("no_poison").all() and moved.reason.str.contains("SQLSTATE 23514").all()
+    assert_rollups_match_raw(db)
+
+
+def test_an_error_that_is_not_the_datas_quarantines_nothing(db):
+    """A lock timeout (or a lost connection, a cancelled statement) fails the refresh to be
+    retried: no event is moved and the watermark stays."""
+    seed_dimensions(db)
+    insert_events(db, random_events(np.random.default_rng(11), 200, datetime(2026, 10, 1, tzinfo=timezone.utc)))
+    with db.connect() as blocker:
+        blocker.begin()
+        blocker.execute(text("LOCK TABLE rollup_campaign_hour IN ACCESS EXCLUSIVE MODE"))
+        with pytest.raises(Exception, match="lock timeout"):
+            rollup.refresh(db, lock_timeout_ms=200)
+        blocker.rollback()
+    assert quarantine(db).empty and fetch_scalar(db, "rollup_watermark_read") == 0
+    assert rollup.refresh_all(db) == 200
+    assert_rollups_match_raw(db)
+
+
+def test_quarantined_events_are_reported_for_the_system_screen(db):
+    from core.platform import health
+
+    seed_dimensions(db)
+    assert health.quarantined_events(db).total == 0
+    rng = np.random.default_rng(12)
+    long_regions = ["".join(rng.choice(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), 20_000)) for _ in range(3)]
+    insert_events(db, poison_events(rng, 100, [{"region_code": region} for region in long_regions]))
+    rollup.refresh_all(db)
+    report = health.quarantined_events(db, limit=2)
+    assert report.total == 3 and len(report.latest) == 2
+    assert (report.latest.region_code.str.len() == 40).all() and (report.latest.text_bytes >= 20_000).all()
+    assert report.latest.reason.str.contains("index row").all()
