@@ -97,7 +97,9 @@ def make_campaigns(rng, count: int, days: int, end: datetime, offers: pd.DataFra
         offer = offers.iloc[int(rng.integers(0, len(offers)))]
         channel = truth.CHANNELS[i % 3]
         segment = segments[i % len(segments)]
-        start = today - pd.Timedelta(days=int(rng.integers(14, days)))
+        # Started 14 or more days ago when the demo spans more than that, else within its span
+        # (the draw is the same as before for longer demos, so seeds keep their data).
+        start = today - pd.Timedelta(days=int(rng.integers(min(14, days - 1), days)))
         duration = int(rng.integers(21, 90))
         status = "live"
         if i <= len(truth.AB_TESTS):  # the experiment campaigns run for the last 6 weeks
@@ -300,6 +302,8 @@ def population_for(events: int) -> tuple[int, int]:
 def generate(seed: int = 7, members: int = 20_000, campaigns: int = 36, days: int = 90,
              end: datetime | None = None) -> DemoData:
     """The whole demo data set for a seed, ending at `end` (default: now, to the minute)."""
+    if days < 1:
+        raise ValueError(f"days={days}: a demo spans at least 1 day")
     end = end or datetime.now(timezone.utc).replace(second=0, microsecond=0)
     if end.tzinfo is None:
         end = end.replace(tzinfo=timezone.utc)
