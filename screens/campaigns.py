@@ -122,9 +122,7 @@ def detail_section(campaign_ids) -> None:
 
     st.subheader("Breakdown")
     table = data.breakdown(period.first, period.last, period.tz, campaign_ids)
-    day_from, day_to = period.utc_whole_days()
-    st.caption(f"Whole UTC days {day_from} to {day_to - pd.Timedelta(days=1) if day_to > day_from else day_from} "
-               "(breakdowns are kept per UTC day).")
+    st.caption(f"Local days {period.label()}, as the KPI cards: each tab's rows add up to their totals.")
     if table.empty:
         st.info("No activity in these days.")
         return
@@ -145,7 +143,7 @@ def detail_section(campaign_ids) -> None:
             st.dataframe(shown, hide_index=True, width="stretch",
                          column_config=column_config(list(shown.columns)))
             if can(user, "export"):
-                csv_download(shown, f"Download {dimension} breakdown (CSV)", f"breakdown_{dimension}_{day_from}",
+                csv_download(shown, f"Download {dimension} breakdown (CSV)", f"breakdown_{dimension}_{period.first}_{period.last}",
                              f"dl_breakdown_{dimension}")
 
 
