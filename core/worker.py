@@ -1,16 +1,29 @@
 """The background worker: runs each scheduled job at its interval, forever or once.
 
 Jobs are safe to run twice and from two workers at once (each takes its own advisory lock);
-every run is recorded in job_runs by core.platform.jobs.
+every run is recorded in job_runs by core.platform.jobs, holding a lease while it works (runs
+left by a dead worker are marked abandoned at start and by every later run).
+
+The retrain runs in a child process at lower CPU priority (RETRAIN_NICENESS), not in a thread:
+its pandas and scikit-learn work holds the GIL for long stretches, which would hold up the
+roller's thread whatever the thread's nice value (on Linux nice is per thread, and a niced
+thread holding the GIL only makes the wait longer). A child has its own GIL, yields the CPU to
+the worker, the app and PostgreSQL, gives its memory back when it ends, and cannot take the
+worker down with it; it dies with the worker (PR_SET_PDEATHSIG), and so do its sessions and lock.
 """
 from __future__ import annotations
 
+import ctypes
 import logging
+import multiprocessing
+import os
 import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -18,11 +31,15 @@ from core.platform import config
 from core.platform import maintenance
 from core.platform import rollup
 from core.experiments import snapshots as ab_snapshots
-from core.platform.jobs import JobOutput, run_job
+from core.platform.db import make_engine
+from core.platform.jobs import JobOutput, abandon_expired, run_job
 from core.live import brin
 from core.optimize import training as optimize_training
 
 log = logging.getLogger("core.worker")
+
+RETRAIN_NICENESS = 10
+PR_SET_PDEATHSIG = 1
 
 
 def rollup_job(db: Engine) -> JobOutput:
@@ -30,6 +47,42 @@ def rollup_job(db: Engine) -> JobOutput:
     if result.skipped:
         return JobOutput(skipped=True, detail="another worker holds the rollup lock")
     return JobOutput(rows=result.events, detail=f"event_id {result.from_id}→{result.to_id}")
+
+
+def _lower_priority(niceness: int) -> None:
+    """In a child process: lower the priority of every thread it has (nice is per thread on
+    Linux; threads started later inherit it) and die when the worker dies."""
+    tasks = Path("/proc/self/task")
+    for tid in ([int(t.name) for t in tasks.iterdir()] if tasks.exists() else [0]):
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + niceness))
+        except OSError:
+            pass
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the child may outlive a killed worker
+        pass
+
+
+def _run_with_own_engine(work: Callable[[Engine], JobOutput], url: str) -> JobOutput:
+    engine = make_engine(url, pool_size=2)
+    try:
+        return work(engine)
+    finally:
+        engine.dispose()
+
+
+def run_in_child_process(db: Engine, work: Callable[[Engine], JobOutput], niceness: int = RETRAIN_NICENESS) -> JobOutput:
+    """Run `work` (a module-level function) on the same database in a child process at lower
+    CPU priority; its result or its exception comes back here."""
+    url = db.url.render_as_string(hide_password=False)
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_lower_priority, initargs=(niceness,)) as child:
+        return child.submit(_run_with_own_engine, work, url).result()
+
+
+def retrain_job(db: Engine) -> JobOutput:
+    return run_in_child_process(db, optimize_training.retrain_job)
 
 
 @dataclass
@@ -44,7 +97,7 @@ SCHEDULE: list[ScheduledJob] = [
     ScheduledJob("maintenance", 3600, lambda db: maintenance.maintain(db)),
     ScheduledJob(brin.JOB_NAME, brin.EVERY_SECONDS, brin.job),
     ScheduledJob("ab_snapshots", 300, ab_snapshots.take_snapshots),
-    ScheduledJob("retrain", 6 * 3600, optimize_training.retrain_job),
+    ScheduledJob("retrain", 6 * 3600, retrain_job),
 ]
 
 
@@ -64,6 +117,11 @@ def run_forever(db: Engine, stop_after_seconds: float | None = None) -> None:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    try:
+        for run_id, job_name, worker in abandon_expired(db):
+            log.warning("job run %s (%s on %s) was abandoned by a worker that stopped", run_id, job_name, worker)
+    except Exception:  # the database may not answer yet: every job run checks again
+        log.warning("could not check for abandoned job runs", exc_info=True)
     next_due = {job.name: 0.0 for job in SCHEDULE}
     running: dict[str, threading.Thread] = {}
     started = time.monotonic()

@@ -1,11 +1,18 @@
 """One retrain: read a consistent snapshot, evaluate every model on held-out data, fit it on all
 data, build the recommendation cards, and publish — atomically.
 
-Everything happens in one REPEATABLE READ transaction holding the "retrain" advisory lock:
-a second worker skips instead of training twice, the models see one snapshot of the events,
-and the new run's outputs, the expiry of the old proposals, the new cards and the pointer flip
-commit together. A failure anywhere rolls all of it back: the app keeps reading the previous
-run. Progress is reported as (fraction done, message).
+The retrain holds the "retrain" advisory lock on its own session for the whole run, so a second
+worker skips instead of training twice. It uses three steps on that session, and never keeps a
+transaction open while it computes: a transaction holds its table locks (ACCESS SHARE on events,
+its partitions and the rollups) until it ends, and a lock request queued behind a long holder —
+a new partition for events, say — makes the roller and the event writers queue behind it too.
+1. Inputs: one REPEATABLE READ, read-only transaction, so every model sees one snapshot of the
+   events; it ends as soon as the reads are done.
+2. Models and cards: no transaction at all (minutes of CPU).
+3. Publish: the new run's outputs, the expiry of the old proposals, the new cards and the
+   pointer flip in one short transaction. A failure rolls all of it back: the app keeps reading
+   the previous run.
+Progress is reported as (fraction done, message).
 """
 from __future__ import annotations
 
@@ -15,11 +22,11 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from core.access import audit
 from core.access.auth import SYSTEM, User, action
-from core.platform.jobs import JobOutput, try_exclusive, worker_name
+from core.platform.jobs import JobOutput, exclusive_session, worker_name
 from core.optimize import affinity, economics, inputs, offers, recommendations, segments, send_time, store, uplift
 
 LOCK_NAME = "retrain"
@@ -52,27 +59,29 @@ def retrain(db: Engine, as_of: datetime | None = None, progress=None, trained_by
     say = progress or (lambda fraction, message: None)
     started = time.monotonic()
     started_at = datetime.now(timezone.utc)
-    with db.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
-        with conn.begin():
-            if not try_exclusive(conn, LOCK_NAME):
-                return TrainingOutcome(None, True, time.monotonic() - started, "another worker is retraining")
+    with exclusive_session(db, LOCK_NAME) as conn:
+        if conn is None:
+            return TrainingOutcome(None, True, time.monotonic() - started, "another worker is retraining")
+        with conn.execution_options(isolation_level="REPEATABLE READ").begin():
+            conn.execute(text("SET TRANSACTION READ ONLY"))
             latest = inputs.latest_event_time(conn)
             if latest is None:
                 return TrainingOutcome(None, True, time.monotonic() - started, "no events yet: nothing to train on")
             end = as_of or (pd.Timestamp(latest).ceil("min") + pd.Timedelta(minutes=1)).to_pydatetime()
             window = inputs.Window.ending(end, lookback_days, holdout_days)
             data = inputs.load(conn, window, progress=lambda m: say(0.02, m))
-            reached = data.send_cells.member_id.nunique()
-            if reached < MIN_MEMBERS_WITH_SENDS:
-                return TrainingOutcome(None, True, time.monotonic() - started,
-                                       f"only {reached} members were sent anything in the last "
-                                       f"{lookback_days} days; at least {MIN_MEMBERS_WITH_SENDS} are needed to train")
             previous_segments = store.segments(conn)
-            results = build(data, previous_segments, _stage(say, 0.1, 0.95), seed=seed)
-            results.started_at = started_at
-            results.seconds = time.monotonic() - started
-            results.trained_by = trained_by or worker_name()
-            say(0.96, f"writing {len(results.recommendations)} recommendations and the model outputs")
+        reached = data.send_cells.member_id.nunique()
+        if reached < MIN_MEMBERS_WITH_SENDS:
+            return TrainingOutcome(None, True, time.monotonic() - started,
+                                   f"only {reached} members were sent anything in the last "
+                                   f"{lookback_days} days; at least {MIN_MEMBERS_WITH_SENDS} are needed to train")
+        results = build(data, previous_segments, _stage(say, 0.1, 0.95), seed=seed)
+        results.started_at = started_at
+        results.seconds = time.monotonic() - started
+        results.trained_by = trained_by or worker_name()
+        say(0.96, f"writing {len(results.recommendations)} recommendations and the model outputs")
+        with conn.execution_options(isolation_level="READ COMMITTED").begin():
             run_id = store.write_run(conn, results)
     seconds = time.monotonic() - started
     say(1.0, f"run {run_id} published in {seconds:.1f}s")

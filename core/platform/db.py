@@ -43,11 +43,31 @@ def with_database(url: str, database: str) -> str:
     return make_url(url).set(database=database).render_as_string(hide_password=False)
 
 
+# A session whose client is gone must end at once, or it keeps what it holds (an advisory lock,
+# a half-done rollup) until its statement finishes by itself: a worker killed with -9 in the
+# middle of a rollup left "rolled up 0 events" behind. The server looks for a closed client
+# socket every CLIENT_CHECK_MS while a statement runs (PostgreSQL 14+), TCP keepalives find a
+# client whose machine vanished, and a transaction left idle by a hung client ends after
+# IDLE_IN_TRANSACTION_MS (no transaction of ours pauses that long between statements).
+CLIENT_CHECK_MS = 1000
+IDLE_IN_TRANSACTION_MS = 300_000
+KEEPALIVE = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+
+
+def session_options(statement_timeout_ms: int | None = None) -> str:
+    """Server settings of every session the app, the worker and the command line open."""
+    settings = {"timezone": "UTC", "client_connection_check_interval": CLIENT_CHECK_MS,
+                "idle_in_transaction_session_timeout": IDLE_IN_TRANSACTION_MS,
+                "tcp_keepalives_idle": KEEPALIVE["keepalives_idle"],
+                "tcp_keepalives_interval": KEEPALIVE["keepalives_interval"],
+                "tcp_keepalives_count": KEEPALIVE["keepalives_count"]}
+    if statement_timeout_ms:
+        settings["statement_timeout"] = int(statement_timeout_ms)
+    return " ".join(f"-c {name}={value}" for name, value in settings.items())
+
+
 def make_engine(url: str | None = None, statement_timeout_ms: int | None = None,
                 pool_size: int = 5) -> Engine:
-    options = "-c timezone=UTC"
-    if statement_timeout_ms:
-        options += f" -c statement_timeout={int(statement_timeout_ms)}"
     return create_engine(
         url or database_url(),
         pool_pre_ping=True,
@@ -55,7 +75,7 @@ def make_engine(url: str | None = None, statement_timeout_ms: int | None = None,
         max_overflow=pool_size,
         pool_timeout=10,
         pool_recycle=1800,
-        connect_args={"options": options, "connect_timeout": 5},
+        connect_args={"options": session_options(statement_timeout_ms), "connect_timeout": 5, **KEEPALIVE},
     )
 
 

@@ -1,16 +1,34 @@
 """Partition maintenance and retention: partitions created ahead, raw partitions past the
-retention dropped once fully rolled up (rollups are kept), old minute rollups and job runs pruned."""
+retention dropped once fully rolled up (rollups are kept), old minute rollups and job runs pruned.
+
+Creating or dropping a partition takes an ACCESS EXCLUSIVE lock on events. Such a request waits
+for every transaction reading events (a retrain's input read can take minutes), and while it
+waits, every later request on events queues behind it: the roller's wait for writers, the event
+writers, the dashboards. So each change of partitions runs in its own short transaction that
+waits at most DDL_LOCK_TIMEOUT_MS (less than a rollup interval) and is otherwise deferred —
+partitions exist PARTITIONS_AHEAD_DAYS ahead, so a deferral costs nothing until the last of
+them is near (then the job fails, is retried and shows on the System screen).
+"""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from core.platform import config
 from core.platform.db import execute, fetch_df, fetch_scalar
-from core.platform.jobs import JobOutput, try_exclusive
+from core.platform.jobs import JobOutput, exclusive_session
 
 LIVE_ROLLUP_KEEP = timedelta(hours=2)  # live activity minutes: the screen reads the last 15 at most
+DDL_LOCK_TIMEOUT_MS = 1000
+URGENT_DAYS_AHEAD = 2  # fewer partitions ahead than this and a deferred creation is a failure
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+class MaintenanceDeferred(RuntimeError):
+    """Partitions that are needed soon could not be created: events stayed locked too long."""
 
 
 def event_partitions(db) -> list[tuple[str, date]]:
@@ -18,36 +36,69 @@ def event_partitions(db) -> list[tuple[str, date]]:
     return [(name, datetime.strptime(name[len("events_p"):], "%Y%m%d").date()) for name in frame.partition_name]
 
 
-def maintain(db: Engine, today: date | None = None, retention_days: int | None = None) -> JobOutput:
+def _short_ddl(conn: Connection, name: str, lock_timeout_ms: int, **params):
+    """Run queries/<name>.sql in its own transaction, waiting at most lock_timeout_ms for its
+    locks; returns (True, its value), or (False, None) when the locks were not to be had in time."""
+    try:
+        with conn.begin():
+            conn.execute(text(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}"))
+            return True, fetch_scalar(conn, name, **params)
+    except OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            return False, None
+        raise
+
+
+def maintain(db: Engine, today: date | None = None, retention_days: int | None = None,
+             lock_timeout_ms: int = DDL_LOCK_TIMEOUT_MS) -> JobOutput:
     today = today or datetime.now(timezone.utc).date()
     retention_days = retention_days if retention_days is not None else config.RAW_RETENTION_DAYS
-    with db.begin() as conn:
-        if not try_exclusive(conn, "maintenance"):
+    with exclusive_session(db, "maintenance") as conn:
+        if conn is None:
             return JobOutput(skipped=True, detail="another worker is maintaining")
-        created = fetch_scalar(conn, "events_ensure_partitions", first_day=today - timedelta(days=1),
-                               last_day=today + timedelta(days=config.PARTITIONS_AHEAD_DAYS))
-        watermark = int(fetch_scalar(conn, "rollup_watermark_read"))
+        done, created = _short_ddl(conn, "events_ensure_partitions", lock_timeout_ms, first_day=today - timedelta(days=1),
+                             last_day=today + timedelta(days=config.PARTITIONS_AHEAD_DAYS))
+        with conn.begin():
+            watermark = int(fetch_scalar(conn, "rollup_watermark_read"))
+            partitions = event_partitions(conn)
         cutoff = today - timedelta(days=retention_days)
-        dropped, kept = [], []
-        for name, day in event_partitions(conn):
+        dropped, kept, drops_deferred = [], [], []
+        for name, day in partitions:
             if day >= cutoff:
                 continue
             # Only once every event in it is in the rollups: retention never loses a count.
-            if int(fetch_scalar(conn, "partition_max_event_id", partition=name) or 0) > watermark:
+            with conn.begin():
+                newest = int(fetch_scalar(conn, "partition_max_event_id", partition=name) or 0)
+            if newest > watermark:
                 kept.append(name)
                 continue
-            execute(conn, "partition_detach_drop", partition=name)
-            dropped.append(name)
+            if not _short_ddl(conn, "partition_detach_drop", lock_timeout_ms, partition=name)[0]:
+                drops_deferred.append(name)
+            else:
+                dropped.append(name)
         now = datetime.now(timezone.utc)
-        pruned = int(fetch_scalar(conn, "rollup_minute_prune",
-                                  before=now - timedelta(days=config.MINUTE_ROLLUP_RETENTION_DAYS),
-                                  live_before=now - LIVE_ROLLUP_KEEP))
-        execute(conn, "job_runs_prune", before=datetime.now(timezone.utc) - timedelta(days=14))
+        with conn.begin():
+            pruned = int(fetch_scalar(conn, "rollup_minute_prune",
+                                      before=now - timedelta(days=config.MINUTE_ROLLUP_RETENTION_DAYS),
+                                      live_before=now - LIVE_ROLLUP_KEEP))
+            execute(conn, "job_runs_prune", before=now - timedelta(days=14))
+        ahead = max((day for _, day in event_partitions(conn)), default=None)
+        conn.commit()
+    if not done and (ahead is None or ahead < today + timedelta(days=URGENT_DAYS_AHEAD)):
+        raise MaintenanceDeferred(
+            f"Event partitions up to {today + timedelta(days=config.PARTITIONS_AHEAD_DAYS)} could not be created: "
+            f"another transaction kept events locked for more than {lock_timeout_ms} ms each try (a long read, "
+            f"e.g. a retrain or a manual query). Partitions exist only up to {ahead or 'none'}; if this repeats, "
+            f"look for long transactions in pg_stat_activity.")
     # Planner statistics: on servers where autovacuum is off or slow, a day-old partition
     # would otherwise look empty to the planner.
-    with db.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE events")
-    detail = f"created {created} partitions, dropped {len(dropped)}, pruned {pruned} minute rows"
+    with db.connect() as analyze:
+        analyze.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE events")
+    detail = (f"created {created} partitions" if done
+              else f"partition creation deferred (events busy; partitions exist up to {ahead})")
+    detail += f", dropped {len(dropped)}, pruned {pruned} minute rows"
     if kept:
         detail += f"; kept {len(kept)} past retention until rolled up"
-    return JobOutput(rows=created + len(dropped), detail=detail)
+    if drops_deferred:
+        detail += f"; {len(drops_deferred)} drops deferred (events busy)"
+    return JobOutput(rows=(created or 0) + len(dropped), detail=detail)

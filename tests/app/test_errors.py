@@ -266,3 +266,18 @@ def test_a_nul_character_in_a_hypothesis_or_note_is_refused_and_nothing_changes(
         tests_repo.control(db, MANAGER, test_id, "stop_test", note="enough\x00")
     assert tests_repo.get_test(db, test_id).status == "running"
 
+
+# --- stuck records ---------------------------------------------------------------------------------
+
+def test_the_system_screen_shows_a_run_abandoned_by_a_dead_worker(db):
+    with db.begin() as conn:
+        execute(conn, "job_run_start", job="rollup", worker="gone-host:4242", attempt=1, lease_seconds=-1)
+    from core.platform.jobs import abandon_expired
+
+    assert abandon_expired(db)
+    with app_database(database_url_of(db)):
+        at = new_app("admin", screen_path("System")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    statuses = [d.value.set_index("job").status.get("rollup") for d in at.dataframe
+                if {"job", "status"} <= set(d.value.columns)]
+    assert "abandoned" in statuses

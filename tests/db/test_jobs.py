@@ -1,5 +1,7 @@
-"""Jobs are recorded with duration and outcome, retried on failure; maintenance creates
-partitions ahead and drops raw partitions past retention only once rolled up."""
+"""Jobs are recorded with duration and outcome, retried on failure, and hold a lease while they
+work (a run whose worker died is marked abandoned); maintenance creates partitions ahead and
+drops raw partitions past retention only once rolled up."""
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -8,7 +10,8 @@ from sqlalchemy import text
 from core import worker
 from core.platform import maintenance
 from core.platform import rollup
-from core.platform.jobs import JobOutput, run_job
+from core.platform.db import execute
+from core.platform.jobs import JobOutput, abandon_expired, last_runs, recent_runs, run_job
 from tests.factories import events_frame, insert_events, seed_dimensions
 
 
@@ -71,3 +74,50 @@ def test_worker_once_runs_every_scheduled_job(db):
     outcomes = worker.run_once(db, ["rollup", "maintenance"])
     assert {o.job: o.status for o in outcomes} == {"rollup": "succeeded", "maintenance": "succeeded"}
     assert outcomes[0].rows == 1
+
+
+def start_run_of_a_worker_that_dies(engine, job: str, worker: str, lease_seconds: float) -> int:
+    """A run as a worker starts it, which then never renews its lease (killed with -9)."""
+    with engine.begin() as conn:
+        return execute(conn, "job_run_start", job=job, worker=worker, attempt=1, lease_seconds=lease_seconds).scalar()
+
+
+def test_a_run_that_renews_its_lease_is_never_abandoned(db):
+    found = []
+
+    def longer_than_its_lease():
+        for _ in range(8):
+            time.sleep(0.25)
+            found.extend(abandon_expired(db))
+        return JobOutput(rows=1)
+
+    outcome = run_job(db, "long", longer_than_its_lease, lease_seconds=0.6, heartbeat_seconds=0.1)
+    assert outcome.status == "succeeded" and found == []
+    assert runs(db) == [("long", "succeeded", 1, 1, "", True)]
+
+
+def test_the_next_run_abandons_the_runs_of_a_dead_worker_and_the_system_view_shows_it(db):
+    dead = start_run_of_a_worker_that_dies(db, "rollup", "gone-host:4242", lease_seconds=0.3)
+    alive = start_run_of_a_worker_that_dies(db, "retrain", "busy-host:7", lease_seconds=600)
+    time.sleep(0.5)
+    run_job(db, "brin_summarize", lambda: JobOutput(detail="fine"))
+    with db.connect() as conn:
+        status = dict(conn.execute(text("SELECT run_id, status FROM job_runs")).all())
+        finished_at, heartbeat_at = conn.execute(text("SELECT finished_at, heartbeat_at FROM job_runs "
+                                                      "WHERE run_id = :r"), {"r": dead}).one()
+    assert status[dead] == "abandoned" and status[alive] == "running"  # a live lease is left alone
+    assert finished_at == heartbeat_at
+    latest = last_runs(db).set_index("job")
+    assert latest.loc["rollup", "status"] == "abandoned" and latest.loc["rollup", "failures_last_day"] == 1
+    assert "gone-host:4242 stopped renewing its lease" in latest.loc["rollup", "detail"]
+    assert "abandoned" in recent_runs(db).status.tolist()
+
+
+def test_the_worker_abandons_dead_runs_when_it_starts(db, monkeypatch):
+    dead = start_run_of_a_worker_that_dies(db, "rollup", "gone-host:4242", lease_seconds=0.1)
+    time.sleep(0.3)
+    monkeypatch.setattr(worker, "SCHEDULE", [])  # no job runs: only the start-up check can mark it
+    monkeypatch.setattr(worker.signal, "signal", lambda *args: None)  # keep pytest's own Ctrl-C
+    worker.run_forever(db, stop_after_seconds=0.3)
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT status FROM job_runs WHERE run_id = :r"), {"r": dead}).scalar() == "abandoned"

@@ -19,6 +19,8 @@ RANGE = {"campaign_ids": [1, 2], "start_at": T0, "end_at": T1, "day_from": date(
 
 PARAMS: dict[str, dict] = {
     "advisory_try_lock": {"lock_key": 1},
+    "advisory_try_session_lock": {"lock_key": 1},
+    "advisory_unlock": {"lock_key": 1},
     "attribute_conversions": {"member_ids": [1, 2], "event_times": [T1, T1], "window_days": 7},
     "audit_insert": {"actor": "a@example.com", "role": "admin", "action": "test", "target": "x", "details": "{}"},
     "audit_recent": {"limit": 5},
@@ -40,7 +42,9 @@ PARAMS: dict[str, dict] = {
     "health_freshness": {},
     "health_row_counts": {},
     "job_run_finish": {"run_id": 1, "status": "succeeded", "rows": 1, "detail": ""},
-    "job_run_start": {"job": "test", "worker": "w", "attempt": 1},
+    "job_run_heartbeat": {"run_id": 1, "lease_seconds": 60},
+    "job_run_start": {"job": "test", "worker": "w", "attempt": 1, "lease_seconds": 60},
+    "job_runs_abandon_expired": {},
     "job_runs_latest": {},
     "job_runs_prune": {"before": T0},
     "job_runs_recent": {"limit": 5},
