@@ -7,8 +7,9 @@ in .importlinter, enforced by tests/unit/test_architecture.py):
 - core.demo, core.optimize: the demo world (generator, planted truth, live simulator, map
   shapes) and the optimization models and recommendations.
 - core.experiments, core.live: the A/B engine and tracker; the real-time tiles.
-- core.analytics, core.access: campaign metrics, periods and analytics; roles, audit and
-  personal data.
+- core.analytics: campaign metrics, periods, analytics, why a KPI changed, date presets and
+  annotations (people's notes are checked and audited actions, hence above access).
+- core.access: roles, audit and personal data.
 - core.platform: the database, settings, migrations, binary COPY, import, rollups, jobs,
   maintenance, health and the event vocabulary. It imports no other core package.
 

@@ -25,6 +25,7 @@ SYSTEM_ROLE = "system"
 PERMISSIONS = {
     "view": {"exec", "analyst", "manager", "admin"},
     "export": {"analyst", "manager", "admin"},
+    "annotate": {"analyst", "manager", "admin"},    # notes on the charts (core.analytics.annotations)
     "create_test": {"manager", "admin"},
     "control_test": {"manager", "admin"},           # stop, pause, resume, declare a winner
     "apply_recommendation": {"manager", "admin"},

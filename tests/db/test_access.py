@@ -292,6 +292,15 @@ def _import_experiment(db, tmp_path):
     return lambda user: importer.import_experiment(db, path, spec, user=user)
 
 
+def _add_note(db, tmp_path):
+    from datetime import date
+
+    from core.analytics.annotations import add_note
+
+    seed_dimensions(db)
+    return lambda user: add_note(db, user, date(2026, 11, 26), "Thanksgiving: fewer sends", campaign_id=1)
+
+
 SCENARIOS = {
     "core.access.auth.grant_role": _grant_role,
     "core.access.exports.export_frame": _export,
@@ -303,6 +312,7 @@ SCENARIOS = {
     "core.optimize.training.train_now": _train_now,
     "core.platform.ingest.import_events": _import_events,
     "core.experiments.importer.import_experiment": _import_experiment,
+    "core.analytics.annotations.add_note": _add_note,
 }
 
 
