@@ -56,6 +56,13 @@ def latest_event_time(conn: Connection) -> datetime | None:
     return fetch_scalar(conn, "opt_latest_event_time")
 
 
+def _in_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows sorted by every column: a database returns unordered rows in any order (parallel
+    scans, the shards of a Citus cluster), and the models' random draws follow the rows, so
+    without this the same data could train slightly different models."""
+    return frame.sort_values(list(frame.columns), kind="stable", ignore_index=True) if len(frame) else frame
+
+
 def load(conn: Connection, window: Window, progress=None) -> TrainingInputs:
     say = progress or (lambda message: None)
     bounds = dict(since=window.since, until=window.as_of)
@@ -75,5 +82,7 @@ def load(conn: Connection, window: Window, progress=None) -> TrainingInputs:
     day_to = window.as_of.astimezone(timezone.utc).date()
     recent = fetch_df(conn, "opt_campaign_recent", day_from=day_to - timedelta(days=RECENT_DAYS), day_to=day_to)
     activity = fetch_df(conn, "opt_member_activity")
+    send_cells, engagement, outcomes, values, units, recent, activity = map(
+        _in_order, (send_cells, engagement, outcomes, values, units, recent, activity))
     return TrainingInputs(window, members, campaigns, offers, send_cells, engagement, outcomes, values,
                           units, recent, activity)

@@ -98,9 +98,10 @@ class Cluster:
 # What this machine has
 
 
-def missing_prerequisite(pg_bin: Path = PG_BIN) -> str | None:
+def missing_prerequisite(pg_bin: Path | None = None) -> str | None:
     """Why a local cluster cannot start here (None when it can): no PostgreSQL 15 server
     programs, or no Citus built into them."""
+    pg_bin = Path(pg_bin or PG_BIN)
     programs = [pg_bin / name for name in ("initdb", "pg_ctl", "postgres", "pg_config")]
     absent = [str(p) for p in programs if not os.access(p, os.X_OK)]
     if absent:

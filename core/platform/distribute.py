@@ -64,6 +64,8 @@ DISTRIBUTED = [
 REFERENCE = [
     "regions", "event_types", "merchants", "offers", "campaigns", "members",
     "ab_tests", "ab_variants", "ab_alerts",
+    "ab_test_summaries",   # one row per test; its unique index on test_id alone rules out distributing it
+    "annotations",         # notes on the charts; their campaign is optional, so they cannot be distributed by it
     "recommendations", "opt_model_runs", "opt_current",
 ]
 COORDINATOR = [
