@@ -126,18 +126,6 @@ def statement(db: Engine | Connection, name: str) -> str:
     return name
 
 
-def one_connection_per_node(conn: Connection) -> None:
-    """On Citus, run the rest of the caller's transaction over one connection per worker; a
-    no-op elsewhere. A transaction that changes a reference table which distributed tables
-    point at (a retrain's run and cards, a test, a recommendation) must: the distributed rows
-    it writes next are checked against the new reference row, which only the connection that
-    wrote it can see. Citus switches by itself when the change comes first, and refuses it
-    when the transaction has already read distributed tables in parallel; call this at the
-    start of such a transaction. Its reads then go one shard after another per worker."""
-    if is_distributed(conn):
-        execute(conn, "cluster/one_connection_per_node")
-
-
 # ---------------------------------------------------------------------------------------------
 # The roller on Citus
 

@@ -5,10 +5,12 @@ session and removed at its end.
 Every database made here is migrated and then distributed (core.platform.distribute) with a
 few shards: the data is small and each shard of each day partition is a table on a worker.
 Without PostgreSQL 15's server programs or without Citus in them, every test of this tier is
-skipped with the reason (core.platform.cluster.missing_prerequisite names the fix).
+skipped with the reason (core.platform.cluster.missing_prerequisite names the fix), unless
+SWIPESAVVY_REQUIRE_CITUS is set (.ci/run sets it after building Citus): then they fail.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 
@@ -29,6 +31,8 @@ SHARD_COUNT = 4
 def citus():
     """The session's local Citus cluster (skips the tier when this machine cannot run one)."""
     reason = local_cluster.missing_prerequisite()
+    if reason and os.environ.get("SWIPESAVVY_REQUIRE_CITUS"):  # .ci/run built Citus: a skip would hide a failure
+        pytest.fail(f"the Citus tier must run here (SWIPESAVVY_REQUIRE_CITUS is set) but cannot: {reason}")
     if reason:
         pytest.skip(f"Citus tier skipped: {reason}")
     folder = tempfile.mkdtemp(prefix="swipesavvy-citus-")
