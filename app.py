@@ -13,16 +13,20 @@ user = sign_in_gate()
 # Screens in menu order; a screen appears once its file exists. A screen with tabs is a package
 # whose page file is named like the package: the file name gives the URL (/ab_tests), as before.
 SCREENS = [
+    ("screens/overview.py", "Overview", ":material/dashboard:"),
     ("screens/campaigns.py", "Campaign analytics", ":material/campaign:"),
     ("screens/ab_tests/ab_tests.py", "A/B tests", ":material/science:"),
     ("screens/optimization/optimization.py", "Recommendations", ":material/auto_graph:"),
     ("screens/live.py", "Real-time", ":material/bolt:"),
     ("screens/system.py", "System", ":material/monitor_heart:"),
 ]
+# Executives land on the overview; everyone else on campaign analytics, where their work is.
+LANDING = {"exec": "screens/overview.py"}
 HERE = Path(__file__).parent
+landing = LANDING.get(user.role, "screens/campaigns.py")
 navigation = st.navigation([
-    st.Page(path, title=title, icon=icon, default=index == 0)
-    for index, (path, title, icon) in enumerate(SCREENS) if (HERE / path).exists()
+    st.Page(path, title=title, icon=icon, default=path == landing)
+    for path, title, icon in SCREENS if (HERE / path).exists()
 ])
 
 if not identity_provider_configured():

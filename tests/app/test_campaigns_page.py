@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from core.analytics import campaigns as analytics
 from core.analytics.periods import Period
-from tests.app.conftest import (UNREACHABLE_URL, app_database, count, new_app, shown_metrics, shown_period,
-                                table_with)
+from tests.app.conftest import (UNREACHABLE_URL, app_database, count, new_app, screen_path, shown_metrics,
+                                shown_period, table_with)
 from ui.format import metric_value
 
 # The campaigns screen is app.py's default page, so it is opened without switch_page. Sidebar
@@ -44,7 +44,7 @@ def chart_titles(at) -> list[str]:
 @pytest.fixture
 def open_campaigns(open_app):
     def open_(role: str):
-        at = open_app(role)
+        at = open_app(role, None if role != "exec" else screen_path("Campaign analytics"))  # executives land on the overview
         assert [t.value for t in at.title] == ["Campaign analytics"], "campaigns.py is no longer the default page"
         return at
     return open_
