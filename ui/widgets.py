@@ -12,6 +12,7 @@ from core.analytics.campaigns import KpiCard
 from core.analytics.metrics import METRICS
 from core.analytics.periods import COMPARISONS, Period
 from ui.errors import database_guard  # noqa: F401 (moved to ui.errors; screens import it from here)
+from ui.exports import checked_export
 from ui.format import metric_value, percent
 
 TIME_ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
@@ -87,8 +88,9 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def csv_download(frame: pd.DataFrame, label: str, file_stem: str, key: str) -> None:
-    """Download exactly the frame that is shown, as CSV (formula-safe: see csv_bytes)."""
-    st.download_button(label, csv_bytes(frame), file_name=f"{file_stem}.csv",
+    """Download exactly the frame that is shown, as CSV (formula-safe: see csv_bytes). The file is
+    made on click by core.access.exports (export right checked, personal data masked, audited)."""
+    st.download_button(label, checked_export(frame, file_stem, csv_bytes), file_name=f"{file_stem}.csv",
                        mime="text/csv", key=key, icon=":material/download:")
 
 

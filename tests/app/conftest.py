@@ -109,7 +109,9 @@ def downloads(monkeypatch) -> dict[str, bytes]:
     original = st.download_button
 
     def recording(label, data, file_name=None, *args, **kwargs):
-        offered[file_name] = data
+        # A callable is what Streamlit runs when the viewer clicks (the export's check, masking
+        # and audit in core): call it, as the click would.
+        offered[file_name] = data() if callable(data) else data
         return original(label, data, file_name, *args, **kwargs)
 
     monkeypatch.setattr(st, "download_button", recording)
