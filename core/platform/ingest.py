@@ -8,6 +8,7 @@ is the import's key: the same content imported again writes nothing.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -35,6 +36,7 @@ __all__ = ["EVENT_COLUMNS", "ImportRejected", "ImportResult", "import_events", "
            "after_bulk_load", "MAX_REPORTED_PROBLEMS"]
 
 COPY_CHUNK_ROWS = 500_000
+DAY_PARTITION = re.compile(r"events_p\d{8}")  # ensure_event_partitions' names; any other partition is not a day's
 
 
 def _arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
@@ -179,7 +181,7 @@ def import_events(engine: Engine, path: str | Path, user, attribution_days: int 
         known_campaigns = execute(conn, "campaign_ids").scalars().all()
         known_members = execute(conn, "member_ids").scalars().all()
         existing_days = {datetime.strptime(name[len("events_p"):], "%Y%m%d").date()
-                         for name in execute(conn, "event_partitions").scalars()}
+                         for name in execute(conn, "event_partitions").scalars() if DAY_PARTITION.fullmatch(name)}
     typed, problems, total = validate_events(raw, known_campaigns, known_members, now=now)
     if total:
         raise ImportRejected(problems, total)

@@ -181,15 +181,16 @@ def test_new_day_partitions_per_import_are_bounded(seeded, tmp_path):
 
 
 def test_the_edges_of_the_limits_are_accepted(seeded, tmp_path):
-    oldest = NOW.date() - timedelta(days=config.RAW_RETENTION_DAYS)
-    body = [row(when=f"{oldest}T00:00:00Z"), row(when=(NOW + timedelta(minutes=4)).strftime("%Y-%m-%dT%H:%M:%SZ")),
+    now = datetime.now(timezone.utc)  # one clock for the file and the checks (not the module's import time)
+    oldest = now.date() - timedelta(days=config.RAW_RETENTION_DAYS)
+    body = [row(when=f"{oldest}T00:00:00Z"), row(when=(now + timedelta(minutes=4)).strftime("%Y-%m-%dT%H:%M:%SZ")),
             row(variant="v" * 40, region="R" * 32), row(variant="Variant B.2_x-y", region="US-NY_1.a"),
             row(member="000001", kind="conversion", revenue=MAXIMUM, cost="0")]
-    assert import_events(seeded, put(tmp_path, lines(*body)), ADMIN).rows == 5
+    assert import_events(seeded, put(tmp_path, lines(*body)), ADMIN, now=now).rows == 5
     with pytest.raises(ImportRejected, match="line 2, column event_time"):
-        import_events(seeded, put(tmp_path, lines(row(when=f"{oldest - timedelta(days=1)}T23:59:59Z"))), ADMIN)
+        import_events(seeded, put(tmp_path, lines(row(when=f"{oldest - timedelta(days=1)}T23:59:59Z"))), ADMIN, now=now)
     with pytest.raises(ImportRejected, match="line 2, column event_time: .* is in the future"):
-        import_events(seeded, put(tmp_path, lines(row(when=(NOW + timedelta(minutes=6)).strftime("%Y-%m-%dT%H:%M:%SZ")))), ADMIN)
+        import_events(seeded, put(tmp_path, lines(row(when=(now + timedelta(minutes=6)).strftime("%Y-%m-%dT%H:%M:%SZ")))), ADMIN, now=now)
     assert folded_to_the_end(seeded)
 
 
@@ -211,3 +212,28 @@ def test_only_admins_and_the_system_import(seeded, tmp_path, user):
         import_events(seeded, path, user)
     assert snapshot(seeded) == before
     assert import_events(seeded, path, SYSTEM).rows == 3
+
+
+def test_the_same_file_imported_twice_at_once_is_written_once(seeded, tmp_path):
+    import threading
+
+    path = put(tmp_path, lines(*GOOD))
+    results, errors, start = [], [], threading.Barrier(2)
+
+    def run():
+        start.wait()
+        try:
+            results.append(import_events(seeded, path, ADMIN))
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sorted(r.rows for r in results) == [0, 3]  # one wrote, the other found it imported
+    with seeded.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM event_imports")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM events WHERE member_id IN (2, 3, 4)")).scalar() == 3
