@@ -65,6 +65,7 @@ REFERENCE = [
     "regions", "event_types", "merchants", "offers", "campaigns", "members",
     "ab_tests", "ab_variants", "ab_alerts",
     "ab_test_summaries",   # one row per test; its unique index on test_id alone rules out distributing it
+    "ab_decisions",        # a few rows per test, keyed by decision_id alone
     "annotations",         # notes on the charts; their campaign is optional, so they cannot be distributed by it
     "recommendations", "opt_model_runs", "opt_current",
 ]
