@@ -9,8 +9,8 @@ from io import StringIO
 import numpy as np
 import pandas as pd
 
-from core.experiments import stats
-from core.experiments.results import DEFAULT_METHOD, best_arm_probability, plain_verdict
+from core.experiments import stats, verdicts
+from core.experiments.results import DEFAULT_METHOD, best_arm_probability
 
 CALCULATOR_COLUMNS = ["variant", "n", "sum"]
 
@@ -70,5 +70,9 @@ def calculate(frame: pd.DataFrame, metric: str = "binomial", method: str = DEFAU
                              method=method, difference=difference, alpha=alpha,
                              correction=None if method == "bayesian" or len(frame) < 3 else "holm")
     best = best_arm_probability(frame, metric, True)
-    text = plain_verdict(stats.verdict(analysis, srm_detected=srm.srm_detected, needed_per_arm=needed_per_arm))
-    return CalculatorResult(analysis, srm.p_value, srm.srm_detected, best, text)
+    decision = verdicts.from_engine(stats.verdict(analysis, srm_detected=srm.srm_detected, needed_per_arm=needed_per_arm))
+    if "reason" in analysis:  # the engine leaves it empty where there is a number
+        analysis = analysis.assign(reason=analysis.reason.where(analysis.reason.notna(), ""))
+    if srm.srm_detected:
+        best = best.iloc[0:0]  # with a broken split no arm's chance means anything
+    return CalculatorResult(analysis, srm.p_value, srm.srm_detected, best, decision.text)

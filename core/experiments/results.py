@@ -14,11 +14,14 @@ alerts on is what the screen shows. Conventions:
   recorded up front: losing some of one arm's members then shows even in small tests); both
   at the engine's alarm threshold p < 0.001;
 - the sequential method's tuning N is the planned total sample size when the test has a plan,
-  else the engine's default.
+  else the engine's default;
+- the verdict comes from the test's pre-registered decision rule alone (its method, CUPED or
+  not, correction, α, planned sample, guardrails: columns of ab_tests), in the words of
+  core.experiments.verdicts; the method, CUPED and lift a person picks on the screen are other
+  views of the same data and never change it.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -27,17 +30,17 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from core.platform.db import fetch_df
-from core.experiments import stats
+from core.experiments import stats, verdicts
 from core.experiments.outcomes import OUTCOMES, PRE_PERIOD_DAYS, outcome
 from core.experiments.stats.srm import SRM_P_VALUE_THRESHOLD
-from core.experiments.tests_repo import get_test, variants_of
+from core.experiments.tests_repo import DEFAULT_METHOD, get_test, rule_of, variants_of
 
 METHODS = {"sequential": "Sequential", "frequentist": "Frequentist", "bayesian": "Bayesian"}
-DEFAULT_METHOD = "sequential"
 DEFAULT_SEQUENTIAL_TUNING = 5000
 SUM_COLUMNS = ["n", "sum", "sum_squares", "pre_sum", "pre_sum_squares", "pre_sum_product"]
 GROWTH_LOOKBACK_DAYS = 7  # traffic rate for the expected remaining days
 BEST_ARM_DRAWS = 40_000
+SRM_MIN_EXPECTED = 5  # the chi-square check judges the split once every arm expects this many members
 
 
 # ----------------------------------------------------------------------------- summaries (SQL)
@@ -125,7 +128,18 @@ class TrackerResults:
     members_per_day_smallest_arm: float | None = None
     expected_days_left: float | None = None
     best_probability: pd.Series = field(default_factory=pd.Series)  # variant -> P(best)
-    verdict: str = ""
+    decision: verdicts.Verdict = verdicts.Verdict(verdicts.KEEP_RUNNING, "keep running — not analysed yet")
+    rule_analysis: pd.DataFrame = field(default_factory=pd.DataFrame)  # the rule's primary-metric rows
+    current_needed_per_arm: int | None = None   # the plan recomputed at today's control baseline
+    srm_judgeable: bool = False
+
+    @property
+    def verdict(self) -> str:
+        return self.decision.text
+
+    @property
+    def rule_method(self) -> str:
+        return rule_of(self.test)["method"]
 
     @property
     def primary(self) -> str:
@@ -137,7 +151,7 @@ class TrackerResults:
 
     @property
     def predicted_winner(self) -> tuple[str, float] | tuple[None, None]:
-        if self.best_probability.empty:
+        if self.best_probability.empty or self.srm_detected:  # a broken split predicts nothing
             return None, None
         return str(self.best_probability.idxmax()), float(self.best_probability.max())
 
@@ -147,31 +161,12 @@ class TrackerResults:
 
     @property
     def verdict_kind(self) -> str:
-        return verdict_kind(self.verdict)
+        return verdicts.style(self.verdict)
 
     @property
     def ready_for_decision(self) -> bool:
-        """The primary metric reached a conclusion: a winner, a loser, or no difference at full sample."""
-        return self.verdict_kind in ("success", "warning") or self.verdict == "no detectable difference"
-
-
-def verdict_kind(text: str) -> str:
-    """success / error / warning / info / neutral, for colouring a verdict."""
-    if text.startswith(("sample ratio mismatch", "guardrail breached")):
-        return "error"
-    if text.startswith(("keep running", "ended early")):
-        return "info"
-    if text.endswith(" wins") and text.startswith("treatment"):
-        return "success"
-    if text.startswith("control wins"):
-        return "warning"
-    return "neutral"
-
-
-def plain_verdict(text: str) -> str:
-    # The engine writes "treatment <variant> wins"; a variant that is itself called
-    # "treatment" would read "treatment treatment wins".
-    return re.sub(r"^treatment (treatment\b)", r"\1", text)
+        """The rule reached a conclusion: a winner, a loser, or no difference at full sample."""
+        return self.decision.decided
 
 
 def metrics_of(test: pd.Series) -> tuple[list[str], list[str], list[str]]:
@@ -188,9 +183,10 @@ def sequential_tuning(test: pd.Series, arms: int) -> float:
 
 
 def analyze_metrics(frame: pd.DataFrame, metrics: list[str], control: str, method: str, difference: str,
-                    alpha: float, cuped: bool, tuning: float) -> pd.DataFrame:
+                    alpha: float, cuped: bool, tuning: float, correction: str = "holm") -> pd.DataFrame:
     """Analyse every metric of a completed summary (one engine call per statistical kind);
-    p-values Holm-adjusted across treatments within each metric."""
+    p-values Holm-adjusted across treatments within each metric (unless correction is "none")."""
+    adjust = method != "bayesian" and correction == "holm"
     parts = []
     for kind in ("binomial", "mean"):
         keys = [m for m in metrics if outcome(m).kind == kind]
@@ -199,8 +195,8 @@ def analyze_metrics(frame: pd.DataFrame, metrics: list[str], control: str, metho
         rows = frame[frame.metric.isin(keys)].assign(comparison=lambda f: f.metric, family=lambda f: f.metric)
         result = stats.analyze(rows, metric=kind, control=control, method=method, difference=difference,
                                alpha=alpha, cuped=cuped, sequential_tuning=tuning,
-                               correction=None if method == "bayesian" else "holm",
-                               correction_by=None if method == "bayesian" else "family")
+                               correction="holm" if adjust else None,
+                               correction_by="family" if adjust else None)
         parts.append(result.rename(columns={"comparison": "metric"}))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
@@ -231,13 +227,18 @@ def best_arm_probability(frame: pd.DataFrame, kind: str, higher_is_better: bool,
     return pd.Series(np.bincount(best, minlength=len(n)) / BEST_ARM_DRAWS, index=frame.variant.to_numpy())
 
 
-def needed_per_arm(test: pd.Series, control_row: pd.Series, arms: int) -> int | None:
-    """The test's planned sample per arm, else the plan for its MDE at the observed control baseline."""
-    planned = test.get("planned_per_arm")
-    if planned is not None and pd.notna(planned):
-        return int(planned)
+def planned_per_arm(test: pd.Series) -> int | None:
+    """The sample per arm fixed at planning (stored with the test), if it has one."""
+    return rule_of(test)["planned_per_arm"]
+
+
+def estimated_per_arm(test: pd.Series, control_row: pd.Series, arms: int) -> int | None:
+    """The plan for the test's MDE recomputed at the control's observed baseline (it moves with
+    the data; shown beside the stored plan, used only by tests that have none)."""
     kind = outcome(str(test.primary_metric)).kind
     n = float(control_row.n)
+    if n < 2:
+        return None
     baseline = float(control_row["sum"]) / n
     sd = None
     if kind == "mean":
@@ -249,13 +250,17 @@ def needed_per_arm(test: pd.Series, control_row: pd.Series, arms: int) -> int | 
         return None
 
 
-def analyze_test(db, test_id: int, method: str = DEFAULT_METHOD, cuped: bool = True,
+def analyze_test(db, test_id: int, method: str | None = None, cuped: bool | None = None,
                  difference: str = "relative", now: datetime | None = None) -> TrackerResults:
-    """Everything the tracker says about one test, from the current per-member state."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}.")
+    """Everything the tracker says about one test, from the current per-member state. The
+    verdict is the test's rule's; method and cuped (by default the rule's) choose the view."""
     now = now or datetime.now(timezone.utc)
     test = get_test(db, test_id)
+    rule = rule_of(test)
+    method = rule["method"] if method is None else method
+    cuped = rule["cuped"] if cuped is None else cuped
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}.")
     variants = variants_of(db, test_id)
     end = pd.Timestamp(test.ended_at if pd.notna(test.ended_at) else now)
     lookback_from = None
@@ -273,6 +278,8 @@ def analyze_summary(test: pd.Series, variants: pd.DataFrame, raw: pd.DataFrame, 
     """The analysis of a current summary (see analyze_test); `end` is now, or the test's end."""
     names = variants.variant.tolist()
     control = str(variants.loc[variants.is_control, "variant"].iloc[0]) if variants.is_control.any() else names[0]
+    rule = rule_of(test)
+    ended = str(test.status) in ("stopped", "completed")
     primary, guardrails, others = metrics_of(test)
     # Secondary outcomes nobody in any arm has (e.g. revenue of a data set without money) are noise.
     active = set(raw.loc[raw["sum"] != 0, "metric"]) if len(raw) else set()
@@ -283,10 +290,15 @@ def analyze_summary(test: pd.Series, variants: pd.DataFrame, raw: pd.DataFrame, 
                           difference=difference, summary=current)
     primary_frame = current[current.metric == primary[0]].set_index("variant").loc[names].reset_index()
     results.n_per_arm = pd.Series(primary_frame.n.to_numpy(int), index=names)
+    control_row = primary_frame.set_index("variant").loc[control]
+    results.current_needed_per_arm = estimated_per_arm(test, control_row, len(names))
+    results.needed_per_arm = rule["planned_per_arm"] or results.current_needed_per_arm
 
     exposure = exposure.set_index("variant").reindex(names).fillna(0).reset_index() if len(exposure) else exposure
     results.exposure = exposure
     results.exposure_p_value = exposure_check(exposure)
+    shares = variants.weight.to_numpy(float) / variants.weight.sum()
+    results.srm_judgeable = bool(results.n_per_arm.sum() * shares.min() >= SRM_MIN_EXPECTED)
     if results.n_per_arm.sum() > 0:
         results.srm_p_value = float(stats.srm_check(results.n_per_arm.to_numpy(float), variants.weight.to_numpy(float)).p_value)
     results.srm_detected = any(p is not None and p < SRM_P_VALUE_THRESHOLD
@@ -295,8 +307,7 @@ def analyze_summary(test: pd.Series, variants: pd.DataFrame, raw: pd.DataFrame, 
     if results.n_per_arm.min() < 2:
         waiting = ", ".join(f"{v} ({n})" for v, n in results.n_per_arm.items() if n < 2)
         results.problem = f"Waiting for members: every arm needs at least 2 reached members; so far {waiting}."
-        results.verdict = _ended(test, "sample ratio mismatch — do not trust the results" if results.srm_detected
-                                 else "keep running — waiting for members in every arm")
+        results.decision = verdicts.waiting(ended, results.srm_detected)
         return results
 
     tuning = sequential_tuning(test, len(names))
@@ -304,21 +315,26 @@ def analyze_summary(test: pd.Series, variants: pd.DataFrame, raw: pd.DataFrame, 
     results.analysis = analyze_metrics(current, metrics, control, method, difference, alpha, cuped, tuning)
     results.analysis["role"] = np.where(results.analysis.metric == primary[0], "primary",
                                         np.where(results.analysis.metric.isin(guardrails), "guardrail", "secondary"))
+    # The rule's own analysis of the primary metric (the view's when they coincide).
+    if (method, cuped, difference, rule["correction"]) == (rule["method"], rule["cuped"], "relative", "holm"):
+        results.rule_analysis = results.primary_rows
+    else:
+        results.rule_analysis = analyze_metrics(current, primary, control, rule["method"], "relative", alpha,
+                                                rule["cuped"], tuning, rule["correction"])
     checks = []
     for guardrail in guardrails:
         spec = outcome(guardrail)
         rows = current[current.metric == guardrail]
         checked = stats.guardrail_check(rows, metric=spec.kind, control=control, margin=0.0,
-                                        higher_is_better=spec.higher_is_better, method=method,
-                                        difference="absolute", alpha=alpha, cuped=cuped, sequential_tuning=tuning)
+                                        higher_is_better=spec.higher_is_better, method=rule["method"],
+                                        difference="absolute", alpha=alpha, cuped=rule["cuped"],
+                                        sequential_tuning=tuning)
         checks.append(checked.assign(metric=guardrail))
     results.guardrails = pd.concat(checks, ignore_index=True) if checks else pd.DataFrame()
     breached = sorted(set(results.guardrails.loc[results.guardrails.breached, "metric"])) if checks else []
 
     spec = outcome(primary[0])
     results.best_probability = best_arm_probability(primary_frame, spec.kind, spec.higher_is_better)
-    control_row = primary_frame.set_index("variant").loc[control]
-    results.needed_per_arm = needed_per_arm(test, control_row, len(names))
 
     smallest = results.n_per_arm.idxmin()
     if lookback_from is not None and len(exposure):
@@ -329,20 +345,10 @@ def analyze_summary(test: pd.Series, variants: pd.DataFrame, raw: pd.DataFrame, 
     if results.needed_per_arm is not None and results.members_per_day_smallest_arm is not None:
         results.expected_days_left = float(stats.expected_days(results.needed_per_arm, results.smallest_arm,
                                                                results.members_per_day_smallest_arm))
-    results.verdict = _ended(test, plain_verdict(stats.verdict(
-        results.primary_rows, srm_detected=results.srm_detected, guardrails_breached=breached,
-        needed_per_arm=results.needed_per_arm, higher_is_better=spec.higher_is_better)))
+    results.decision = verdicts.from_engine(stats.verdict(
+        results.rule_analysis, srm_detected=results.srm_detected, guardrails_breached=breached,
+        needed_per_arm=results.needed_per_arm, higher_is_better=spec.higher_is_better), ended=ended)
     return results
-
-
-def _ended(test: pd.Series, text: str) -> str:
-    """A test that ended cannot keep running: say what it lacked instead."""
-    if str(test.status) not in ("stopped", "completed") or not text.startswith("keep running"):
-        return text
-    found = re.search(r"([\d,]+) more members per arm needed", text)
-    if found:
-        return f"ended early — no conclusion; {found.group(1)} more members per arm were needed"
-    return "ended early — no conclusion; not every arm had members"
 
 
 # ----------------------------------------------------------------------------- tables
@@ -382,6 +388,8 @@ def export_frame(results: TrackerResults) -> pd.DataFrame:
     out = table[columns].copy()
     out.insert(0, "test_id", int(results.test.test_id))
     out.insert(1, "test", str(results.test["name"]))
+    out.insert(2, "verdict", results.verdict)           # the rule's, whatever view is exported
+    out.insert(3, "decision_method", results.rule_method)
     lift = "lift_relative" if results.difference == "relative" else "lift_absolute"
     return out.rename(columns={"mean": "mean_per_member", "estimate": lift, "ci_low": f"{lift}_ci_low",
                                "ci_high": f"{lift}_ci_high"})

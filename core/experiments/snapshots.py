@@ -10,7 +10,8 @@ Every run (the worker's "ab_snapshots" job), for each running or paused test:
 3. analyses the test the way the screen does by default (sequential, CUPED), stores its summary
    (verdict, members, predicted winner; read by the tracker's list of tests, which so never
    analyses every test on a view) and raises alerts — sample-ratio mismatch, guardrail breached,
-   decision reached — each at most once per test.
+   decision reached — each at most once per test, and closes the test's open alerts whose
+   condition no longer holds (stopping or declaring a test closes all of them).
 
 Safe to run twice (upserts, alerts unique per test and kind) and from two workers at once (an
 advisory lock makes the second one skip).
@@ -72,6 +73,14 @@ def raise_alert(db: Engine, test: pd.Series, kind: str, message: str, details: d
     return new is not None
 
 
+def close_alerts(db: Engine, test: pd.Series, kinds: list[str], reason: str) -> int:
+    """Close the test's open alerts of these kinds; returns how many were open."""
+    if not kinds:
+        return 0
+    with db.begin() as conn:
+        return len(execute(conn, "ab_alerts_close", test_id=int(test.test_id), kinds=list(kinds), reason=reason).all())
+
+
 def _p(value) -> str:
     return "–" if value is None else f"{value:.2g}"
 
@@ -128,8 +137,11 @@ def take_snapshots(db: Engine, now: datetime | None = None) -> JobOutput:
             rows += store_snapshots(db, test, now)
             outcome = tracker.analyze_test(db, int(test.test_id), now=now)
             store_summary(db, outcome, now)
-            for kind, message, details in alerts_for(outcome):
+            found = alerts_for(outcome)
+            for kind, message, details in found:
                 new_alerts += raise_alert(db, test, kind, message, details)
+            ended = [kind for kind in ALERT_KINDS if kind not in {f[0] for f in found}]
+            close_alerts(db, test, ended, "the condition no longer holds")
     return JobOutput(rows=rows, detail=f"{len(active)} tests, {rows} snapshot rows, {assigned} new assignments, "
                                        f"{new_alerts} new alerts")
 

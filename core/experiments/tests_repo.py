@@ -1,5 +1,10 @@
-"""A/B tests as records: create (with its sample-size plan), list, read, assign members, and the
-people's controls — start, pause, resume, stop, declare a winner.
+"""A/B tests as records: create (with its sample-size plan and its pre-registered decision
+rule), list, read, assign members, and the people's controls — start, pause, resume, stop,
+declare a winner, change the decision rule.
+
+Stopping a test or declaring a winner stores the rule's verdict, its statistics and the data of
+that moment (ab_decisions); a winner declared against the rule's verdict needs a reason and is
+flagged. Changing the rule after the start needs a reason too, and the test shows it.
 
 Every control is one conditional UPDATE (WHERE status IN the statuses it may leave), written in
 the same transaction as its audit entry: two managers pressing stop at the same moment produce
@@ -28,6 +33,9 @@ from core.experiments.outcomes import OUTCOMES, outcome
 MAX_VARIANTS = 6
 VARIANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,39}$")
 DEFAULT_POWER = 0.8
+DECISION_METHODS = ("sequential", "frequentist", "bayesian")
+DEFAULT_METHOD = "sequential"
+CORRECTIONS = ("holm", "none")
 
 
 class UnknownTest(LookupError):
@@ -59,6 +67,21 @@ ENDED_STATUSES = ("stopped", "completed")
 
 def available_actions(status: str) -> list[Transition]:
     return [t for t in TRANSITIONS.values() if status in t.from_statuses]
+
+
+def rule_of(test: pd.Series) -> dict:
+    """The test's pre-registered decision rule (tests stored before rules existed: the defaults)."""
+    def given(column, default):
+        value = test.get(column)
+        if value is None or (not isinstance(value, (list, tuple, np.ndarray)) and pd.isna(value)):
+            return default
+        return value
+    planned = given("planned_per_arm", None)
+    return {"method": str(given("decision_method", DEFAULT_METHOD)), "cuped": bool(given("decision_cuped", True)),
+            "correction": str(given("correction", "holm")), "primary_metric": str(test.primary_metric),
+            "alpha": float(test.alpha), "mde": float(test.minimum_detectable_effect),
+            "planned_per_arm": int(planned) if planned is not None else None,
+            "guardrails": [str(g) for g in list(given("guardrail_metrics", []))]}
 
 
 # ----------------------------------------------------------------------------- reading
@@ -128,6 +151,25 @@ def plan(metric: str, baseline: float, mde: float, weights: dict[str, float], al
     return Plan(metric, baseline, sd, per_arm, total, members_per_day, days)
 
 
+def plan_from_campaign(db, campaign_id: int, metric: str, mde: float, weights: dict[str, float],
+                       alpha: float) -> int | None:
+    """Members per arm planned from the campaign's reached members so far (at least 100)."""
+    baseline = campaign_baseline(db, campaign_id).set_index("metric")
+    if metric not in baseline.index or baseline.loc[metric, "n"] < 100:
+        return None
+    row = baseline.loc[metric]
+    sd = float(np.sqrt(row.variance)) if outcome(metric).kind == "mean" else None
+    made = plan(metric, float(row["mean"]), mde, weights, alpha=alpha, sd=sd)
+    return made.needed_per_arm
+
+
+def _check_rule(method: str, correction: str) -> None:
+    if method not in DECISION_METHODS:
+        raise ValueError(f"The decision method must be one of {', '.join(DECISION_METHODS)} (it is {method!r}).")
+    if correction not in CORRECTIONS:
+        raise ValueError(f"The correction must be one of {', '.join(CORRECTIONS)} (it is {correction!r}).")
+
+
 # ----------------------------------------------------------------------------- creating
 
 
@@ -165,8 +207,11 @@ def _clean_variants(variants: dict[str, float], control: str) -> dict[str, float
 def create_test(db: Engine, user: User, *, campaign_id: int, name: str, primary_metric: str,
                 variants: dict[str, float], control: str = "control", hypothesis: str = "",
                 guardrail_metrics: list[str] | tuple[str, ...] = (), minimum_detectable_effect: float = 0.05,
-                alpha: float = 0.05, planned_per_arm: int | None = None, start: bool = True) -> int:
-    """Create a test (running at once, or a draft when start=False); returns its id. Audited."""
+                alpha: float = 0.05, planned_per_arm: int | None = None, start: bool = True,
+                decision_method: str = DEFAULT_METHOD, decision_cuped: bool = True, correction: str = "holm") -> int:
+    """Create a test (running at once, or a draft when start=False) with its decision rule;
+    returns its id. Audited. Without a planned sample the plan is made here, once, from the
+    campaign's members so far (None when the campaign has too few to plan from)."""
     name = _storable((name or "").strip(), "test name")
     if not name:
         raise ValueError("Give the test a name, e.g. “Urgent subject line”.")
@@ -182,6 +227,10 @@ def create_test(db: Engine, user: User, *, campaign_id: int, name: str, primary_
     if not 0 < float(alpha) < 0.5:
         raise ValueError("alpha (the error rate) must be between 0 and 0.5, e.g. 0.05.")
     cleaned = _clean_variants(variants, control.strip())
+    _check_rule(decision_method, correction)
+    if planned_per_arm is None:
+        planned_per_arm = plan_from_campaign(db, campaign_id, primary_metric, float(minimum_detectable_effect),
+                                             cleaned, float(alpha))
     status = "running" if start else "draft"
     try:
         with db.begin() as conn:
@@ -192,10 +241,16 @@ def create_test(db: Engine, user: User, *, campaign_id: int, name: str, primary_
                               ended_at=None, decision=None, planned_per_arm=int(planned_per_arm) if planned_per_arm else None).one()
             execute(conn, "ab_variants_insert", test_id=created.test_id, variants=list(cleaned),
                     weights=list(cleaned.values()), control=control.strip())
+            execute(conn, "ab_test_rule_update", test_id=created.test_id, decision_method=decision_method,
+                    decision_cuped=bool(decision_cuped), correction=correction, alpha=float(alpha),
+                    minimum_detectable_effect=float(minimum_detectable_effect),
+                    planned_per_arm=int(planned_per_arm) if planned_per_arm else None,
+                    guardrail_metrics=guardrails, changed_by=None, reason=None)
             record(conn, user, "create_test", f"ab_test:{created.test_id}",
                    {"campaign_id": int(campaign_id), "name": name, "status": status, "primary_metric": primary_metric,
                     "guardrails": guardrails, "variants": cleaned, "mde": minimum_detectable_effect,
-                    "planned_per_arm": planned_per_arm})
+                    "planned_per_arm": planned_per_arm, "decision_method": decision_method,
+                    "decision_cuped": bool(decision_cuped), "correction": correction})
     except IntegrityError as error:
         text = str(error.orig)
         if "ab_tests_one_active_per_campaign" in text:
@@ -213,19 +268,27 @@ def create_test(db: Engine, user: User, *, campaign_id: int, name: str, primary_
 def control(db: Engine, user: User, test_id: int, action: str, winner: str | None = None,
             note: str = "") -> pd.Series:
     """Apply one control action; raises TransitionRefused when the test is no longer in a status
-    the action may leave (for example because another manager stopped it a moment earlier)."""
+    the action may leave (for example because another manager stopped it a moment earlier).
+
+    Stop and declare store the rule's verdict, statistics and data of this moment with the
+    decision and close the test's alerts; declaring a winner the rule's verdict does not name
+    needs a reason (the note) and is flagged."""
     if action not in TRANSITIONS:
         raise ValueError(f"Unknown action {action!r}; actions are {', '.join(TRANSITIONS)}.")
     transition = TRANSITIONS[action]
-    note = _storable(note or "", "note")
-    decision = None
+    note = _storable(note or "", "note").strip()
+    decision = stored = None
     if action == "declare_winner":
         names = variants_of(db, test_id).variant.tolist()
         if winner not in names:
             raise ValueError(f"Pick the winner among the variants ({', '.join(names)}).")
-        decision = f"{winner} declared the winner" + (f": {note.strip()}" if note.strip() else "")
+        decision = f"{winner} declared the winner" + (f": {note}" if note else "")
     elif action == "stop_test":
-        decision = "stopped without a winner" + (f": {note.strip()}" if note.strip() else "")
+        decision = "stopped without a winner" + (f": {note}" if note else "")
+    if action in ("stop_test", "declare_winner"):
+        # decisions analyses the test, and the analysis reads tests through this module
+        from core.experiments.decisions import decision_record
+        stored = decision_record(db, test_id, action, winner, note)
     with db.begin() as conn:
         moved = execute(conn, "ab_test_transition", test_id=int(test_id), to_status=transition.to_status,
                         from_statuses=list(transition.from_statuses), winner=winner, decision=decision).one_or_none()
@@ -237,9 +300,61 @@ def control(db: Engine, user: User, test_id: int, action: str, winner: str | Non
             status = row.status.iloc[0]
             raise TransitionRefused(f"“{transition.label}” does nothing: test {test_id} is {status} now "
                                     f"(it can be done only while {' or '.join(transition.from_statuses)}).")
-        record(conn, user, action, f"ab_test:{int(test_id)}",
-               {"to": transition.to_status, "winner": winner, "note": note.strip() or None})
+        details = {"to": transition.to_status, "winner": winner, "note": note or None}
+        if stored is not None:
+            execute(conn, "ab_decision_insert", test_id=int(test_id), decided_by=user.email, **stored)
+            execute(conn, "ab_alerts_close", test_id=int(test_id), kinds=["srm", "guardrail", "decision"],
+                    reason=f"the test was {transition.to_status}")
+            details |= {"verdict": stored["verdict"], "against_rule": stored["against_rule"]}
+        record(conn, user, action, f"ab_test:{int(test_id)}", details)
     return pd.Series(moved._asdict())
+
+
+@action("control_test")
+def change_rule(db: Engine, user: User, test_id: int, *, reason: str = "", decision_method: str | None = None,
+                decision_cuped: bool | None = None, correction: str | None = None, alpha: float | None = None,
+                minimum_detectable_effect: float | None = None, planned_per_arm: int | None = None,
+                guardrail_metrics: list[str] | None = None) -> dict:
+    """Change a test's decision rule (only what is given). A draft's rule is still being
+    registered; once the test started, a change needs a reason and the test says who changed it,
+    when and why. Audited with the rule before and after; ended tests keep theirs."""
+    test = get_test(db, test_id)
+    before = rule_of(test)
+    after = dict(before)
+    for key, value in (("method", decision_method), ("cuped", decision_cuped), ("correction", correction),
+                       ("alpha", alpha), ("mde", minimum_detectable_effect), ("planned_per_arm", planned_per_arm),
+                       ("guardrails", guardrail_metrics)):
+        if value is not None:
+            after[key] = value
+    _check_rule(after["method"], after["correction"])
+    if not 0 < float(after["alpha"]) < 0.5:
+        raise ValueError("alpha (the error rate) must be between 0 and 0.5, e.g. 0.05.")
+    if not 0 < float(after["mde"]) < 10:
+        raise ValueError("The minimum detectable effect is a relative change such as 0.05 (= 5 %); it must be above 0.")
+    if after["planned_per_arm"] is not None and int(after["planned_per_arm"]) < 1:
+        raise ValueError("The planned sample per arm must be at least 1 member.")
+    after["guardrails"] = list(dict.fromkeys(after["guardrails"]))
+    for guardrail in after["guardrails"]:
+        outcome(guardrail)
+    if before["primary_metric"] in after["guardrails"]:
+        raise ValueError("The primary metric cannot also be a guardrail.")
+    reason = _storable(reason or "", "reason").strip()
+    started = str(test.status) != "draft"
+    if started and not reason:
+        raise ValueError(f"Test {test_id} has started ({test.status}): changing its decision rule now needs a reason, "
+                         "which the test will show. Nothing was changed.")
+    with db.begin() as conn:
+        changed = execute(conn, "ab_test_rule_update", test_id=int(test_id), decision_method=after["method"],
+                          decision_cuped=bool(after["cuped"]), correction=after["correction"],
+                          alpha=float(after["alpha"]), minimum_detectable_effect=float(after["mde"]),
+                          planned_per_arm=int(after["planned_per_arm"]) if after["planned_per_arm"] else None,
+                          guardrail_metrics=after["guardrails"], changed_by=user.email if started else None,
+                          reason=reason if started else None).one_or_none()
+        if changed is None:
+            raise TransitionRefused(f"Test {test_id} has ended; its decision rule is kept as it was.")
+        record(conn, user, "change_rule", f"ab_test:{int(test_id)}",
+               {"before": before, "after": after, "reason": reason or None, "after_start": started})
+    return after
 
 
 def audit_trail(db, test_id: int, limit: int = 50) -> pd.DataFrame:

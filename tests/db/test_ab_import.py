@@ -76,9 +76,10 @@ def test_cookie_cats_through_the_database(imported):
     # 44,700 vs 45,489: suspicious (p ~ 0.009) but under the 0.001 alarm; nothing was lost in reach.
     assert outcome.srm_p_value == pytest.approx(stats.chisquare([44_700, 45_489]).pvalue)
     assert not outcome.srm_detected and outcome.exposure_p_value is None
-    # The data set is the whole experiment, so its plan is the sample it has and every method decides.
+    # The data set is the whole experiment, so its plan is the sample it has and the rule decides;
+    # every method's view gives the same verdict.
     for method in ("sequential", "frequentist", "bayesian"):
-        assert results.analyze_test(engine, test_id, method=method).verdict == "control wins — treatment is worse"
+        assert results.analyze_test(engine, test_id, method=method).verdict == "lose — the treatment is worse than control"
 
 
 def test_imported_experiment_reach_on_the_campaign_screen(imported):
@@ -137,7 +138,7 @@ def test_hillstrom_three_arms_holm_and_cuped_with_past_spend(imported):
         assert visits.loc[arm, "adjusted_p_value"] < 0.05
     assert visits.loc["Mens E-Mail", "treatment_mean"] == pytest.approx(0.183, abs=0.001)
     assert outcome.predicted_winner[0] == "Mens E-Mail"
-    assert results.analyze_test(engine, test_id).verdict == "treatment Mens E-Mail wins"
+    assert results.analyze_test(engine, test_id).verdict == "win — Mens E-Mail beats control"
 
     # CUPED on spend with last year's spend (history), independently on the rows.
     cuped = results.analyze_test(engine, test_id, method="frequentist", cuped=True, difference="absolute")

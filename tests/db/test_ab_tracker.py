@@ -5,6 +5,7 @@ managers' controls (two simultaneous stops make one), the snapshot job and its a
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -19,9 +20,10 @@ from core.demo import generator as demo
 from core.demo import truth as demo_truth
 from core.platform import rollup
 from core.access.auth import PermissionDenied, User
-from core.experiments import assignment, calculator, results, snapshots, tests_repo
+from core.experiments import assignment, calculator, decisions, results, snapshots, tests_repo, verdicts
 from core.experiments.outcomes import OUTCOMES, PRE_PERIOD_DAYS
 from core.experiments.stats import analyze
+from core.experiments.stats import verdict as engine_verdict
 from tests.conftest import BACKENDS, PRIMARY_BACKEND
 
 MANAGER = User("manager@example.com", "Manager", "manager")
@@ -35,6 +37,14 @@ AB_QUERY_PARAMS: dict[str, dict] = {
     "ab_alert_acknowledge": {"alert_id": 1, "actor": "a@example.com"},
     "ab_alert_raise": {"test_id": 1, "kind": "srm", "message": "m", "details": "{}"},
     "ab_alerts_open": {"limit": 5},
+    "ab_alerts_close": {"test_id": 1, "kinds": ["srm"], "reason": "r"},
+    "ab_decision_insert": {"test_id": 1, "action": "stop_test", "winner": None, "verdict": "no detectable difference",
+                           "against_rule": False, "reason": "", "rule": "{}", "statistics": "{}", "summary": "[]",
+                           "decided_by": "a@example.com"},
+    "ab_decisions_for_test": {"test_id": 1},
+    "ab_test_rule_update": {"test_id": 1, "decision_method": "sequential", "decision_cuped": True, "correction": "holm",
+                            "alpha": 0.05, "minimum_detectable_effect": 0.05, "planned_per_arm": None,
+                            "guardrail_metrics": [], "changed_by": None, "reason": None},
     "ab_assigned_counts": {"test_id": 1, "before": T0},
     "ab_assignments_record": {"campaign_id": 1, "test_id": 1, "member_ids": [1, 2], "variants": ["control", "b"]},
     "ab_audit_for_test": {"target": "ab_test:1", "limit": 5},
@@ -199,7 +209,7 @@ def test_demo_sample_ratio_mismatch_is_flagged_and_only_there(demo_db):
         if key == "srm":
             # 12 % of the treatment's members lost every event: they were assigned but never reached.
             assert outcome.srm_detected and outcome.exposure_p_value < 1e-4
-            assert outcome.verdict == "sample ratio mismatch — do not trust the results"
+            assert outcome.verdict == verdicts.SRM_TEXT
             exposure = outcome.exposure.set_index("variant")
             share = exposure.reached / exposure.assigned
             assert share["treatment"] < share["control"] - 0.08
@@ -212,32 +222,32 @@ def test_demo_null_is_not_called_and_no_wrong_decision(demo_db):
     null = results.analyze_test(demo_db, TEST_IDS["null"])
     row = null.primary_rows.iloc[0]
     assert row.ci_low < 0 < row.ci_high and not row.significant
-    assert "wins" not in null.verdict
+    assert null.decision.kind != "win"
     # ~300 members per arm are too few for an always-valid test to call the planted winners yet;
     # what must never happen is a call in the wrong direction.
     winner = results.analyze_test(demo_db, TEST_IDS["winner"])
-    assert winner.verdict in ("treatment wins",) or winner.verdict.startswith("keep running")
+    assert winner.verdict in ("win — treatment beats control",) or winner.verdict.startswith("keep running")
     three = results.analyze_test(demo_db, TEST_IDS["three_way"])
-    assert three.verdict in ("treatment b wins",) or three.verdict.startswith("keep running")
+    assert three.verdict in ("win — b beats control",) or three.verdict.startswith("keep running")
 
 
 def test_planted_effects_are_found_at_a_detectable_size(planted_db):
     winner = results.analyze_test(planted_db, TEST_IDS["winner"])
-    assert winner.verdict == "treatment wins"                     # sequential: may stop early once significant
+    assert winner.verdict == "win — treatment beats control"                     # sequential: may stop early once significant
     assert winner.predicted_winner[0] == "treatment" and winner.predicted_winner[1] > 0.99
     assert winner.primary_rows.iloc[0].ci_low > 0
 
     null = results.analyze_test(planted_db, TEST_IDS["null"])
-    assert "wins" not in null.verdict and not null.primary_rows.significant.any()
-    for method in ("frequentist", "bayesian"):
-        assert "wins" not in results.analyze_test(planted_db, TEST_IDS["null"], method=method).verdict
+    assert null.decision.kind != "win" and not null.primary_rows.significant.any()
+    for method in ("frequentist", "bayesian"):  # other views of the same data: the rule's verdict stays
+        assert results.analyze_test(planted_db, TEST_IDS["null"], method=method).verdict == null.verdict
 
     srm = results.analyze_test(planted_db, TEST_IDS["srm"])
-    assert srm.verdict.startswith("sample ratio mismatch")
+    assert srm.verdict == verdicts.SRM_TEXT and srm.predicted_winner == (None, None)
 
     three = results.analyze_test(planted_db, TEST_IDS["three_way"])
     rows = three.primary_rows.set_index("variant")
-    assert three.verdict == "treatment b wins"
+    assert three.verdict == "win — b beats control"
     assert rows.loc["b", "estimate"] > 0 and rows.loc["b", "adjusted_p_value"] < 0.05
     assert rows.loc["c", "estimate"] < 0 and rows.loc["c", "adjusted_p_value"] < 0.05   # c loses
     assert three.predicted_winner[0] == "b"
@@ -390,7 +400,8 @@ def test_snapshot_job_stores_each_tests_summary_for_the_list(demo_copy):
             winner, chance = live.predicted_winner
             assert row.predicted_winner == winner and row.winner_probability == pytest.approx(chance)
     outcome = results.analyze_test(demo_copy, TEST_IDS["winner"], now=now)
-    snapshots.store_summary(demo_copy, dataclasses.replace(outcome, verdict="an older verdict"),
+    older = verdicts.Verdict(verdicts.KEEP_RUNNING, "keep running — an older verdict")
+    snapshots.store_summary(demo_copy, dataclasses.replace(outcome, decision=older),
                             now - timedelta(hours=1))
     assert snapshots.summaries(demo_copy).set_index("test_id").loc[TEST_IDS["winner"]].verdict == outcome.verdict
 
@@ -472,7 +483,7 @@ def test_calculator_gives_the_engine_answer_and_clear_errors():
     answer = calculator.calculate(frame, method="frequentist")
     direct = analyze(frame, method="frequentist").iloc[0]
     assert answer.analysis.iloc[0].p_value == pytest.approx(direct.p_value)
-    assert answer.verdict == "treatment b wins" and not answer.srm_detected
+    assert answer.verdict == "win — b beats control" and not answer.srm_detected
     for pasted, message in [("", "Paste one line"), ("variant,n\na,1\nb,2", "Missing column"),
                             ("variant,n,sum\na,10,x\nb,10,1", "not a number for variant"),
                             ("variant,n,sum,colour\na,1,1,r\nb,1,1,g", "Unknown column")]:
@@ -480,3 +491,158 @@ def test_calculator_gives_the_engine_answer_and_clear_errors():
             calculator.parse_pasted(pasted)
     with pytest.raises(ValueError, match="sum_squares"):
         calculator.calculate(frame, metric="mean")
+
+
+# ----------------------------------------------------------------------------- issue 12: one verdict, stored
+
+
+VIEWS = [(method, cuped, difference) for method in results.METHODS for cuped in (True, False)
+         for difference in ("relative", "absolute")]
+
+
+def test_the_verdict_is_the_rules_whatever_the_view(demo_db):
+    """Every demo test: every method, CUPED on or off, either lift — one verdict, the rule's, in
+    the one vocabulary; only the view's numbers change."""
+    for key, test_id in TEST_IDS.items():
+        rule = results.analyze_test(demo_db, test_id)
+        assert rule.method == "sequential" and rule.cuped            # the pre-registered default
+        assert verdicts.kind_of(rule.verdict) in verdicts.VOCABULARY
+        estimates = set()
+        for method, cuped, difference in VIEWS:
+            view = results.analyze_test(demo_db, test_id, method=method, cuped=cuped, difference=difference)
+            assert view.verdict == rule.verdict, (key, method, cuped, difference)
+            assert view.method == method and view.cuped == cuped
+            estimates.add(round(float(view.primary_rows.estimate.iloc[0]), 12))
+        assert len(estimates) > 1, key                                # the views do differ
+        exported = results.export_frame(results.analyze_test(demo_db, test_id, method="bayesian"))
+        assert set(exported.verdict) == {rule.verdict} and set(exported.decision_method) == {"sequential"}
+
+
+def test_a_rule_with_another_method_decides_by_that_method(demo_copy):
+    test_id = TEST_IDS["winner"]
+    with pytest.raises(ValueError, match="needs a reason"):
+        tests_repo.change_rule(demo_copy, MANAGER, test_id, decision_method="frequentist")
+    with pytest.raises(PermissionDenied):
+        tests_repo.change_rule(demo_copy, ANALYST, test_id, decision_method="frequentist", reason="x")
+    tests_repo.change_rule(demo_copy, MANAGER, test_id, decision_method="frequentist", decision_cuped=False,
+                           reason="the sequential plan was never agreed")
+    test = tests_repo.get_test(demo_copy, test_id)
+    assert (test.decision_method, bool(test.decision_cuped)) == ("frequentist", False)
+    assert test.rule_changed_by == MANAGER.email and "never agreed" in test.rule_change_reason
+    outcome = results.analyze_test(demo_copy, test_id, method="bayesian")
+    summary = results.current_summary(demo_copy, test_id)
+    direct = analyze(summary[summary.metric == "clicked"], metric="binomial", method="frequentist")
+    expected = verdicts.from_engine(engine_verdict(direct, needed_per_arm=outcome.needed_per_arm)).text
+    assert outcome.verdict == expected
+    trail = tests_repo.audit_trail(demo_copy, test_id)
+    assert trail.action.iloc[0] == "change_rule"
+    tests_repo.control(demo_copy, MANAGER, test_id, "stop_test")
+    with pytest.raises(tests_repo.TransitionRefused, match="ended"):
+        tests_repo.change_rule(demo_copy, MANAGER, test_id, alpha=0.01, reason="too late")
+
+
+def _more_data_arrive(engine, test_id: int) -> None:
+    """Members of the test click and spend more (totals are as of now, whatever the end)."""
+    with engine.begin() as conn:
+        conn.execute(text("""
+            UPDATE campaign_members cm SET clicks = cm.clicks + 3, revenue = cm.revenue + 25
+            FROM ab_assignments a
+            WHERE a.test_id = :t AND a.campaign_id = cm.campaign_id AND a.member_id = cm.member_id
+        """), {"t": test_id})
+
+
+def test_a_declared_decision_is_stored_and_does_not_move(demo_copy):
+    test_id = TEST_IDS["three_way"]
+    live = results.analyze_test(demo_copy, test_id)
+    tests_repo.control(demo_copy, MANAGER, test_id, "declare_winner", winner="b", note="b reads best")
+    stored = decisions.decisions(demo_copy, test_id)
+    assert len(stored) == 1
+    decision = stored.iloc[0]
+    assert decision.action == "declare_winner" and decision.winner == "b" and decision.decided_by == MANAGER.email
+    assert decision.verdict == verdicts.at_end(live.decision).text
+    assert decision.against_rule == (not verdicts.consistent_winner(verdicts.at_end(live.decision), "b", "control"))
+    assert decision.statistics["n_per_arm"] == {k: int(v) for k, v in live.n_per_arm.items()}
+    rows = pd.DataFrame(decision.statistics["rows"]).set_index("variant")
+    np.testing.assert_allclose(rows.loc[["b", "c"], "estimate"], live.primary_rows.set_index("variant")
+                               .loc[["b", "c"], "estimate"])
+    before = decisions.decisions(demo_copy, test_id).iloc[0]
+    ended = results.analyze_test(demo_copy, test_id)
+    assert not decisions.changed_since(before, ended)
+
+    _more_data_arrive(demo_copy, test_id)
+    after = decisions.decisions(demo_copy, test_id).iloc[0]
+    for column in ("verdict", "statistics", "summary", "rule", "against_rule", "winner"):
+        assert after[column] == before[column], column
+    assert decisions.changed_since(after, results.analyze_test(demo_copy, test_id))
+
+
+def test_declaring_against_the_rule_needs_a_reason_and_is_flagged(demo_copy):
+    test_id = TEST_IDS["null"]
+    verdict = results.analyze_test(demo_copy, test_id).decision
+    assert verdict.kind != "win"
+    with pytest.raises(ValueError, match="goes against it"):
+        tests_repo.control(demo_copy, MANAGER, test_id, "declare_winner", winner="treatment")
+    assert tests_repo.get_test(demo_copy, test_id).status == "running"       # nothing changed
+    assert decisions.decisions(demo_copy, test_id).empty
+    tests_repo.control(demo_copy, MANAGER, test_id, "declare_winner", winner="treatment", note="brand decision")
+    decision = decisions.decisions(demo_copy, test_id).iloc[0]
+    assert decision.against_rule and decision.reason == "brand decision"
+    audit = tests_repo.audit_trail(demo_copy, test_id).iloc[0]
+    details = audit.details if isinstance(audit.details, dict) else json.loads(audit.details)
+    assert details["against_rule"] is True
+
+
+def test_alerts_close_when_their_condition_ends_or_the_test_ends(demo_copy):
+    snapshots.take_snapshots(demo_copy)
+    srm_id = TEST_IDS["srm"]
+    assert srm_id in set(snapshots.open_alerts(demo_copy).test_id)
+    tests_repo.control(demo_copy, MANAGER, srm_id, "stop_test")
+    assert srm_id not in set(snapshots.open_alerts(demo_copy).test_id)
+    assert decisions.decisions(demo_copy, srm_id).verdict.tolist() == [verdicts.SRM_TEXT]
+
+    # A condition that no longer holds: a raised decision alert on a test that keeps running.
+    test = tests_repo.get_test(demo_copy, TEST_IDS["null"])
+    assert snapshots.raise_alert(demo_copy, test, "decision", "“Blue vs green button”: decided", {})
+    snapshots.take_snapshots(demo_copy)
+    still = snapshots.open_alerts(demo_copy)
+    outcome = results.analyze_test(demo_copy, TEST_IDS["null"])
+    assert (TEST_IDS["null"] in set(still.test_id)) == outcome.ready_for_decision
+    closed = read(demo_copy, "SELECT kind, closed_reason FROM ab_alerts WHERE test_id = :t", t=srm_id)
+    assert set(closed.closed_reason) == {"the test was stopped"}
+
+
+def test_a_test_without_members_has_every_control_and_its_stored_plan(demo_copy):
+    test_id = tests_repo.create_test(demo_copy, MANAGER, campaign_id=6, name="Empty", primary_metric="clicked",
+                                     variants={"control": 1, "treatment": 1}, start=False)
+    test = tests_repo.get_test(demo_copy, test_id)
+    planned = tests_repo.plan_from_campaign(demo_copy, 6, "clicked", 0.05, {"control": 1, "treatment": 1}, 0.05)
+    assert planned and test.planned_per_arm == planned                       # planned once, stored
+    outcome = results.analyze_test(demo_copy, test_id)
+    assert outcome.needed_per_arm == planned and outcome.smallest_arm == 0
+    assert not outcome.srm_judgeable and outcome.predicted_winner == (None, None)
+    assert outcome.verdict == "keep running — waiting for members in every arm"
+    for action, status in [("start_test", "running"), ("pause_test", "paused"), ("resume_test", "running"),
+                           ("pause_test", "paused"), ("stop_test", "stopped")]:
+        assert [t.action for t in tests_repo.available_actions(test.status)]
+        assert tests_repo.control(demo_copy, MANAGER, test_id, action).status == status
+        test = tests_repo.get_test(demo_copy, test_id)
+    assert decisions.decisions(demo_copy, test_id).verdict.tolist() == [
+        "inconclusive — ended before every arm had members"]
+
+
+def test_every_verdict_text_is_of_the_vocabulary():
+    cases = {"sample ratio mismatch — do not trust the results": "inconclusive",
+             "guardrail breached: revenue": "lose", "keep running — 5 more members per arm needed": "keep running",
+             "treatment b wins": "win", "treatment treatment wins": "win",
+             "control wins — treatment is worse": "lose", "no detectable difference": "no detectable difference"}
+    for engine_text, kind in cases.items():
+        verdict = verdicts.from_engine(engine_text)
+        assert verdict.kind == kind and verdicts.kind_of(verdict.text) == kind
+        assert "None" not in verdict.text and "nan" not in verdict.text
+    assert verdicts.from_engine("treatment treatment wins").text == "win — treatment beats control"
+    assert verdicts.from_engine("keep running — 5 more members per arm needed", ended=True).text == \
+        "inconclusive — ended with 5 more members per arm needed"
+    answer = calculator.calculate(calculator.parse_pasted("variant,n,sum\ncontrol,100,10\nb,100,12"),
+                                  needed_per_arm=1000)
+    assert answer.verdict.startswith("keep running — ")
+    assert not answer.analysis.astype(str).isin(["None", "nan", "<NA>"]).any().any()

@@ -53,6 +53,7 @@ SYSTEM_WORK = {
     "core.demo.simulator.run": "python -m core simulate",
     "core.experiments.snapshots.store_snapshots": "the worker's ab_snapshots job",
     "core.experiments.snapshots.raise_alert": "the worker's ab_snapshots job",
+    "core.experiments.snapshots.close_alerts": "the worker's ab_snapshots job",
     "core.experiments.snapshots.take_snapshots": "the worker's ab_snapshots job",
     "core.experiments.snapshots.store_summary": "the worker's ab_snapshots job (and python -m core demo)",
     "core.experiments.tests_repo.assign": "records the sending system's assignment (snapshot job)",
@@ -147,6 +148,7 @@ def test_the_actions_are_the_ones_the_readme_names_with_its_roles():
         "core.access.exports.export_frame": "export",
         "core.experiments.tests_repo.create_test": "create_test",
         "core.experiments.tests_repo.control": "control_test",
+        "core.experiments.tests_repo.change_rule": "control_test",
         "core.experiments.snapshots.acknowledge_alert": "control_test",
         "core.optimize.apply.apply": "apply_recommendation",
         "core.optimize.apply.dismiss": "dismiss_recommendation",
@@ -234,6 +236,14 @@ def _control(db, tmp_path):
     return lambda user: control(db, user, test_id, "pause_test", note="checked")
 
 
+def _change_rule(db, tmp_path):
+    from core.experiments.tests_repo import change_rule
+
+    seed_dimensions(db)
+    test_id = _new_test(db)
+    return lambda user: change_rule(db, user, test_id, decision_method="frequentist", reason="checked")
+
+
 def _acknowledge(db, tmp_path):
     from core.experiments import snapshots
 
@@ -311,6 +321,7 @@ SCENARIOS = {
     "core.access.exports.export_frame": _export,
     "core.experiments.tests_repo.create_test": _create_test,
     "core.experiments.tests_repo.control": _control,
+    "core.experiments.tests_repo.change_rule": _change_rule,
     "core.experiments.snapshots.acknowledge_alert": _acknowledge,
     "core.optimize.apply.apply": _apply,
     "core.optimize.apply.dismiss": _dismiss,
