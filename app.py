@@ -14,7 +14,7 @@ user = sign_in_gate()
 # whose page file is named like the package: the file name gives the URL (/ab_tests), as before.
 SCREENS = [
     ("screens/overview.py", "Overview", ":material/dashboard:"),
-    ("screens/campaigns.py", "Campaign analytics", ":material/campaign:"),
+    ("screens/campaigns/campaigns.py", "Campaign analytics", ":material/campaign:"),
     ("screens/ab_tests/ab_tests.py", "A/B tests", ":material/science:"),
     ("screens/optimization/optimization.py", "Recommendations", ":material/auto_graph:"),
     ("screens/live.py", "Real-time", ":material/bolt:"),
@@ -23,7 +23,7 @@ SCREENS = [
 # Executives land on the overview; everyone else on campaign analytics, where their work is.
 LANDING = {"exec": "screens/overview.py"}
 HERE = Path(__file__).parent
-landing = LANDING.get(user.role, "screens/campaigns.py")
+landing = LANDING.get(user.role, "screens/campaigns/campaigns.py")
 navigation = st.navigation([
     st.Page(path, title=title, icon=icon, default=path == landing)
     for path, title, icon in SCREENS if (HERE / path).exists()

@@ -7,10 +7,7 @@ Every number goes through ui.format; every sentence or name that carries data (c
 segment names) is escaped for Markdown, or HTML-escaped in chart labels (Plotly reads HTML)."""
 from __future__ import annotations
 
-import html
-
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.analytics import decomposition
@@ -20,6 +17,7 @@ from core.analytics.presets import COMPARISONS, PRESETS, Change, comparison_for,
 from ui import format as fmt
 from ui import overview_data
 from ui.widgets import TIME_ZONES, database_guard
+from ui.why_chart import caption, contribution_text, waterfall
 
 CARDS = ["revenue", "cost", "roi", "conversions", "sends", "delivered_members"]
 EXPLAINED = ["revenue", "cost", "roi", "conversions", "sends"]
@@ -27,7 +25,6 @@ WHY_KPIS = EXPLAINED + ["conversion_rate", "ctr", "open_rate", "delivery_rate"]
 REACH_HELP = ("Members reached (delivered to) from each campaign's start to the period's end. It only grows, "
               "so it is not compared between periods.")
 MOVERS = 5
-WATERFALL_BARS = 8
 
 tz = st.session_state.get("tz", TIME_ZONES[0])
 st.title("Overview")
@@ -42,23 +39,6 @@ comparison = comparison_for(period, kind, preset)
 against = versus(period, comparison)
 st.caption(f"{period.label()} · " + (f"compared with {comparison.label()}" if comparison else "no comparison")
            + f" · days in **{tz}**")
-
-
-def as_points(kpi: str) -> bool:
-    return METRICS[kpi].unit in ("%", "ratio")
-
-
-def contribution_text(kpi: str, value) -> str:
-    """A contribution in the KPI's unit of change: points for rates and ROI, else signed."""
-    if as_points(kpi):
-        return fmt.points(value)
-    return fmt.money(value, signed=True) if METRICS[kpi].unit == "USD" else fmt.decimal(value, 0, signed=True)
-
-
-def chart_label(value, limit: int = 28) -> str:
-    """A name from data for a Plotly label: HTML-escaped (Plotly renders tags and links) and short."""
-    text = str(value)
-    return html.escape(text if len(text) <= limit else text[:limit - 1] + "…")
 
 
 def kpi_cards(numbers) -> None:
@@ -98,38 +78,6 @@ def movers_table(result: Decomposition) -> pd.DataFrame:
     return table
 
 
-def waterfall(result: Decomposition) -> go.Figure:
-    scale = 100 if as_points(result.kpi) else 1          # rates and ROI in percent and points
-    shown = result.groups.head(WATERFALL_BARS)
-    rest = result.groups.iloc[WATERFALL_BARS:]
-    names = [fmt.segment_label(v) if result.by == "segment" else v for v in shown.label]
-    labels = [f"{chart_label(n)}{'' if beyond else ' (noise)'}" for n, beyond in zip(names, shown.exceeds_noise)]
-    steps = list(shown.contribution)
-    hover = [f"{chart_label(n, 80)}<br>{contribution_text(result.kpi, c)}; 95 % interval "
-             f"{contribution_text(result.kpi, lo)} to {contribution_text(result.kpi, hi)}"
-             for n, c, lo, hi in zip(names, shown.contribution, shown.low, shown.high)]
-    if len(rest):
-        labels.append(f"{len(rest)} other{'s' if len(rest) > 1 else ''}")
-        steps.append(float(rest.contribution.sum()))
-        hover.append(f"{len(rest)} other {result.by}s together: {contribution_text(result.kpi, steps[-1])}")
-    before_label, after_label = "Before", "Now"
-    figure = go.Figure(go.Waterfall(
-        orientation="v", measure=["absolute"] + ["relative"] * len(steps) + ["total"],
-        x=[before_label] + labels + [after_label],
-        y=[result.before * scale] + [s * scale for s in steps] + [0],
-        text=[fmt.metric_value(result.kpi, result.before)] + [contribution_text(result.kpi, s) for s in steps]
-        + [fmt.metric_value(result.kpi, result.after)],
-        hovertext=[f"{METRICS[result.kpi].label} before"] + hover + [f"{METRICS[result.kpi].label} now"],
-        hoverinfo="text", textposition="outside",
-        increasing=dict(marker=dict(color=fmt.GREEN if METRICS[result.kpi].higher_is_better else fmt.RED)),
-        decreasing=dict(marker=dict(color=fmt.RED if METRICS[result.kpi].higher_is_better else fmt.GREEN)),
-        totals=dict(marker=dict(color=fmt.BLUE)), connector=dict(line=dict(color=fmt.GREY))))
-    unit = {"%": " (%)", "ratio": " (%)", "USD": " (USD)"}.get(METRICS[result.kpi].unit, "")
-    fmt.chart_layout(figure, height=420, title=f"{METRICS[result.kpi].label} by {result.by} · {tz}")
-    figure.update_layout(showlegend=False, yaxis_title=METRICS[result.kpi].label + unit, xaxis_tickangle=-40)
-    return figure
-
-
 def why_section(numbers) -> None:
     st.subheader("Why did it change")
     left, right = st.columns(2)
@@ -138,11 +86,8 @@ def why_section(numbers) -> None:
                          key="overview_by")
     result = explain(numbers, kpi, by)
     st.markdown(fmt.escape_markdown(decomposition.summary(result, fmt, against)))
-    st.plotly_chart(waterfall(result), width="stretch", key="overview_waterfall")
-    st.caption(f"Each bar is a {by}'s contribution to the change; they add up exactly from before to now. "
-               + ("Rates and ROI: a group's rate moving (rate) and its share of the volume moving (mix). "
-                  if result.kind == "ratio" else "")
-               + f"“(noise)” marks a contribution whose 95 % interval includes zero ({result.noise}).")
+    st.plotly_chart(waterfall(result, tz), width="stretch", key="overview_waterfall")
+    st.caption(caption(result))
 
 
 def body() -> None:

@@ -9,7 +9,9 @@ from datetime import date
 
 import streamlit as st
 
+from core.analytics import annotations as notes
 from core.analytics import campaigns as analytics
+from core.analytics import decomposition
 from core.access import audit
 from core.access import auth
 from core.platform import config
@@ -35,6 +37,43 @@ def campaigns():
 @st.cache_data(ttl=30, max_entries=64, show_spinner=False)
 def portfolio(first: date, last: date, tz: str):
     return analytics.portfolio(engine(), Period(first, last, tz))
+
+
+def _period(first: date | None, last: date | None, tz: str) -> Period | None:
+    return Period(first, last, tz) if first else None
+
+
+@remember_last_good  # shown, saying since when, while the database is slow or away
+@st.cache_data(ttl=30, max_entries=64, show_spinner=False)
+def portfolio_comparison(first: date, last: date, tz: str, compared_first: date | None, compared_last: date | None):
+    """The portfolio with Δ columns against the comparison period and both periods' totals."""
+    return analytics.portfolio_comparison(engine(), Period(first, last, tz), _period(compared_first, compared_last, tz))
+
+
+@remember_last_good  # shown, saying since when, while the database is slow or away
+@st.cache_data(ttl=30, max_entries=128, show_spinner=False)
+def summaries(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | None,
+              compared_first: date | None, compared_last: date | None):
+    """Totals (with reach) of the chosen campaigns for the period and the comparison period."""
+    return analytics.period_summaries(engine(), Period(first, last, tz), campaign_ids,
+                                      _period(compared_first, compared_last, tz))
+
+
+@remember_last_good  # shown, saying since when, while the database is slow or away
+@st.cache_data(ttl=30, max_entries=64, show_spinner=False)
+def grouped(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | None, compared_first: date,
+            compared_last: date, by: str):
+    """Both periods' additive columns by `by`, for "why did this change"."""
+    return decomposition.grouped_totals(engine(), Period(first, last, tz), Period(compared_first, compared_last, tz),
+                                        campaign_ids, by)
+
+
+# Short-lived: a note someone adds shows at once (the page also clears this cache on saving).
+@remember_last_good  # shown, saying since when, while the database is slow or away
+@st.cache_data(ttl=30, max_entries=64, show_spinner=False)
+def annotations(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | None):
+    """Holidays and people's notes about the period's days (core.analytics.annotations)."""
+    return notes.annotations(engine(), Period(first, last, tz), campaign_ids)
 
 
 @remember_last_good  # shown, saying since when, while the database is slow or away

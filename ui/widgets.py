@@ -8,35 +8,61 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
-from core.analytics.campaigns import KpiCard
 from core.analytics.metrics import METRICS
-from core.analytics.periods import COMPARISONS, Period
+from core.analytics.periods import Period
+from core.analytics.presets import COMPARISONS, PRESETS, Change, comparison_for, preset_period
+from ui import format as fmt
 from ui.errors import database_guard  # noqa: F401 (moved to ui.errors; screens import it from here)
 from ui.exports import checked_export
-from ui.format import metric_value, percent
+from ui.format import finite, metric_value
 
 TIME_ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
               "America/Los_Angeles", "UTC", "Europe/London", "Europe/Berlin", "Asia/Kolkata",
               "Asia/Tokyo", "Australia/Sydney"]
-PRESETS = {"Last 7 days": 7, "Last 28 days": 28, "Last 90 days": 90}
+CUSTOM = "custom"
+PERIOD_CHOICES = {**PRESETS, CUSTOM: "Custom dates"}
+DEFAULT_PRESET = "last_28_days"
 
 
 def sidebar_filters() -> None:
-    """The shared sidebar: time zone, date range and comparison period (kept in session state)."""
+    """The shared sidebar: time zone, period (a preset, or custom dates) and what it is compared
+    with. Each lives in session state and in the URL (bind="query-params": its key is the
+    parameter's name), so a link opens the same view; a value equal to the default is left out
+    of the URL, and a value the URL gets wrong is ignored."""
     state = st.session_state
+    # The default is the widget's own (index), not one set in session state: a bound widget
+    # leaves its default out of the URL, so a link must mean the same default in a new session.
+    # Dates set before presets existed (in session state) are custom dates.
+    default = CUSTOM if "date_range" in state and "period" not in state else DEFAULT_PRESET
     with st.sidebar:
-        st.selectbox("Time zone", TIME_ZONES, key="tz",
+        st.selectbox("Time zone", TIME_ZONES, key="tz", bind="query-params",
                      help="Days, hours and weeks on every screen are in this time zone.")
-        today = datetime.now(ZoneInfo(state.get("tz", TIME_ZONES[0]))).date()
-        state.setdefault("date_range", (today - timedelta(days=27), today))
-        st.date_input("Date range", key="date_range", max_value=today + timedelta(days=366), format="YYYY-MM-DD")
+        st.selectbox("Period", list(PERIOD_CHOICES), index=list(PERIOD_CHOICES).index(default), key="period",
+                     format_func=PERIOD_CHOICES.get,
+                     bind="query-params", help="Days in the time zone above; \"This …\" runs to today.")
+        if state.get("period") == CUSTOM:
+            today = datetime.now(ZoneInfo(state.get("tz", TIME_ZONES[0]))).date()
+            state.setdefault("date_range", (today - timedelta(days=27), today))
+            st.date_input("Date range", key="date_range", max_value=today + timedelta(days=366),
+                          format="YYYY-MM-DD", bind="query-params")
         st.selectbox("Compare with", list(COMPARISONS), key="comparison", format_func=COMPARISONS.get,
-                     help="Comparison periods are shifted by whole weeks so weekdays line up.")
+                     bind="query-params",
+                     help="Runs of days are compared weekday for weekday (a Monday with a Monday); months, "
+                          "quarters and the year to date by the calendar.")
+
+
+def chosen_preset() -> str | None:
+    """The sidebar's preset, or None for custom dates."""
+    preset = st.session_state.get("period", DEFAULT_PRESET)
+    return preset if preset in PRESETS else None
 
 
 def current_period() -> Period:
     state = st.session_state
     tz = state.get("tz", TIME_ZONES[0])
+    preset = chosen_preset()
+    if preset:
+        return preset_period(preset, tz)
     chosen = state.get("date_range")
     today = datetime.now(ZoneInfo(tz)).date()
     if not chosen:
@@ -52,19 +78,31 @@ def current_period() -> Period:
 
 
 def comparison_kind() -> str:
-    return st.session_state.get("comparison", "previous")
+    kind = st.session_state.get("comparison", "previous")
+    return kind if kind in COMPARISONS else "previous"
 
 
-def kpi_row(cards: list[KpiCard], columns: int = 3) -> None:
-    for start in range(0, len(cards), columns):
-        cols = st.columns(columns)
-        for col, card in zip(cols, cards[start:start + columns]):
-            delta = None
-            if card.change is not None and pd.notna(card.change):
-                delta = f"{percent(card.change, signed=True)} vs {metric_value(card.key, card.previous)}"
-            col.metric(card.label, metric_value(card.key, card.value), delta=delta,
-                       delta_color="normal" if card.higher_is_better else "inverse",
-                       help=METRICS[card.key].help or None, border=True)
+def current_comparison(period: Period) -> Period | None:
+    """The period the sidebar compares `period` with (None: no comparison, or nothing that early)."""
+    return comparison_for(period, comparison_kind(), chosen_preset())
+
+
+def kpi_cards(keys: list[str], current: pd.Series, previous: pd.Series | None, not_compared: dict | None = None) -> None:
+    """KPI cards two a row, on a phone too, in the order given (the most important first).
+    A change is said as its unit wants (core.analytics.presets.Change): rates and ROI in
+    points, counts and money in % and absolute; `not_compared` names cards shown without a
+    change, with the reason in their help."""
+    not_compared = not_compared or {}
+    for start in range(0, len(keys), 2):
+        for column, key in zip(st.columns(2, wrap=False), keys[start:start + 2]):
+            metric = METRICS[key]
+            change = Change(key, finite(current[key]), None if previous is None else finite(previous[key]))
+            shown = change.compared and key not in not_compared
+            reason = None if shown else not_compared.get(key) or change.reason
+            help_text = ". ".join(filter(None, [metric.help, f"Not compared: {reason}" if reason else None]))
+            column.metric(metric.label, metric_value(key, current[key]), delta=change.text(fmt) if shown else None,
+                          delta_color="normal" if metric.higher_is_better else "inverse",
+                          help=help_text or None, border=True)
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").

@@ -155,3 +155,41 @@ def trend(daily: pd.DataFrame, metric: str = "conversions", alpha: float = 0.05)
     slope = 7 * fit.slope / level if level else float("nan")
     direction = "flat" if not (fit.pvalue < alpha) else ("up" if fit.slope > 0 else "down")
     return Trend(metric, float(slope), float(fit.pvalue), direction)
+
+
+# Δ columns of the portfolio: counts and money change in absolute terms and relative to
+# before (a fraction); ROI changes as a difference of fractions (0.108 = +10.8 points).
+CHANGE_COLUMNS = ["conversions_change", "conversions_change_rel", "revenue_change", "revenue_change_rel",
+                  "roi_change"]
+
+
+@dataclass
+class PortfolioComparison:
+    campaigns: pd.DataFrame      # PORTFOLIO_COLUMNS, then CHANGE_COLUMNS (NaN without a comparison)
+    totals: pd.Series            # every metric of all campaigns together, ratios of the sums
+    previous_totals: pd.Series | None
+
+
+def portfolio_comparison(db: Engine, period: Period, comparison: Period | None) -> PortfolioComparison:
+    """The portfolio with its change against `comparison` per campaign, and the totals of both
+    periods — sums of the rollups' counts and money, every ratio derived from the sums
+    (core.analytics.metrics.totals), never a mean of the campaigns' ratios. One query."""
+    frame = _totals_frame(db, period, None, comparison)
+    current = add_metrics(frame[frame.period == "current"].drop(columns="period")).set_index("campaign_id")
+    out = current.reset_index()[PORTFOLIO_COLUMNS].copy()
+    summed = totals(frame, by="period", groups=["current"] + (["comparison"] if comparison else []))
+    previous_totals = None
+    if comparison is not None:
+        before = add_metrics(frame[frame.period == "comparison"].drop(columns="period")).set_index("campaign_id")
+        before = before.reindex(out.campaign_id)
+        for key in ("conversions", "revenue"):
+            now, then = out[key].to_numpy(dtype=float), before[key].to_numpy(dtype=float)
+            out[f"{key}_change"] = now - then
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[f"{key}_change_rel"] = np.where(then > 0, (now - then) / np.where(then > 0, then, 1), np.nan)
+        out["roi_change"] = out.roi.to_numpy(dtype=float) - before.roi.to_numpy(dtype=float)
+        previous_totals = summed.loc["comparison"]
+    else:
+        for column in CHANGE_COLUMNS:
+            out[column] = np.nan
+    return PortfolioComparison(out, summed.loc["current"], previous_totals)

@@ -10,15 +10,18 @@ import pytest
 from sqlalchemy import text
 
 from core.analytics import campaigns as analytics
+from core.analytics.metrics import METRICS
 from core.analytics.periods import Period
+from core.analytics.presets import Change, comparison_for
+from screens.campaigns.detail import CARDS
 from tests.app.conftest import (UNREACHABLE_URL, app_database, count, new_app, screen_path, shown_metrics,
                                 shown_period, table_with)
+from ui import format as fmt
 from ui.format import metric_value
 
 # The campaigns screen is app.py's default page, so it is opened without switch_page. Sidebar
 # choices are set in session state before the first run and the period is read from the
 # screen's caption.
-KPI_INDEX = {key: i for i, key in enumerate(analytics.KPI_KEYS)}
 RAW_SENDS = text("""
     SELECT count(*) FROM events
     WHERE event_type = 1 AND event_time >= :start_at AND event_time < :end_at
@@ -61,20 +64,32 @@ def test_kpi_cards_show_core_numbers_and_sends_match_raw_events(open_campaigns, 
     at = open_campaigns("analyst")
     period = shown_period(at)
     shown = shown_metrics(at)
-    cards = analytics.kpi_cards(app_env, period, None, "previous")
-    assert [card.label for card in cards] == list(shown)
-    for card in cards:
-        assert shown[card.label] == metric_value(card.key, card.value), card.label
+    current = analytics.period_summaries(app_env, period, None)["current"]
+    assert list(shown) == [METRICS[key].label for key in CARDS]
+    assert list(shown)[:2] == ["Conversions", "Revenue"]  # the most important first (two a row)
+    for key in CARDS:
+        assert shown[METRICS[key].label] == metric_value(key, current[key]), key
     sends = sends_from_events(app_env, period, all_ids(demo_data))
     assert sends > 0
     assert count(shown["Sends"]) == sends
 
 
 def test_the_comparison_period_is_shown_as_change(open_campaigns, app_env):
+    """Counts and money in % and absolute, rates and ROI in points, reach conversion not at all."""
     at = open_campaigns("analyst")
-    sends_card = next(m for m in at.metric if m.label == "Sends")
-    previous = analytics.kpi_cards(app_env, shown_period(at), None, "previous")[0]
-    assert sends_card.delta == f"{previous.change:+.1%} vs {metric_value('sends', previous.previous)}"
+    period = shown_period(at)
+    comparison = comparison_for(period, "previous", "last_28_days")
+    summaries = analytics.period_summaries(app_env, period, None, comparison)
+    cards = {m.label: m for m in at.metric}
+    for key in CARDS:
+        change = Change(key, float(summaries["current"][key]), float(summaries["comparison"][key]))
+        card = cards[METRICS[key].label]
+        if key == "reach_conversion":
+            assert not card.delta and "not compared" in card.help.lower()
+        else:
+            assert card.delta == change.text(fmt), key
+    assert cards["ROI"].delta.endswith(" pts") and cards["Open rate"].delta.endswith(" pts")
+    assert "(" in cards["Revenue"].delta and "$" in cards["Revenue"].delta    # +4.1% (+$20,103)
 
 
 def test_choosing_a_campaign_changes_the_kpis(open_campaigns, app_env, demo_data):
@@ -98,7 +113,7 @@ def test_choosing_a_campaign_changes_the_kpis(open_campaigns, app_env, demo_data
 def test_grain_switch_redraws_the_series(open_campaigns, grain, axis):
     at = open_campaigns("analyst")
     tz = shown_period(at).tz
-    at.get("button_group")[0].set_value(grain).run()
+    next(b for b in at.get("button_group") if b.key == "grain").set_value(grain).run()
     assert not at.exception
     assert at.session_state["grain"] == grain
     series = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
@@ -117,8 +132,8 @@ def test_time_zone_choice_reaches_every_number(app_env):
     period = shown_period(at)
     assert period.tz == "Asia/Tokyo"
     new_york = Period(period.first, period.last, "America/New_York")
-    tokyo_revenue = analytics.kpi_cards(app_env, period, None, "previous")[KPI_INDEX["revenue"]].value
-    new_york_revenue = analytics.kpi_cards(app_env, new_york, None, "previous")[KPI_INDEX["revenue"]].value
+    tokyo_revenue = analytics.period_summary(app_env, period, None).revenue
+    new_york_revenue = analytics.period_summary(app_env, new_york, None).revenue
     assert tokyo_revenue != new_york_revenue  # the same dates are other instants in another zone
     assert shown_metrics(at)["Revenue"] == metric_value("revenue", tokyo_revenue)
     titles = [t for t in chart_titles(at) if " per " in t]

@@ -1,0 +1,263 @@
+"""Campaign analytics answers questions (issue 13), run through AppTest on the demo database:
+date presets in the sidebar, Δ columns and a totals row checked against sums counted straight
+from the events table, the view carried by the URL (a fresh session with the same query
+parameters shows the same view), holidays and notes drawn on the time series (escaped), "why
+did this change" on the detail, and CSV exports whose columns say their units and hold the
+screen's numbers."""
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from core.analytics import decomposition
+from core.analytics.calendar import holidays
+from core.analytics.presets import COMPARISONS, PRESETS, comparison_for, preset_period, versus
+from tests.app.conftest import (app_database, database_url_of, new_app, plain, screen_path, shown_period,
+                                table_with)
+from tests.factories import events_frame, insert_events, seed_dimensions
+from core.platform import rollup
+from ui import format as fmt
+
+CAMPAIGNS = screen_path("Campaign analytics")
+RAW = text("""
+    SELECT e.campaign_id,
+           count(*) FILTER (WHERE e.event_type = 1) AS sends,
+           count(*) FILTER (WHERE e.event_type = 6) AS conversions,
+           coalesce(sum(e.revenue) FILTER (WHERE e.event_type = 6), 0) AS revenue,
+           coalesce(sum(e.reward_cost) FILTER (WHERE e.event_type = 6), 0)
+             + count(*) FILTER (WHERE e.event_type = 1) * min(c.cost_per_send) AS cost
+    FROM events e JOIN campaigns c USING (campaign_id)
+    WHERE e.event_time >= :start_at AND e.event_time < :end_at
+    GROUP BY e.campaign_id
+""")
+
+
+def raw_by_campaign(db, period) -> pd.DataFrame:
+    """Independent of the rollups and of core's metrics: per campaign from raw events."""
+    with db.connect() as conn:
+        rows = conn.execute(RAW, {"start_at": period.start_at, "end_at": period.end_at}).mappings().all()
+    return pd.DataFrame(rows, columns=["campaign_id", "sends", "conversions", "revenue", "cost"]) \
+        .set_index("campaign_id").astype(float)
+
+
+def opened(role="analyst", query=None, **state):
+    at = new_app(role, CAMPAIGNS if role == "exec" else None)  # executives land on the overview
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def chart(at, key: str) -> dict:
+    found = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id and key in c.proto.id]
+    assert len(found) == 1, [c.proto.id for c in at.get("plotly_chart")]
+    return found[0]
+
+
+def compared_in_caption(at) -> str:
+    return next(c.value for c in at.caption if "compared with" in c.value or "no comparison" in c.value)
+
+
+# --- presets --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("preset", ["last_7_days", "last_week", "this_month", "year_to_date"])
+def test_a_preset_sets_the_period_and_its_comparison(app_env, preset):
+    at = opened(period=preset, comparison="last_year")
+    period = shown_period(at)
+    assert period == preset_period(preset, period.tz)
+    comparison = comparison_for(period, "last_year", preset)
+    assert f"compared with {comparison.first:%d %b %Y} – {comparison.last:%d %b %Y}" in compared_in_caption(at)
+    sidebar = {s.key: s for s in at.sidebar.selectbox}
+    assert list(sidebar["period"].options[:len(PRESETS)]) == list(PRESETS.values())
+    assert len(sidebar["comparison"].options) == len(COMPARISONS)
+    assert not at.sidebar.date_input                                   # dates only for custom
+
+
+def test_custom_dates_show_the_date_input(app_env):
+    at = opened(period="custom", date_range=(date(2026, 11, 2), date(2026, 11, 8)))
+    assert len(at.sidebar.date_input) == 1
+    period = shown_period(at)
+    assert (period.first, period.last) == (date(2026, 11, 2), date(2026, 11, 8))
+
+
+def test_no_comparison_means_no_changes(app_env):
+    at = opened(comparison="none")
+    assert "no comparison" in compared_in_caption(at)
+    assert not [m.delta for m in at.metric if m.delta]
+    assert "roi_change" not in table_with(at, "name", "channel").columns
+
+
+# --- portfolio: Δ columns and totals ---------------------------------------------------------------
+
+def test_change_columns_and_totals_row_match_raw_events(app_env):
+    at = opened(period="last_28_days", comparison="previous")
+    period = shown_period(at)
+    before_period = comparison_for(period, "previous", "last_28_days")
+    now, before = raw_by_campaign(app_env, period), raw_by_campaign(app_env, before_period)
+    names = pd.read_sql(text("SELECT campaign_id, name FROM campaigns"), app_env).set_index("name").campaign_id
+    table = table_with(at, "name", "channel", "conversions_change").set_index("name")
+    for name, row in table.iterrows():
+        cid = names[name]
+        conv_now, conv_before = now.conversions.get(cid, 0.0), before.conversions.get(cid, 0.0)
+        assert row.conversions == conv_now, name
+        assert row.conversions_change == conv_now - conv_before, name
+        revenue_change = now.revenue.get(cid, 0.0) - before.revenue.get(cid, 0.0)
+        assert row.revenue_change == pytest.approx(revenue_change, abs=0.01), name
+        if now.cost.get(cid, 0) > 0 and before.cost.get(cid, 0) > 0:
+            roi_now = (now.revenue[cid] - now.cost[cid]) / now.cost[cid]
+            roi_before = (before.revenue[cid] - before.cost[cid]) / before.cost[cid]
+            assert row.roi_change == pytest.approx((roi_now - roi_before) * 100, abs=0.01), name   # points
+    totals = [d.value for d in at.dataframe if "conversions_change" in d.value and "channel" not in d.value][0].iloc[0]
+    assert totals["name"].startswith("Total of")
+    assert totals.sends == now.sends.sum() and totals.conversions == now.conversions.sum()
+    assert totals.revenue == pytest.approx(now.revenue.sum(), abs=0.01)
+    roi = (now.revenue.sum() - now.cost.sum()) / now.cost.sum()           # of the sums, not a mean of ROIs
+    assert totals.roi == pytest.approx(roi * 100, abs=0.01)
+    assert totals.roi != pytest.approx(table.roi.mean(), abs=0.01)
+    assert totals.conversions_change == now.conversions.sum() - before.conversions.sum()
+
+
+@pytest.mark.parametrize("sort", ["conversions_change", "roi_change"])
+def test_the_portfolio_sorts_by_change_and_puts_it_beside_the_name(app_env, sort):
+    at = opened(portfolio_sort=sort, portfolio_order="asc")
+    table = [d for d in at.dataframe if "channel" in d.value.columns and "conversions_change" in d.value.columns][0]
+    values = table.value[sort].dropna().tolist()
+    assert values == sorted(values) and len(values) > 1
+    assert list(table.proto.column_order[:2]) == ["name", sort]         # pinned name, the chosen metric beside
+
+
+def test_the_roi_colour_scale_is_centred_on_zero_without_a_cap(app_env):
+    at = opened()
+    layout = chart(at, "top_campaigns")["layout"]["coloraxis"]
+    assert layout["cmid"] == 0 if "cmid" in layout else layout["cmin"] == -layout["cmax"]
+    assert layout["cmax"] != 3
+
+
+# --- the URL holds the view -------------------------------------------------------------------------
+
+def test_a_link_opens_the_same_view_in_a_fresh_session(app_env):
+    chosen = pd.read_sql(text("SELECT campaign_id, name FROM campaigns ORDER BY campaign_id OFFSET 1 LIMIT 1"), app_env)
+    name, campaign_id = chosen.name[0], int(chosen.campaign_id[0])
+    query = {"tab": "Campaign detail", "campaign_id": name, "grain": "Week", "tz": "Asia/Tokyo",
+             "period": "Last week", "comparison": "Same period last year"}
+    at = opened("exec", query)
+    state = {key: at.session_state[key] for key in ("tab", "grain", "tz", "period", "comparison")}
+    assert state == {"tab": "Campaign detail", "grain": "week", "tz": "Asia/Tokyo", "period": "last_week",
+                     "comparison": "last_year"}
+    assert at.session_state["demo_role"] == "exec"                      # the reader's own role
+    period = shown_period(at)
+    assert period == preset_period("last_week", "Asia/Tokyo")
+    assert at.selectbox(key="campaign_id").value == campaign_id
+    assert chart(at, "series_chart")["layout"]["title"]["text"].startswith("Conversions per week · Asia/Tokyo")
+    assert not at.get("download_button")                                 # an executive still exports nothing
+
+
+def test_custom_dates_travel_in_the_url(app_env):
+    at = opened(query={"period": "Custom dates", "date_range": ["2026-11-02", "2026-11-08"]})
+    period = shown_period(at)
+    assert (period.first, period.last) == (date(2026, 11, 2), date(2026, 11, 8))
+
+
+# What a viewer changes reaches the URL in the browser (Streamlit's frontend writes it; AppTest
+# has none): tests/browser/test_campaigns_browser.py checks that.
+
+
+# --- annotations ------------------------------------------------------------------------------------
+
+def test_holidays_are_drawn_on_the_series(app_env):
+    at = opened(period="custom", date_range=(date(2026, 11, 20), date(2026, 11, 30)), tab="Campaign detail")
+    figure = chart(at, "series_chart")
+    expected = holidays(date(2026, 11, 20), date(2026, 11, 30))
+    assert expected, "Thanksgiving is in these days"
+    lines = [s for s in figure["layout"].get("shapes", []) if s["type"] == "line"]
+    assert sorted(pd.Timestamp(s["x0"]).date() for s in lines) == sorted(h.day for h in expected)
+    markers = next(t for t in figure["data"] if t.get("name") == "Holidays")
+    assert all(any(h.name in hover for hover in markers["hovertext"]) for h in expected)
+
+
+@pytest.fixture
+def noted_db(db):
+    """Two weeks of events for one campaign, in a database of its own (notes are written)."""
+    seed_dimensions(db)
+    today = pd.Timestamp.now(tz="UTC").normalize() + pd.Timedelta(hours=12)
+    rows = [((today - pd.Timedelta(days=d)).isoformat(), 1, 1 + d % 10, "send") for d in range(1, 14)]
+    insert_events(db, events_frame(rows))
+    rollup.refresh_all(db)
+    return db
+
+
+def test_a_note_added_on_the_detail_is_drawn_escaped(noted_db):
+    payload = "<b>Outage</b> [here](http://evil.example)"
+    with app_database(database_url_of(noted_db)):
+        at = opened("analyst", period="last_7_days")
+        day = shown_period(at).last
+        at.date_input(key="note_day").set_value(day)
+        at.text_area(key="note_text").input(payload)
+        next(b for b in at.button if b.label.startswith("Save note")).click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert not at.error, [e.value for e in at.error]
+        figure = chart(at, "series_chart")
+        notes = next(t for t in figure["data"] if t.get("name") == "Notes")
+        assert any("&lt;b&gt;Outage&lt;/b&gt;" in hover and "<b>Outage" not in hover for hover in notes["hovertext"])
+        assert any("analyst" in hover for hover in notes["hovertext"])                    # who wrote it
+        shown = [d.value for d in at.dataframe if "created_by" in d.value.columns][0]
+        assert shown.text.tolist() == [payload]
+        executive = opened("exec", period="last_7_days")
+        assert not [b for b in executive.button if b.label.startswith("Save note")]         # read-only
+
+
+# --- why did this change ----------------------------------------------------------------------------
+
+def test_the_detail_explains_a_change_with_the_overviews_waterfall(app_env):
+    at = opened(period="last_28_days", why_kpi="conversions", why_by="segment")
+    period = shown_period(at)
+    comparison = comparison_for(period, "previous", "last_28_days")
+    result = decomposition.decompose(app_env, "conversions", period, comparison, None, "segment")
+    bars = chart(at, "why_waterfall")["data"][0]
+    assert bars["type"] == "waterfall" and bars["y"][0] == result.before
+    assert sum(bars["y"][:-1]) == pytest.approx(result.after)
+    assert plain(decomposition.summary(result, fmt, versus(period, comparison))) in [plain(m.value) for m in at.markdown]
+
+
+# --- exports ----------------------------------------------------------------------------------------
+
+UNIT_SUFFIXES = ("_rate", "_usd", "_change", "_rate_change")
+COUNTS = {"sends", "conversions", "conversions_change"}
+TEXT = {"campaign", "channel", "segment", "status", "device", "region", "time_zone", "day_start", "hour_start",
+        "week_start", "complete"}
+
+
+def test_exports_say_their_units_and_hold_the_screens_numbers(app_env, downloads):
+    at = opened(period="last_28_days", comparison="previous")
+    period = shown_period(at)
+    stem = f"{period.first:%Y-%m-%d}_to_{period.last:%Y-%m-%d}_{period.tz.replace('/', '-')}"
+    assert {f"portfolio_{stem}.csv", f"series_day_{stem}.csv", f"breakdown_segment_{stem}.csv"} <= set(downloads)
+    for name, content in downloads.items():
+        frame = pd.read_csv(io.BytesIO(content))
+        for column in frame.columns:
+            assert column in TEXT | COUNTS or column.endswith(UNIT_SUFFIXES), f"{name}: {column} has no unit"
+        # (a conversion rate can pass 1: conversions per click, attributed by the window)
+        for column in {"delivery_rate", "open_rate", "click_through_rate"} & set(frame.columns):
+            assert frame[column].dropna().between(0, 1).all(), f"{name}: {column} is not a fraction"
+    portfolio = pd.read_csv(io.BytesIO(downloads[f"portfolio_{stem}.csv"]))
+    screen = table_with(at, "name", "channel", "conversions_change").set_index("name")
+    exported = portfolio.dropna(subset=["channel"]).set_index("campaign")
+    assert sorted(exported.index) == sorted(screen.index)
+    for column, exported_column, scale in [("open_rate", "open_rate", 100), ("ctr", "click_through_rate", 100),
+                                           ("roi", "roi_rate", 100), ("revenue", "revenue_usd", 1),
+                                           ("roi_change", "roi_rate_change", 100), ("conversions", "conversions", 1)]:
+        pd.testing.assert_series_equal((exported[exported_column] * scale).reindex(screen.index), screen[column].astype(float),
+                                       check_names=False, atol=0.01)
+    total = portfolio[portfolio.channel.isna()].iloc[0]
+    assert total.campaign.startswith("Total of") and total.sends == screen.sends.sum()
+    series = pd.read_csv(io.BytesIO(downloads[f"series_day_{stem}.csv"]))
+    assert pd.to_datetime(series.day_start, format="%Y-%m-%d").dt.date.min() >= period.first
+    assert (series.time_zone == period.tz).all()
