@@ -29,6 +29,8 @@ pytestmark = pytest.mark.cluster
 # something took: they differ between any two runs, on one node too.
 MOMENT_COLUMNS = {
     "ab_test_insert": {"created_at"},
+    "ab_decision_insert": {"decided_at"},
+    "annotation_insert": {"created_at"},
     "health_freshness": {"rollups_advanced_at"},
     "opt_current_run": {"started_at", "finished_at", "seconds", "trained_by", "metrics", "switched_at"},
     "ab_snapshots_read": {"taken_at", "as_of"},
