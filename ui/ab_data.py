@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.experiments import results as tracker
+from core.experiments import decisions as stored_decisions
 from core.experiments import snapshots, tests_repo
 from ui.data import engine
 
@@ -37,6 +38,12 @@ def over_time(test_id: int, metric: str, method: str, cuped: bool, difference: s
                                       daily, metric, method=method, cuped=cuped, difference=difference)
 
 
+@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
+def decisions(test_id: int):
+    """A test's stored decisions (they never change once taken; cleared with every action)."""
+    return stored_decisions.decisions(engine(), test_id)
+
+
 @st.cache_data(ttl=30, max_entries=2, show_spinner=False)
 def open_alerts():
     return snapshots.open_alerts(engine())
@@ -54,5 +61,5 @@ def audit_trail(test_id: int):
 
 def clear() -> None:
     """Forget everything cached about tests (after a person changed one)."""
-    for cached in (tests, summaries, results, over_time, open_alerts, audit_trail):
+    for cached in (tests, summaries, results, over_time, open_alerts, audit_trail, decisions):
         cached.clear()

@@ -7,7 +7,7 @@ from core.experiments import tests_repo
 from core.experiments.outcomes import OUTCOMES
 from screens.ab_tests.detail import test_detail
 from ui import ab_data
-from ui.format import MISSING, date_time, probability
+from ui.format import MISSING, count, date_time, probability
 
 
 def overview(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
@@ -23,15 +23,19 @@ def overview(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
             verdict, members, as_of = summary.verdict, int(summary.members), date_time(summary.as_of, tz)
             winner = (f"{summary.predicted_winner} ({probability(summary.winner_probability)})"
                       if isinstance(summary.predicted_winner, str) else MISSING)
-        rows.append({"Test": test.name, "Verdict": verdict, "Status": test.status, "Members": members,
+        rows.append({"Test": test.name, "Verdict": verdict, "Status": test.status, "Members": count(members),
                      "Predicted winner": winner, "Primary metric": OUTCOMES[test.primary_metric].label,
                      "Campaign": test.campaign, "As of": as_of})
     return pd.DataFrame(rows)
 
 
 def pick_test(frame: pd.DataFrame, key: str) -> int:
-    """A select box of tests (its options are plain text, not Markdown)."""
+    """A select box of tests (its options are plain text, not Markdown). A test just created is
+    picked (the create tab leaves its id under "ab_pick_next", as the box was drawn already)."""
     names = dict(zip(frame.test_id, frame.name))
+    chosen = st.session_state.get("ab_pick_next")
+    if chosen in names:
+        st.session_state[key] = st.session_state.pop("ab_pick_next")
     return int(st.selectbox("Test", frame.test_id.tolist(), format_func=lambda i: f"{names[i]} (#{i})", key=key))
 
 
@@ -40,6 +44,5 @@ def active_tab(user: User, tz: str, tests: pd.DataFrame) -> None:
     if active.empty:
         st.info("No active test. Managers can create one in “Create a test”.")
         return
-    st.dataframe(overview(active, tz), hide_index=True, width="stretch",
-                 column_config={"Members": st.column_config.NumberColumn("Members", format="%d")})
+    st.dataframe(overview(active, tz), hide_index=True, width="stretch")
     test_detail(user, tz, pick_test(active, "ab_active_test"), "active")

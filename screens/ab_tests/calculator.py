@@ -3,7 +3,7 @@ import streamlit as st
 
 from core.experiments import calculator
 from core.experiments import results as tracker
-from screens.ab_tests.detail import verdict_box
+from screens.ab_tests.decided import verdict_box
 from ui.format import escape_markdown, p_value, probability
 
 EXAMPLE = "variant,n,sum\ncontrol,10000,1200\ntreatment,10000,1290"
@@ -49,7 +49,11 @@ def calculator_tab() -> None:
                if c in answer.analysis]
     st.dataframe(answer.analysis[columns], hide_index=True, width="stretch", key="calc_result",
                  column_config=result_columns(difference))
+    if answer.srm_detected:
+        st.caption(f"Sample ratio: p = {p_value(answer.srm_p_value)} (mismatch) · no winner can be read from a "
+                   "broken split.")
+        return
     winner = answer.best_probability.idxmax()
-    st.caption(f"Sample ratio: p = {p_value(answer.srm_p_value)} ({'mismatch' if answer.srm_detected else 'as designed'}) · "
-               f"predicted winner {escape_markdown(winner)} with {probability(answer.best_probability.max())} "
-               "chance to be best.")
+    st.caption(f"Sample ratio: p = {p_value(answer.srm_p_value)} (as designed) · another view of the same data, not "
+               f"the verdict: {escape_markdown(winner)} has {probability(answer.best_probability.max())} chance to "
+               "be best (Bayesian, flat prior; the verdict needs the significance and sample above).")

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from core.access.auth import PermissionDenied, User, can
+from core.experiments import results as tracker
 from core.experiments import tests_repo
 from core.experiments.outcomes import OUTCOMES
 from ui import ab_data, data
@@ -94,6 +95,13 @@ def create_tab(user: User, tests: pd.DataFrame) -> None:
     variants = variants.dropna()
     weights = dict(zip(variants.variant.astype(str), variants.weight.astype(float)))
     plan, mde, alpha = plan_section(int(campaign_id), primary, weights)
+    c1, c2, c3 = st.columns(3)
+    method = c1.selectbox("Method that decides (pre-registered)", list(tracker.METHODS), format_func=tracker.METHODS.get,
+                          key="new_method", help="Fixed now: the verdict on every screen, alert and export comes from "
+                                                 "this rule. Changing it after the start is audited and shown.")
+    cuped = c2.toggle("CUPED in the decision", value=True, key="new_cuped")
+    correction = c3.selectbox("Correction for several treatments", ["holm", "none"], key="new_correction",
+                              format_func={"holm": "Holm", "none": "None (one treatment)"}.get)
     start = st.checkbox("Start now (otherwise save as a draft)", value=True, key="new_start")
     if st.button("Create test", type="primary", key="new_create"):
         try:
@@ -101,10 +109,12 @@ def create_tab(user: User, tests: pd.DataFrame) -> None:
                 data.engine(), user, campaign_id=int(campaign_id), name=name, primary_metric=primary,
                 variants=weights, control=str(variants.variant.iloc[0]) if len(variants) else "", hypothesis=hypothesis,
                 guardrail_metrics=guardrails, minimum_detectable_effect=mde, alpha=alpha,
-                planned_per_arm=plan.needed_per_arm if plan and not plan.problem else None, start=start)
+                planned_per_arm=plan.needed_per_arm if plan and not plan.problem else None, start=start,
+                decision_method=method, decision_cuped=cuped, correction=correction)
         except (PermissionDenied, ValueError) as error:
             st.error(escape_markdown(error), icon=":material/block:")
         else:
             ab_data.clear()
+            st.session_state["ab_pick_next"] = test_id   # the new test is the one shown next
             st.session_state["ab_flash"] = f"Test #{test_id} “{escape_markdown(name)}” created."
             st.rerun()

@@ -1,6 +1,8 @@
-"""One test's results: the verdict, sample size reached against needed, the variant table with
-intervals, the lift per metric, guardrails, the estimate over time, the export, the managers'
-controls and the audit trail."""
+"""One test's results: the verdict of its pre-registered rule (other methods are other views of
+the same data and never change it), an ended test's stored decision, sample size reached
+against the stored plan, the variant table with intervals, the lift per metric, guardrails, the
+estimate over time, the export, the managers' controls (for every status, whatever the member
+count) and the audit trail."""
 from datetime import datetime, timezone
 
 import numpy as np
@@ -9,29 +11,22 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.access.auth import PermissionDenied, User, can
+from core.access.auth import User, can
 from core.experiments import results as tracker
-from core.experiments import tests_repo
+from core.experiments import tests_repo, verdicts
 from core.experiments.outcomes import OUTCOMES
-from ui import ab_data, data
+from screens.ab_tests.controls import controls, plan_text, rule_section
+from screens.ab_tests.decided import decision_section, verdict_box
+from ui import ab_data
 from ui.format import (GREY, MISSING, RED, count, date_time, decimal, escape_markdown, outcome_value, p_value, percent,
                        points, probability)
 from ui.widgets import csv_download
 
-VERDICT_STYLE = {"success": (st.success, ":material/emoji_events:"), "error": (st.error, ":material/report:"),
-                 "warning": (st.warning, ":material/trending_down:"), "info": (st.info, ":material/hourglass_top:"),
-                 "neutral": (st.info, ":material/balance:")}
 STATUS_BADGE = {"draft": ":gray[draft]", "running": ":green[running]", "paused": ":orange[paused]",
                 "stopped": ":red[stopped]", "completed": ":blue[completed]"}
 COLORS = px.colors.qualitative.Safe
 INTERVALS = {"sequential": "always-valid interval", "frequentist": "confidence interval",
              "bayesian": "credible interval"}
-
-
-def verdict_box(verdict: str) -> None:
-    """The verdict in words, coloured by what it means (it can name variants: escaped)."""
-    show, icon = VERDICT_STYLE[tracker.verdict_kind(verdict)]
-    show(f"**Verdict: {escape_markdown(verdict)}**", icon=icon)
 
 
 def lift_text(row, difference: str, metric: str) -> str:
@@ -53,18 +48,22 @@ def summary_cards(outcome: tracker.TrackerResults) -> None:
     reached = outcome.smallest_arm
     c1.metric("Members in the smallest arm", count(reached), border=True,
               delta=f"of {count(needed)} needed" if needed else "no plan", delta_color="off", delta_arrow="off",
-              help="Sample size reached against the sample needed per arm for the test's minimum detectable effect "
-                   "(80 % power, fixed-horizon plan).")
+              help=f"Sample size reached against the sample per arm: {plan_text(outcome)} (80 % power for the "
+                   "minimum detectable effect, fixed-horizon plan, made once when the test was planned).")
     if needed:
         c1.progress(min(reached / needed, 1.0), text=f"{percent(min(reached / needed, 1.0), 0)} of the needed sample")
     winner, chance = outcome.predicted_winner
-    c2.metric("Predicted winner", escape_markdown(winner), border=True,
-              delta=f"{probability(chance)} chance to be best" if chance is not None else None, delta_color="off",
-              delta_arrow="off",
-              help="Probability that each arm has the best true value of the primary metric (Bayesian, flat prior).")
+    c2.metric("Predicted winner", "none — sample ratio mismatch" if outcome.srm_detected else escape_markdown(winner),
+              border=True, delta=f"{probability(chance)} chance to be best" if chance is not None else None,
+              delta_color="off", delta_arrow="off",
+              help="Probability that each arm has the best true value of the primary metric (Bayesian, flat prior). "
+                   "Another view of the data: the verdict above comes from the test's rule.")
     srm_ok = not outcome.srm_detected
-    c3.metric("Sample ratio", "as designed" if srm_ok else "MISMATCH", border=True,
-              delta=f"p {p_value(outcome.srm_p_value)} split · {p_value(outcome.exposure_p_value)} reach",
+    ratio = "MISMATCH" if outcome.srm_detected else "as designed" if outcome.srm_judgeable else "not enough data"
+    c3.metric("Sample ratio", ratio, border=True,
+              delta=(f"p {p_value(outcome.srm_p_value)} split · {p_value(outcome.exposure_p_value)} reach"
+                     if outcome.srm_judgeable or outcome.srm_detected else "judged once every arm expects "
+                     f"{tracker.SRM_MIN_EXPECTED} members"),
               delta_color="off" if srm_ok else "inverse", delta_arrow="off",
               help="Chi-square of members per arm against the weights, and of the share of assigned members each "
                    "arm reached; alarm below p = 0.001.")
@@ -162,36 +161,6 @@ def over_time_chart(frame: pd.DataFrame, relative: bool) -> go.Figure:
     return figure
 
 
-def controls(user: User, test: pd.Series, names: list[str], prefix: str) -> None:
-    """Pause, resume, stop, declare a winner — managers only, confirmed, audited."""
-    actions = tests_repo.available_actions(str(test.status))
-    if not actions:
-        st.caption(f"The test is {escape_markdown(test.status)}; nothing left to control.")
-        return
-    with st.container(border=True):
-        st.markdown("**Control this test** · recorded in the audit log with your name and the time")
-        labels = {t.action: t.label for t in actions}
-        action = st.radio("Action", list(labels), format_func=labels.get, horizontal=True, key=f"{prefix}_action")
-        winner = None
-        if action == "declare_winner":
-            winner = st.selectbox("Winner", names, key=f"{prefix}_winner")
-        note = st.text_input("Note (optional)", key=f"{prefix}_note", placeholder="Why, in a few words")
-        name = escape_markdown(test["name"])
-        confirm = st.checkbox(f"I confirm: {labels[action].lower()} “{name}”"
-                              + (f" with {escape_markdown(winner)} as the winner" if winner else ""),
-                              key=f"{prefix}_confirm")
-        if st.button(labels[action], type="primary", disabled=not confirm, key=f"{prefix}_apply"):
-            try:
-                tests_repo.control(data.engine(), user, int(test.test_id), action, winner=winner, note=note)
-            except (PermissionDenied, ValueError, LookupError) as error:
-                st.error(escape_markdown(error), icon=":material/block:")
-            else:
-                ab_data.clear()
-                st.session_state.pop(f"{prefix}_confirm", None)
-                st.session_state["ab_flash"] = f"{labels[action]}: done for “{name}”."
-                st.rerun()
-
-
 def header(test: pd.Series, tz: str) -> None:
     """Name, status, campaign, primary metric, plan, dates, hypothesis and decision."""
     st.subheader(escape_markdown(test["name"]))
@@ -212,19 +181,29 @@ def test_detail(user: User, tz: str, test_id: int, prefix: str) -> None:
     tests = ab_data.tests()
     test = tests[tests.test_id == test_id].iloc[0]
     header(test, tz)
+    rule_section(user, test, tz, prefix)
+    rule = tests_repo.rule_of(test)
     c1, c2, c3 = st.columns([3, 1, 2])
-    method = c1.segmented_control("Method", list(tracker.METHODS), format_func=tracker.METHODS.get,
-                                  default=tracker.DEFAULT_METHOD, required=True, key=f"{prefix}_method",
-                                  help="Sequential (default): always-valid intervals, safe to look at every day. "
-                                       "Frequentist: fixed-horizon test, valid once the planned sample is reached. "
-                                       "Bayesian: chance to beat control and expected loss.")
-    cuped = c2.toggle("CUPED", value=True, key=f"{prefix}_cuped",
+    method = c1.segmented_control("Other views of the same data", list(tracker.METHODS),
+                                  format_func=tracker.METHODS.get, default=rule["method"], required=True,
+                                  key=f"{prefix}_method",
+                                  help="The verdict comes from the test's pre-registered rule alone; these views "
+                                       "show the same data another way and never change it. Sequential: "
+                                       "always-valid intervals. Frequentist: fixed-horizon test, valid at the "
+                                       "planned sample. Bayesian: chance to beat control and expected loss.")
+    cuped = c2.toggle("CUPED", value=rule["cuped"], key=f"{prefix}_cuped",
                       help="Variance reduction with the same metric in the member's other campaigns in the 28 days "
                            "before the test started.")
     difference = c3.radio("Lift", ["relative", "absolute"], horizontal=True, key=f"{prefix}_difference")
     outcome = ab_data.results(int(test_id), method, cuped, difference)
 
-    verdict_box(outcome.verdict)
+    decided = str(test.status) in tests_repo.ENDED_STATUSES and decision_section(outcome, tz, prefix)
+    if not decided:
+        verdict_box(outcome.verdict)
+    st.caption(f"Verdict by the test's rule ({tracker.METHODS[rule['method']]}); the view below is "
+               f"{tracker.METHODS[method]}{' with CUPED' if cuped else ''}, {difference} lift.")
+    if outcome.srm_detected:
+        st.error(f"**No winner can be read from these data.** {verdicts.SRM_CHECKS}", icon=":material/report:")
     summary_cards(outcome)
     left = outcome.expected_days_left
     if str(test.status) == "running" and left is not None and not np.isfinite(left):
@@ -234,9 +213,23 @@ def test_detail(user: User, tz: str, test_id: int, prefix: str) -> None:
                    "accept a larger minimum detectable effect.")
     if outcome.problem:
         st.info(escape_markdown(outcome.problem), icon=":material/hourglass_empty:")
-        return
+    else:
+        results_section(user, outcome, prefix)
+    if can(user, "control_test"):
+        controls(user, outcome, prefix)
+    with st.expander("Audit trail of this test"):
+        trail = ab_data.audit_trail(int(test_id))
+        st.dataframe(trail, hide_index=True, width="stretch", column_config={
+            "at": st.column_config.DatetimeColumn(f"When ({tz})", format="YYYY-MM-DD HH:mm:ss", timezone=tz),
+            "actor": "Who", "role": "Role", "action": "Action", "details": "Details"})
 
-    st.markdown(f"**{OUTCOMES[outcome.primary].label}** (primary) per variant")
+
+def results_section(user: User, outcome: tracker.TrackerResults, prefix: str) -> None:
+    """The view's tables and charts, once every arm has members."""
+    test_id, method, cuped, difference = int(outcome.test.test_id), outcome.method, outcome.cuped, outcome.difference
+    if outcome.srm_detected:
+        return  # with a broken split the numbers would only invite reading a winner into them
+    st.markdown(f"**{OUTCOMES[outcome.primary].label}** (primary) per variant · {tracker.METHODS[method]} view")
     st.dataframe(variant_table(outcome), hide_index=True, width="stretch")
     if len(outcome.variants) > 2 and method != "bayesian":
         st.caption("p-values are Holm-adjusted across the treatments; the interval is not.")
@@ -249,14 +242,15 @@ def test_detail(user: User, tz: str, test_id: int, prefix: str) -> None:
                   "check that nothing got worse.")
     if len(outcome.guardrails):
         guards = outcome.guardrails.assign(metric=outcome.guardrails.metric.map(lambda m: OUTCOMES[m].label))
-        st.markdown("**Guardrails** (one-sided: must not get worse)")
+        st.markdown("**Guardrails** (one-sided: must not get worse; judged by the rule)")
         st.dataframe(guards[["metric", "variant", "estimate", "harm_bound", "guardrail_status"]].rename(columns={
-            "estimate": "difference", "harm_bound": "worst case still compatible", "guardrail_status": "status"}),
+            "metric": "Metric", "variant": "Variant", "estimate": "Difference",
+            "harm_bound": "Worst case still compatible", "guardrail_status": "Status"}),
             hide_index=True, width="stretch")
 
     metrics = [outcome.primary] + [m for m in outcome.analysis.metric.unique() if m != outcome.primary]
     metric = st.selectbox("Metric over time", metrics, format_func=lambda m: OUTCOMES[m].label, key=f"{prefix}_metric")
-    series = ab_data.over_time(int(test_id), metric, method, cuped, difference)
+    series = ab_data.over_time(test_id, metric, method, cuped, difference)
     if series.empty:
         st.info("No daily snapshot of this metric yet: totals such as revenue are stored once a day by the "
                 "worker's ab_snapshots job.", icon=":material/timeline:")
@@ -267,9 +261,3 @@ def test_detail(user: User, tz: str, test_id: int, prefix: str) -> None:
     if can(user, "export"):
         csv_download(tracker.export_frame(outcome), "Download test metrics (CSV)",
                      f"ab_test_{test_id}_{method}_{difference}", f"{prefix}_download")
-    if can(user, "control_test"):
-        controls(user, test, outcome.variants.variant.tolist(), prefix)
-    with st.expander("Audit trail of this test"):
-        trail = ab_data.audit_trail(int(test_id))
-        st.dataframe(trail, hide_index=True, width="stretch", column_config={
-            "at": st.column_config.DatetimeColumn(f"When ({tz})", format="YYYY-MM-DD HH:mm:ss", timezone=tz)})

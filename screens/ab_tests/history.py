@@ -7,6 +7,7 @@ from core.experiments import tests_repo
 from core.experiments.outcomes import OUTCOMES
 from screens.ab_tests.active import pick_test
 from screens.ab_tests.detail import test_detail
+from ui.format import MISSING
 
 
 def history_tab(user: User, tz: str, tests: pd.DataFrame) -> None:
@@ -14,11 +15,12 @@ def history_tab(user: User, tz: str, tests: pd.DataFrame) -> None:
     if ended.empty:
         st.info("No test has ended yet.")
         return
-    shown = ended.assign(primary_metric=ended.primary_metric.map(lambda m: OUTCOMES[m].label))
-    st.dataframe(shown[["name", "campaign", "status", "decision", "winner", "primary_metric", "started_at", "ended_at"]],
-                 hide_index=True, width="stretch", column_config={
-                     "started_at": st.column_config.DatetimeColumn(f"Started ({tz})", format="YYYY-MM-DD HH:mm",
-                                                                   timezone=tz),
-                     "ended_at": st.column_config.DatetimeColumn(f"Ended ({tz})", format="YYYY-MM-DD HH:mm",
-                                                                 timezone=tz)})
+    shown = ended.assign(primary_metric=ended.primary_metric.map(lambda m: OUTCOMES[m].label),
+                         decision=ended.decision.fillna(MISSING), winner=ended.winner.fillna(MISSING))
+    started, ended_at = f"Started ({tz})", f"Ended ({tz})"
+    headers = {"name": "Test", "campaign": "Campaign", "status": "Status", "decision": "Decision", "winner": "Winner",
+               "primary_metric": "Primary metric", "started_at": started, "ended_at": ended_at}
+    st.dataframe(shown[list(headers)].rename(columns=headers), hide_index=True, width="stretch", column_config={
+        started: st.column_config.DatetimeColumn(started, format="YYYY-MM-DD HH:mm", timezone=tz),
+        ended_at: st.column_config.DatetimeColumn(ended_at, format="YYYY-MM-DD HH:mm", timezone=tz)})
     test_detail(user, tz, pick_test(ended, "ab_history_test"), "history")

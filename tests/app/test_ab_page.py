@@ -10,8 +10,10 @@ from streamlit.testing.v1 import AppTest
 from core.demo import generator as demo
 from core.platform import rollup
 from core.access.auth import ROLES
-from core.experiments import snapshots
-from tests.app.conftest import app_database, database_url_of, new_app, screen_path
+from core.access.auth import User
+from core.experiments import decisions, snapshots, tests_repo, verdicts
+from tests.app.conftest import app_database, clear_streamlit_caches, database_url_of, new_app, screen_path
+from ui.format import escape_markdown
 
 PAGE = screen_path("A/B tests")
 
@@ -46,7 +48,7 @@ def test_page_renders_for_every_role(app_env, role):
     assert "Verdict:" in shown
     overview = app.dataframe[0].value
     assert len(overview) == 4 and set(overview.Status) == {"running"}
-    assert overview.Verdict.str.startswith("sample ratio mismatch").sum() == 1   # the demo's SRM test
+    assert (overview.Verdict == verdicts.SRM_TEXT).sum() == 1   # the demo's SRM test
     controls = [r for r in app.radio if r.label == "Action"]
     downloads = app.get("download_button")
     if role in ("manager", "admin"):
@@ -113,3 +115,94 @@ def test_create_form_shows_the_plan_and_creates_the_test(demo_copy):
         created = conn.execute(text("SELECT name, status, planned_per_arm, created_by FROM ab_tests "
                                     "ORDER BY test_id DESC LIMIT 1")).one()
     assert created == ("Shorter subject line", "running", needed, "demo-manager@swipesavvy.example")
+    with demo_copy.connect() as conn:
+        new_id = conn.execute(text("SELECT max(test_id) FROM ab_tests")).scalar()
+    assert app.selectbox(key="ab_active_test").value == new_id        # the new test is the one shown
+    shown = texts(app)
+    assert f"{needed:,} members per arm" in shown                       # its card shows the stored plan
+    assert {m.label: m.value for m in app.metric}["Sample ratio"] == "not enough data"
+    assert any(b.label == "Pause" for b in app.button) or "pause_test" in app.radio(key="active_action").options
+
+
+def verdict_of(app: AppTest, tab: int = 0) -> str:
+    """The one verdict box of a tab (0 active tests, 1 history)."""
+    shown = app.tabs[tab]
+    boxes = [str(e.value) for kind in ("success", "info", "warning", "error") for e in getattr(shown, kind)
+             if str(e.value).startswith(("**Verdict:", "**Verdict when decided:"))]
+    assert len(boxes) == 1, boxes
+    return boxes[0]
+
+
+def test_every_demo_test_has_one_verdict_in_every_view(app_env):
+    """The method, CUPED and lift a person picks are other views of the same data: the verdict
+    of every demo test is the same in all of them, and it is the stored summary's."""
+    app = open_page("analyst")
+    stored = snapshots.summaries(app_env).set_index("test_id")
+    for test_id in stored.index:
+        app.selectbox(key="ab_active_test").set_value(test_id).run()
+        seen = set()
+        for method in ("sequential", "frequentist", "bayesian"):
+            for cuped in (True, False):
+                app.segmented_control(key="active_method").set_value(method)
+                app.toggle(key="active_cuped").set_value(cuped).run()
+                assert not app.exception, [e.value for e in app.exception]
+                seen.add(verdict_of(app))
+        assert len(seen) == 1, (test_id, seen)
+        verdict = seen.pop()
+        assert verdict == f"**Verdict: {escape_markdown(stored.loc[int(test_id)].verdict)}**"
+        assert verdicts.kind_of(stored.loc[int(test_id)].verdict) in verdicts.VOCABULARY
+        if stored.loc[int(test_id)].sample_ratio_mismatch:
+            assert "No winner can be read from these data" in texts(app)
+            assert {m.label: m.value for m in app.metric}["Predicted winner"].startswith("none")
+        assert "None" not in texts(app) and "nan" not in texts(app).split()
+
+
+def test_a_test_with_no_members_can_be_paused_resumed_and_stopped_on_screen(demo_copy):
+    manager = User("demo-manager@swipesavvy.example", "Manager", "manager")
+    test_id = tests_repo.create_test(demo_copy, manager, campaign_id=6, name="Nobody yet", primary_metric="clicked",
+                                     variants={"control": 1, "treatment": 1})
+    with app_database(database_url_of(demo_copy)):
+        app = open_page("manager")
+        app.selectbox(key="ab_active_test").set_value(test_id).run()
+        assert "Waiting for members" in texts(app)
+        for action, status in [("pause_test", "paused"), ("resume_test", "running"), ("stop_test", "stopped")]:
+            app.radio(key="active_action").set_value(action).run()
+            app.checkbox(key="active_confirm").check().run()
+            app.button(key="active_apply").click().run()
+            assert not app.exception, [e.value for e in app.exception]
+            assert tests_repo.get_test(demo_copy, test_id).status == status, action
+            if status != "stopped":
+                app.selectbox(key="ab_active_test").set_value(test_id).run()
+    assert decisions.decisions(demo_copy, test_id).verdict.tolist() == [
+        "inconclusive — ended before every arm had members"]
+
+
+def test_history_shows_the_stored_decision_unchanged_after_more_data(demo_copy):
+    with app_database(database_url_of(demo_copy)):
+        app = open_page("manager")
+        test_id = app.selectbox(key="ab_active_test").value           # the newest: three reward framings
+        app.radio(key="active_action").set_value("declare_winner").run()
+        app.selectbox(key="active_winner").set_value("b").run()
+        app.text_input(key="active_note").input("b reads best").run()
+        app.checkbox(key="active_confirm").check().run()
+        app.button(key="active_apply").click().run()
+        assert not app.exception, [e.value for e in app.exception]
+        decision = decisions.decisions(demo_copy, test_id).iloc[0]
+        app.selectbox(key="ab_history_test").set_value(test_id).run()
+        first = verdict_of(app, 1)
+        assert first == f"**Verdict when decided: {escape_markdown(decision.verdict)}**"
+        table = next(d.value for d in app.tabs[1].dataframe if "Lift, relative (interval)" in d.value.columns)
+        assert "The data changed since" not in texts(app)
+        with demo_copy.begin() as conn:                                 # more data arrive
+            conn.execute(text("UPDATE campaign_members cm SET clicks = cm.clicks + 2 FROM ab_assignments a "
+                              "WHERE a.test_id = :t AND a.member_id = cm.member_id AND a.campaign_id = cm.campaign_id"),
+                         {"t": test_id})
+        clear_streamlit_caches()
+        app.run()
+        assert verdict_of(app, 1) == first
+        again = next(d.value for d in app.tabs[1].dataframe if "Lift, relative (interval)" in d.value.columns)
+        assert again.equals(table)
+        assert "The data changed since the decision" in texts(app)
+    history = next(d.value for d in app.tabs[1].dataframe if "Decision" in d.value.columns)
+    assert {"Test", "Campaign", "Status", "Winner", "Primary metric"} <= set(history.columns)
+    assert "None" not in history.astype(str).to_numpy().ravel().tolist()
