@@ -87,22 +87,25 @@ def current_comparison(period: Period) -> Period | None:
     return comparison_for(period, comparison_kind(), chosen_preset())
 
 
-def kpi_cards(keys: list[str], current: pd.Series, previous: pd.Series | None, not_compared: dict | None = None) -> None:
-    """KPI cards two a row, on a phone too, in the order given (the most important first).
-    A change is said as its unit wants (core.analytics.presets.Change): rates and ROI in
-    points, counts and money in % and absolute; `not_compared` names cards shown without a
-    change, with the reason in their help."""
+def kpi_cards(rows: list[list[str]], current: pd.Series, previous: pd.Series | None,
+              not_compared: dict | None = None) -> None:
+    """KPI cards, the most important first, a row per group of keys. A row is a horizontal
+    container of stretching cards that wraps: each group on one line on a desktop, two cards a
+    line on a phone (groups of an even size keep the pairs whole). A change is said as its unit
+    wants (core.analytics.presets.Change): rates and ROI in points, counts and money in % and
+    absolute; `not_compared` names cards shown without a change, with the reason in their help."""
     not_compared = not_compared or {}
-    for start in range(0, len(keys), 2):
-        for column, key in zip(st.columns(2, wrap=False), keys[start:start + 2]):
-            metric = METRICS[key]
-            change = Change(key, finite(current[key]), None if previous is None else finite(previous[key]))
-            shown = change.compared and key not in not_compared
-            reason = None if shown else not_compared.get(key) or change.reason
-            help_text = ". ".join(filter(None, [metric.help, f"Not compared: {reason}" if reason else None]))
-            column.metric(metric.label, metric_value(key, current[key]), delta=change.text(fmt) if shown else None,
+    for keys in rows:
+        with st.container(horizontal=True, gap="small"):
+            for key in keys:
+                metric = METRICS[key]
+                change = Change(key, finite(current[key]), None if previous is None else finite(previous[key]))
+                shown = change.compared and key not in not_compared
+                reason = None if shown else not_compared.get(key) or change.reason
+                help_text = ". ".join(filter(None, [metric.help, f"Not compared: {reason}" if reason else None]))
+                st.metric(metric.label, metric_value(key, current[key]), delta=change.text(fmt) if shown else None,
                           delta_color="normal" if metric.higher_is_better else "inverse",
-                          help=help_text or None, border=True)
+                          help=help_text or None, border=True, width="stretch")
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
@@ -153,7 +156,9 @@ def column_config(columns: list[str]) -> dict:
     for column in columns:
         metric = METRICS.get(column)
         if column in TEXT_COLUMN_LABELS:  # the name stays in view while a phone scrolls sideways
-            config[column] = st.column_config.TextColumn(TEXT_COLUMN_LABELS[column], pinned=column == "name")
+            # A campaign's name is long: at "medium" width a phone still shows the column beside it.
+            config[column] = st.column_config.TextColumn(TEXT_COLUMN_LABELS[column], pinned=column == "name",
+                                                         width="medium" if column == "name" else None)
         if metric is None:
             continue
         if metric.unit == "%":

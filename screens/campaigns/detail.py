@@ -19,10 +19,11 @@ from ui.export_tables import export_table, file_stem
 from ui.widgets import column_config, csv_download, display_metrics, kpi_cards
 from ui.why_chart import caption, waterfall
 
-# The most important first: on a phone the cards stand two a row, so the first row is what
-# the question usually is (how many conversions, how much money).
-CARDS = ["conversions", "revenue", "roi", "cost", "sends", "conversion_rate", "ctr", "open_rate", "delivery_rate",
-         "reach_conversion"]
+# The most important first: outcomes and money, then the funnel from sends to conversions. A row
+# each on a desktop, two cards a line on a phone (ui.widgets.kpi_cards).
+CARD_ROWS = [["conversions", "revenue", "roi", "cost"],
+             ["sends", "delivery_rate", "open_rate", "ctr", "conversion_rate", "reach_conversion"]]
+CARDS = [key for row in CARD_ROWS for key in row]
 NOT_COMPARED = {"reach_conversion": "counted from each campaign's start to the period's end, so it always looks "
                                     "like growth against an earlier period"}
 WHY_KPIS = ["conversions", "revenue", "roi", "cost", "sends", "conversion_rate", "ctr", "open_rate", "delivery_rate"]
@@ -36,7 +37,7 @@ def kpi_section(period: Period, comparison: Period | None, campaign_ids) -> None
     if comparison:
         st.caption(f"Change against {comparison.label()}: rates and ROI in percentage points, counts and money "
                    "in % and absolute. Reach conversion is cumulative, so it is not compared.")
-    kpi_cards(CARDS, summed["current"], summed.get("comparison"), NOT_COMPARED)
+    kpi_cards(CARD_ROWS, summed["current"], summed.get("comparison"), NOT_COMPARED)
 
 
 def why_section(period: Period, comparison: Period | None, campaign_ids) -> None:

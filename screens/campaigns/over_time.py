@@ -67,6 +67,11 @@ def series_chart(frame: pd.DataFrame, metric: str, grain: str, tz: str, marks: p
                                     name=f"{spec.label} (incomplete {grain})",
                                     line=dict(color=BLUE, dash="dot"), marker=dict(symbol="circle-open")))
     add_markers(figure, marks, values)
+    # Dates as dates (not Plotly's sub-second ticks around a lone point), a lone bucket padded.
+    figure.update_xaxes(tickformat="%d %b %H:%M" if grain == "hour" else "%d %b %Y")
+    if len(frame) == 1:
+        step = {"hour": pd.Timedelta(hours=1), "day": pd.Timedelta(days=1), "week": pd.Timedelta(weeks=1)}[grain]
+        figure.update_xaxes(range=[frame.bucket.iloc[0] - step / 2, frame.bucket.iloc[0] + step / 2])
     figure.update_layout(title=dict(TITLE_AT_TOP, text=f"{spec.label} per {grain} · {tz}"), height=360,
                          margin=dict(l=0, r=0, t=TOP_MARGIN if len(figure.data) > 1 else 40, b=0),  # legend: 2 lines only
                          yaxis_title=f"{spec.label}{unit}",

@@ -1,11 +1,15 @@
 """Screen 1 in a real browser against `streamlit run` on the demo database: every screen opens,
-the sidebar's date range moves the KPI numbers to what raw events say, the CSV downloads hold
-exactly the rows and sums of the period, and a phone-sized window does not scroll sideways.
-Screenshots are in test-output/screenshots/."""
+the sidebar's custom dates move the KPI numbers to what raw events say, the CSV downloads hold
+exactly the rows and sums of the period (with their units), a view's link opened in a fresh
+browser context shows the same campaign, dates and tab, and a phone-sized window does not scroll
+sideways. Screenshots are in test-output/screenshots/; the Overview's (1400 and 390 px) also
+go to docs/screenshots/ for the README."""
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -13,9 +17,10 @@ import pytest
 from sqlalchemy import text
 
 from core.analytics.periods import Period
+from core.analytics.presets import preset_period
 from tests.app.conftest import screens
-from tests.browser.conftest import (full_screenshot, horizontal_overflow, metric_value, open_screen,
-                                    set_date_range, wait_for_app)
+from tests.browser.conftest import (BUSY_MACHINE_TIMEOUT_MS, ROOT, full_screenshot, horizontal_overflow,
+                                    metric_value, open_screen, set_date_range, wait_for_app)
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +39,18 @@ def raw_totals(db, period: Period) -> dict:
     with db.connect() as conn:
         row = conn.execute(RAW_TOTALS, {"tz": period.tz, "start_at": period.start_at, "end_at": period.end_at})
         return dict(row.mappings().one())
+
+
+DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def choose(page, label: str, option: str, where: str = "stMain") -> None:
+    """Pick `option` in the st.selectbox labelled `label` and wait for the run it starts."""
+    box = page.get_by_test_id(where).get_by_test_id("stSelectbox").filter(
+        has=page.get_by_test_id("stWidgetLabel").get_by_text(label, exact=True))
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_app(page)
 
 
 def default_period() -> Period:
@@ -71,6 +88,7 @@ def test_date_range_moves_the_kpis_to_what_raw_events_say(page, app_url, demo_db
 
     last = datetime.now(ZoneInfo(TZ)).date() - timedelta(days=3)
     chosen = Period(last - timedelta(days=6), last, TZ)
+    choose(page, "Period", "Custom dates", "stSidebar")
     set_date_range(page, chosen.first, chosen.last)
     page.get_by_text(chosen.label()).first.wait_for()
     wait_for_app(page)
@@ -89,23 +107,75 @@ def test_csv_downloads_hold_the_period_shown(page, app_url, demo_db, demo_data):
     period = default_period()
     raw = raw_totals(demo_db, period)
 
+    stem = f"{period.first}_to_{period.last}_America-New_York"
     name, portfolio = download(page, "Download portfolio (CSV)")
-    assert name == f"portfolio_{period.first}_{period.last}_America-New_York.csv"
-    assert len(portfolio) == len(demo_data.campaigns)
-    assert sorted(portfolio.name) == sorted(demo_data.campaigns.name)
-    assert portfolio.sends.sum() == raw["sends"] > 0
-    assert portfolio.revenue.sum() == pytest.approx(float(raw["revenue"]), abs=0.01 * len(portfolio))
+    assert name == f"portfolio_{stem}.csv"
+    campaigns, total = portfolio[portfolio.channel.notna()], portfolio[portfolio.channel.isna()]
+    assert len(campaigns) == len(demo_data.campaigns) and len(total) == 1
+    assert sorted(campaigns.campaign) == sorted(demo_data.campaigns.name)
+    assert campaigns.sends.sum() == total.sends.iloc[0] == raw["sends"] > 0
+    assert campaigns.revenue_usd.sum() == pytest.approx(float(raw["revenue"]), abs=0.01 * len(portfolio))
+    assert campaigns.open_rate.dropna().between(0, 1).all()                  # fractions, not percentages
 
     page.get_by_role("tab", name="Campaign detail").click()
+    wait_for_app(page)
     name, series = download(page, "Download series (CSV)")
-    assert name == f"series_day_{period.first}_{period.last}.csv"
-    day_column = f"day_start_{TZ}"
-    assert list(series.columns[:1]) == [day_column]
-    assert len(series) == raw["active_days"]
+    assert name == f"series_day_{stem}.csv"
+    assert list(series.columns[:3]) == ["day_start", "time_zone", "complete"]
+    assert len(series) == raw["active_days"] and set(series.time_zone) == {TZ}
     assert series.sends.sum() == raw["sends"]
-    days = pd.to_datetime(series[day_column]).dt.date
+    days = pd.to_datetime(series.day_start, format="%Y-%m-%d").dt.date           # ISO dates
     assert days.min() >= period.first and days.max() <= period.last
-    assert series.revenue.sum() == pytest.approx(float(raw["revenue"]), abs=0.01 * len(series))
+    assert series.revenue_usd.sum() == pytest.approx(float(raw["revenue"]), abs=0.01 * len(series))
+
+
+def test_a_shared_link_opens_the_same_view_in_a_fresh_context(page, app_url, chromium, demo_data):
+    page.goto(app_url + "/")
+    wait_for_app(page)
+    choose(page, "Period", "Last week", "stSidebar")
+    page.get_by_role("tab", name="Campaign detail").click()
+    wait_for_app(page)
+    campaign = demo_data.campaigns.sort_values("campaign_id").name.iloc[1]
+    choose(page, "Campaign", campaign)
+    page.get_by_role("radio", name="Week").or_(page.get_by_role("button", name="Week", exact=True)).first.click()
+    wait_for_app(page)
+    link = page.url
+    query = parse_qs(urlparse(link).query)
+    assert query["period"] == ["Last week"] and query["tab"] == ["Campaign detail"] and query["campaign_id"] == [campaign]
+    assert query["grain"] == ["Week"]
+    week = preset_period("last_week", TZ)
+
+    fresh = chromium.new_context(viewport={"width": 1400, "height": 1000})   # no cookies, no session
+    try:
+        other = fresh.new_page()
+        other.set_default_timeout(BUSY_MACHINE_TIMEOUT_MS)
+        other.goto(link)
+        wait_for_app(other)
+        full_screenshot(other, "campaigns-shared-link-1400")
+        assert week.label() in main_caption(other).inner_text()                          # the same dates
+        selected = other.get_by_role("tab", selected=True).first.inner_text()
+        assert selected.strip() == "Campaign detail"                                      # the same tab
+        chosen = other.get_by_test_id("stMain").get_by_test_id("stSelectbox").filter(
+            has=other.get_by_test_id("stWidgetLabel").get_by_text("Campaign", exact=True))
+        shown = chosen.inner_text() + " " + " ".join(chosen.locator("input").evaluate_all("els => els.map(e => e.value)"))
+        assert campaign in shown, shown                                                   # the same campaign
+        assert other.get_by_text(f"Conversions per week · {TZ}").count() >= 1            # the same grain
+        full_screenshot(other, "campaigns-shared-link-1400")
+    finally:
+        fresh.close()
+
+
+def test_overview_screenshots_for_the_readme(page, app_url):
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width, height, name in ((1400, 1000, "overview.png"), (390, 844, "overview_phone.png")):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(app_url + "/overview")          # at 390 px the navigation is folded away: its URL
+        wait_for_app(page)
+        page.get_by_role("heading", name="Overview").first.wait_for()
+        page.wait_for_timeout(1500)  # charts lay out
+        assert page.get_by_test_id("stException").count() == 0
+        assert max(horizontal_overflow(page).values()) <= 2, f"the overview at {width} px overflows sideways"
+        shutil.copy(full_screenshot(page, f"overview-{width}"), DOCS_SCREENSHOTS / name)
 
 
 def test_phone_width_does_not_scroll_sideways(page, app_url):
@@ -118,3 +188,9 @@ def test_phone_width_does_not_scroll_sideways(page, app_url):
         overflow = horizontal_overflow(page)
         assert max(overflow.values()) <= 2, f"{tab} at 390 px overflows sideways: {overflow}"
         full_screenshot(page, f"campaigns-{tab.lower().replace(' ', '-')}-390")
+    cards = page.get_by_test_id("stMain").get_by_test_id("stMetric")
+    boxes = [cards.nth(i).bounding_box() for i in range(3)]
+    labels = [cards.nth(i).get_by_test_id("stMetricLabel").inner_text().strip() for i in range(2)]
+    assert labels == ["Conversions", "Revenue"]                              # the most important first
+    assert abs(boxes[0]["y"] - boxes[1]["y"]) < 2 and boxes[1]["x"] > boxes[0]["x"]   # two a row
+    assert boxes[2]["y"] > boxes[0]["y"] + boxes[0]["height"] - 2
