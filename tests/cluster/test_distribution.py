@@ -10,6 +10,7 @@ import pytest
 from core.__main__ import main as cli
 from core.platform import cluster as local_cluster
 from core.platform import distribute
+from core.platform.db import fetch_df
 
 pytestmark = pytest.mark.cluster
 
@@ -32,10 +33,7 @@ def test_each_table_is_where_planned_and_colocated_with_events(cluster_db):
     planned = {t: p for t, p in distribute.PLACEMENTS.items() if p != "plain"}
     assert placements == planned
     assert not set(distribute.PLAIN) & set(placements)
-    with cluster_db.connect() as conn:
-        from core.platform.db import fetch_df
-
-        frame = fetch_df(conn, "cluster/table_placements")
+    frame = fetch_df(cluster_db, "cluster/table_placements")
     distributed = frame[frame.placement == "distributed"]
     assert set(distributed.distribution_column) == {"campaign_id"}
     assert distributed.colocationid.nunique() == 1, "every distributed table shares the events table's shards"
