@@ -23,7 +23,11 @@ SCREENS = [
 # Executives land on the overview; everyone else on campaign analytics, where their work is.
 LANDING = {"exec": "screens/overview.py"}
 HERE = Path(__file__).parent
-landing = LANDING.get(user.role, "screens/campaigns/campaigns.py")
+# The root URL is the landing page, which differs by role; campaign analytics writes view=campaigns
+# into its URL, so a link to it opens it for every reader (an executive too), in their own role.
+CAMPAIGNS_VIEW = "campaigns"
+landing = ("screens/campaigns/campaigns.py" if st.query_params.get("view") == CAMPAIGNS_VIEW
+           else LANDING.get(user.role, "screens/campaigns/campaigns.py"))
 navigation = st.navigation([
     st.Page(path, title=title, icon=icon, default=path == landing)
     for path, title, icon in SCREENS if (HERE / path).exists()

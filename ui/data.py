@@ -33,12 +33,6 @@ def campaigns():
     return analytics.list_campaigns(engine())
 
 
-@remember_last_good  # shown, saying since when, while the database is slow or away
-@st.cache_data(ttl=30, max_entries=64, show_spinner=False)
-def portfolio(first: date, last: date, tz: str):
-    return analytics.portfolio(engine(), Period(first, last, tz))
-
-
 def _period(first: date | None, last: date | None, tz: str) -> Period | None:
     return Period(first, last, tz) if first else None
 
@@ -74,12 +68,6 @@ def grouped(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | No
 def annotations(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | None):
     """Holidays and people's notes about the period's days (core.analytics.annotations)."""
     return notes.annotations(engine(), Period(first, last, tz), campaign_ids)
-
-
-@remember_last_good  # shown, saying since when, while the database is slow or away
-@st.cache_data(ttl=30, max_entries=128, show_spinner=False)
-def kpi_cards(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | None, comparison: str):
-    return analytics.kpi_cards(engine(), Period(first, last, tz), campaign_ids, comparison)
 
 
 @remember_last_good  # shown, saying since when, while the database is slow or away

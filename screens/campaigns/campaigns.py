@@ -17,6 +17,8 @@ from ui.widgets import current_comparison, current_period, database_guard
 
 TABS = ["Portfolio", "Campaign detail"]
 
+# A link to this screen says so (app.py opens it for readers whose landing page is another).
+st.query_params["view"] = "campaigns"
 user = current_user()
 period = current_period()
 comparison = current_comparison(period)

@@ -46,7 +46,8 @@ def raw_by_campaign(db, period) -> pd.DataFrame:
 
 
 def opened(role="analyst", query=None, **state):
-    at = new_app(role, CAMPAIGNS if role == "exec" else None)  # executives land on the overview
+    # Executives land on the overview: open the screen, unless the URL says it (view=campaigns).
+    at = new_app(role, CAMPAIGNS if role == "exec" and "view" not in (query or {}) else None)
     for key, value in (query or {}).items():
         at.query_params[key] = value
     for key, value in state.items():
@@ -146,9 +147,10 @@ def test_the_roi_colour_scale_is_centred_on_zero_without_a_cap(app_env):
 def test_a_link_opens_the_same_view_in_a_fresh_session(app_env):
     chosen = pd.read_sql(text("SELECT campaign_id, name FROM campaigns ORDER BY campaign_id OFFSET 1 LIMIT 1"), app_env)
     name, campaign_id = chosen.name[0], int(chosen.campaign_id[0])
-    query = {"tab": "Campaign detail", "campaign_id": name, "grain": "Week", "tz": "Asia/Tokyo",
-             "period": "Last week", "comparison": "Same period last year"}
-    at = opened("exec", query)
+    query = {"view": "campaigns", "tab": "Campaign detail", "campaign_id": name, "grain": "Week",
+             "tz": "Asia/Tokyo", "period": "Last week", "comparison": "Same period last year"}
+    at = opened("exec", query)                        # the root URL, whose landing page is the overview
+    assert [t.value for t in at.title] == ["Campaign analytics"]
     state = {key: at.session_state[key] for key in ("tab", "grain", "tz", "period", "comparison")}
     assert state == {"tab": "Campaign detail", "grain": "week", "tz": "Asia/Tokyo", "period": "last_week",
                      "comparison": "last_year"}

@@ -142,7 +142,7 @@ def test_a_shared_link_opens_the_same_view_in_a_fresh_context(page, app_url, chr
     link = page.url
     query = parse_qs(urlparse(link).query)
     assert query["period"] == ["Last week"] and query["tab"] == ["Campaign detail"] and query["campaign_id"] == [campaign]
-    assert query["grain"] == ["Week"]
+    assert query["grain"] == ["Week"] and query["view"] == ["campaigns"]   # the root URL says which screen
     week = preset_period("last_week", TZ)
 
     fresh = chromium.new_context(viewport={"width": 1400, "height": 1000})   # no cookies, no session
@@ -165,17 +165,22 @@ def test_a_shared_link_opens_the_same_view_in_a_fresh_context(page, app_url, chr
         fresh.close()
 
 
-def test_overview_screenshots_for_the_readme(page, app_url):
+def test_screenshots_for_the_readme(page, app_url):
+    """The Overview at 1400 and 390 px and Campaign analytics' detail at 1400 px, for the README."""
     DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for width, height, name in ((1400, 1000, "overview.png"), (390, 844, "overview_phone.png")):
+    shots = ((1400, 1000, "/overview", None, "overview.png"), (390, 844, "/overview", None, "overview_phone.png"),
+             (1400, 1000, "/campaigns?tab=Campaign+detail", "Campaign detail", "campaigns.png"))
+    for width, height, path, tab, name in shots:
         page.set_viewport_size({"width": width, "height": height})
-        page.goto(app_url + "/overview")          # at 390 px the navigation is folded away: its URL
+        page.goto(app_url + path)                  # at 390 px the navigation is folded away: its URL
         wait_for_app(page)
-        page.get_by_role("heading", name="Overview").first.wait_for()
+        page.get_by_role("heading", level=1).first.wait_for()
+        if tab:
+            assert page.get_by_role("tab", selected=True).first.inner_text().strip() == tab
         page.wait_for_timeout(1500)  # charts lay out
         assert page.get_by_test_id("stException").count() == 0
-        assert max(horizontal_overflow(page).values()) <= 2, f"the overview at {width} px overflows sideways"
-        shutil.copy(full_screenshot(page, f"overview-{width}"), DOCS_SCREENSHOTS / name)
+        assert max(horizontal_overflow(page).values()) <= 2, f"{path} at {width} px overflows sideways"
+        shutil.copy(full_screenshot(page, f"readme-{Path(name).stem}-{width}"), DOCS_SCREENSHOTS / name)
 
 
 def test_phone_width_does_not_scroll_sideways(page, app_url):
