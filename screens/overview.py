@@ -2,6 +2,8 @@
 against its comparison period; revenue, cost, ROI, conversions, sends and reach as KPI cards two
 to a row (on a phone too); one plain line per KPI saying what moved it; the biggest movers among
 campaigns and segments; and why the chosen KPI changed, as a waterfall with its summary above.
+Read-only but for one export of the cards' figures, which executives may take too
+(the "export_overview" right).
 
 Every number goes through ui.format; every sentence or name that carries data (campaign and
 segment names) is escaped for Markdown, or HTML-escaped in chart labels (Plotly reads HTML)."""
@@ -10,12 +12,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.access.auth import can
 from core.analytics import decomposition
 from core.analytics.decomposition import Decomposition, decompose_frames
 from core.analytics.metrics import METRICS
 from core.analytics.presets import COMPARISONS, PRESETS, Change, comparison_for, preset_period, versus
 from ui import format as fmt
 from ui import overview_data
+from ui.export_tables import file_stem, overview_download, overview_table
+from ui.session import current_user
 from ui.widgets import TIME_ZONES, database_guard
 from ui.why_chart import caption, contribution_text, waterfall
 
@@ -94,6 +99,10 @@ def body() -> None:
     numbers = overview_data.overview(period.first, period.last, tz, comparison.first if comparison else None,
                                      comparison.last if comparison else None)
     kpi_cards(numbers)
+    if can(current_user(), "export_overview"):
+        overview_download(overview_table(CARDS, numbers.current, numbers.comparison, period, comparison),
+                          "Download these figures (CSV)", file_stem("overview", period.first, period.last, tz),
+                          "dl_overview")
     if not numbers.current.sends and (numbers.comparison is None or not numbers.comparison.sends):
         st.info("No campaign sent anything in these days or the days compared. Pick a longer period above.")
         return

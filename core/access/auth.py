@@ -25,6 +25,7 @@ SYSTEM_ROLE = "system"
 PERMISSIONS = {
     "view": {"exec", "analyst", "manager", "admin"},
     "export": {"analyst", "manager", "admin"},
+    "export_overview": {"exec", "analyst", "manager", "admin"},  # the Overview's totals (core.access.exports)
     "annotate": {"analyst", "manager", "admin"},    # notes on the charts (core.analytics.annotations)
     "create_test": {"manager", "admin"},
     "control_test": {"manager", "admin"},           # stop, pause, resume, declare a winner
@@ -38,7 +39,7 @@ PERMISSIONS = {
 # The worker and the operator's command line run with the database's own credentials, so a
 # narrower in-app right would protect nothing; they may do everything but what is a person's
 # reading (exports are audited to a person; the system never looks at personal data).
-SYSTEM_PERMISSIONS = set(PERMISSIONS) - {"export", "see_personal_data"}
+SYSTEM_PERMISSIONS = set(PERMISSIONS) - {"export", "export_overview", "see_personal_data"}
 
 
 class PermissionDenied(PermissionError):

@@ -4,6 +4,7 @@ the waterfall adds up from before to now, it is read-only, names from data are s
 (Markdown and chart labels), and an empty database gets an explanation."""
 from __future__ import annotations
 
+import io
 import json
 from datetime import date, datetime, timedelta, timezone
 
@@ -91,10 +92,27 @@ def test_the_waterfall_adds_up_and_its_summary_is_above_it(app_env):
     assert list(movers[0].columns[:1]) == ["Campaign"] and list(movers[1].columns[:1]) == ["Segment"]
 
 
-def test_the_overview_is_read_only(app_env):
-    at = opened("exec")
-    assert not at.main.button and not at.get("download_button") and not at.main.text_input
+def test_the_overview_is_read_only_but_executives_may_export_its_figures(app_env, downloads):
+    at = opened("exec", overview_preset="last_28_days", overview_comparison="previous")
+    assert not at.main.button and not at.main.text_input
     assert not at.main.text_area and not at.main.date_input
+    assert [b.key for b in at.get("download_button")] == ["dl_overview"]
+    period = shown_period(at)
+    comparison = comparison_for(period, "previous", "last_28_days")
+    name = f"overview_{period.first:%Y-%m-%d}_to_{period.last:%Y-%m-%d}_{period.tz.replace('/', '-')}.csv"
+    figures = pd.read_csv(io.BytesIO(downloads[name])).set_index("metric")
+    summaries = analytics.period_summaries(app_env, period, None, comparison)
+    cards = {m.label: m for m in at.metric}
+    for key, label in zip(["revenue", "cost", "roi", "conversions", "sends"], CARD_LABELS):
+        row = figures.loc[key]
+        assert row.value_now == pytest.approx(float(summaries["current"][key]), abs=1e-6), key
+        assert cards[label].value == fmt.metric_value(key, row.value_now), key            # the screen's numbers
+        change = Change(key, float(summaries["current"][key]), float(summaries["comparison"][key]))
+        assert row.change == pytest.approx(change.absolute, abs=1e-6), key
+    assert figures.loc["roi", "unit"] == "fraction" and pd.isna(figures.loc["roi", "change_rate"])   # points, not %
+    assert figures.loc["revenue", "unit"] == "usd" and figures.loc["sends", "unit"] == "count"
+    assert pd.isna(figures.loc["delivered_members", "change"])                           # reach is not compared
+    assert set(figures.period_first) == {f"{period.first:%Y-%m-%d}"} and set(figures.time_zone) == {period.tz}
 
 
 @pytest.fixture

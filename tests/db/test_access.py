@@ -146,6 +146,7 @@ def test_the_actions_are_the_ones_the_readme_names_with_its_roles():
     expected = {
         "core.access.auth.grant_role": "manage_roles",
         "core.access.exports.export_frame": "export",
+        "core.access.exports.export_overview": "export_overview",
         "core.experiments.tests_repo.create_test": "create_test",
         "core.experiments.tests_repo.control": "control_test",
         "core.experiments.tests_repo.change_rule": "control_test",
@@ -214,6 +215,12 @@ def _export(db, tmp_path):
     from core.access.exports import export_frame
 
     return lambda user: export_frame(db, user, PERSONAL, "members_test")
+
+
+def _export_overview(db, tmp_path):
+    from core.access.exports import export_overview
+
+    return lambda user: export_overview(db, user, PERSONAL, "overview_test")
 
 
 def _new_test(db, user=PEOPLE["manager"]) -> int:
@@ -319,6 +326,7 @@ def _add_note(db, tmp_path):
 SCENARIOS = {
     "core.access.auth.grant_role": _grant_role,
     "core.access.exports.export_frame": _export,
+    "core.access.exports.export_overview": _export_overview,
     "core.experiments.tests_repo.create_test": _create_test,
     "core.experiments.tests_repo.control": _control,
     "core.experiments.tests_repo.change_rule": _change_rule,
