@@ -263,3 +263,14 @@ def test_exports_say_their_units_and_hold_the_screens_numbers(app_env, downloads
     series = pd.read_csv(io.BytesIO(downloads[f"series_day_{stem}.csv"]))
     assert pd.to_datetime(series.day_start, format="%Y-%m-%d").dt.date.min() >= period.first
     assert (series.time_zone == period.tz).all()
+
+
+def test_breakdown_totals_equal_the_kpi_cards_in_a_non_utc_zone(app_env):
+    at = opened(tz="Asia/Kolkata", period="last_7_days")
+    assert shown_period(at).tz == "Asia/Kolkata"
+    cards = {m.label: m.value for m in at.metric}
+    for dimension in ("segment", "device", "region", "channel"):
+        table = next(d.value for d in at.dataframe if d.value.columns[0] == dimension)
+        assert f"{int(table.sends.sum()):,}" == cards["Sends"], dimension
+        assert f"{int(table.conversions.sum()):,}" == cards["Conversions"], dimension
+        assert fmt.metric_value("revenue", table.revenue.sum()) == cards["Revenue"], dimension
