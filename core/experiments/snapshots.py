@@ -28,6 +28,7 @@ from core.access.audit import record
 from core.access.auth import User, action
 from core.platform.db import execute, fetch_df
 from core.experiments import results as tracker
+from core.experiments import verdicts
 from core.experiments.outcomes import OUTCOMES
 from core.experiments.tests_repo import assign_reached_members, list_tests
 from core.platform.jobs import JobOutput, try_exclusive
@@ -90,13 +91,13 @@ def alerts_for(outcome: tracker.TrackerResults) -> list[tuple[str, str, dict]]:
     found = []
     name = f"“{outcome.test['name']}”"
     if outcome.srm_detected:
-        found.append(("srm", f"{name}: sample ratio mismatch — do not trust the results "
+        found.append(("srm", f"{name}: {verdicts.SRM_TEXT} "
                              f"(split p = {_p(outcome.srm_p_value)}, reach p = {_p(outcome.exposure_p_value)})",
                       {"srm_p_value": outcome.srm_p_value, "exposure_p_value": outcome.exposure_p_value,
                        "n_per_arm": outcome.n_per_arm.to_dict()}))
     if len(outcome.guardrails) and outcome.guardrails.breached.any():
         breached = outcome.guardrails[outcome.guardrails.breached]
-        found.append(("guardrail", f"{name}: guardrail breached — {', '.join(sorted(set(breached.metric)))}",
+        found.append(("guardrail", f"{name}: {verdicts.LOSE} — guardrail breached: {', '.join(sorted(set(breached.metric)))}",
                       {"breached": breached[["metric", "variant", "estimate", "best_case_bound"]].to_dict("records")}))
     if outcome.ready_for_decision:
         found.append(("decision", f"{name}: {outcome.verdict}", {"verdict": outcome.verdict,

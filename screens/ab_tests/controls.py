@@ -50,7 +50,8 @@ def change_rule_form(user: User, test: pd.Series, prefix: str) -> None:
                              if rule["alpha"] in (0.05, 0.01, 0.1) else 0, key=f"{prefix}_rule_alpha")
         planned = c4.number_input("Planned members per arm", min_value=1, value=int(rule["planned_per_arm"] or 1000),
                                   step=100, key=f"{prefix}_rule_planned")
-        reason = st.text_input("Reason" + (" (required)" if started else " (optional)"), key=f"{prefix}_rule_reason")
+        reason = st.text_input("Why the rule changes" + (" (required)" if started else " (optional)"),
+                               key=f"{prefix}_rule_reason")
         if st.button("Change the rule", key=f"{prefix}_rule_apply"):
             try:
                 tests_repo.change_rule(data.engine(), user, int(test.test_id), reason=reason, decision_method=method,
@@ -88,6 +89,9 @@ def controls(user: User, outcome: tracker.TrackerResults, prefix: str) -> None:
         note = st.text_input("Reason (required)" if against else "Note (optional)", key=f"{prefix}_note",
                              placeholder="Why, in a few words")
         name = escape_markdown(test["name"])
+        if st.session_state.pop(f"{prefix}_confirm_done", False):
+            # untick it through its state before it is drawn, so the browser shows it unticked too
+            st.session_state[f"{prefix}_confirm"] = False
         confirm = st.checkbox(f"I confirm: {labels[action].lower()} “{name}”"
                               + (f" with {escape_markdown(winner)} as the winner" if winner else ""),
                               key=f"{prefix}_confirm")
@@ -98,7 +102,7 @@ def controls(user: User, outcome: tracker.TrackerResults, prefix: str) -> None:
                 st.error(escape_markdown(error), icon=":material/block:")
             else:
                 ab_data.clear()
-                st.session_state.pop(f"{prefix}_confirm", None)
+                st.session_state[f"{prefix}_confirm_done"] = True
                 st.session_state["ab_flash"] = f"{labels[action]}: done for “{name}”."
                 st.rerun()
 

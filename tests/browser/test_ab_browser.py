@@ -1,14 +1,25 @@
 """The A/B test tracker in a real browser: open it, switch the method, download the metrics CSV
-and check its rows; screenshots at desktop and phone width."""
+and check its rows; screenshots at desktop and phone width; and one test's whole life — create
+(a draft), start, pause, resume, declare a winner, read it in History — with screenshots in
+docs/screenshots/ab_*.png."""
 from __future__ import annotations
+
+import shutil
 
 import pandas as pd
 import pytest
+from sqlalchemy import text
 
+from core.demo import generator as demo
+from core.experiments import snapshots
 from core.experiments.outcomes import OUTCOMES
-from tests.browser.conftest import screenshot, wait_for_app
+from core.platform import db as core_db
+from core.platform import rollup
+from tests.browser.conftest import ROOT, SCREENSHOTS, full_screenshot, screenshot, start_app, stop_process, wait_for_app
+from tests.conftest import PRIMARY_BACKEND
 
 pytestmark = pytest.mark.browser
+DOCS = ROOT / "docs" / "screenshots"
 
 
 def open_tracker(page, app_url: str) -> None:
@@ -58,3 +69,95 @@ def test_tracker_on_a_phone(page, app_url):
     page.locator('[data-testid="stSidebarCollapseButton"]').first.click()
     assert page.get_by_text("Predicted winner").first.is_visible()
     screenshot(page, "ab_tests_phone")
+
+
+# --------------------------------------------------------------------------- a test's whole life
+
+
+@pytest.fixture(scope="module")
+def fresh_tracker(backends, demo_data):
+    """(engine, app URL) of a fresh copy of the demo for this module: the walk below changes it."""
+    backend = backends[PRIMARY_BACKEND]
+    url = backend.url(backend.create_database(template=backend.template))
+    engine = core_db.make_engine(url, pool_size=2)
+    demo.load(engine, demo_data)
+    rollup.refresh_all(engine)
+    snapshots.take_snapshots(engine)
+    process, base = start_app(url)
+    yield engine, base
+    stop_process(process)
+    engine.dispose()
+
+
+def act(page, action: str, confirm_text: str, reason: str | None = None) -> None:
+    """Pick a control of the active test, confirm it and apply it."""
+    main = page.get_by_test_id("stMain")
+    main.get_by_test_id("stRadio").filter(has_text="Action").get_by_text(action, exact=True).click()
+    wait_for_app(page)
+    if reason is not None:
+        field = main.get_by_label("Reason (required)")
+        field.fill(reason)
+        field.press("Enter")
+        wait_for_app(page)
+    box = main.get_by_test_id("stCheckbox").filter(has_text=confirm_text).first
+    if not box.locator("input").is_checked():  # the page may keep the last confirmation ticked
+        box.get_by_text(confirm_text).click()
+        wait_for_app(page)
+    main.get_by_role("button", name=action, exact=True).click()
+    wait_for_app(page)
+    page.get_by_text(f"{action}: done").first.wait_for(timeout=60_000)
+
+
+def docs_screenshot(page, name: str) -> None:
+    full_screenshot(page, name)
+    DOCS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(SCREENSHOTS / f"{name}.png", DOCS / f"{name}.png")
+
+
+def test_create_start_pause_resume_declare_and_history(page, fresh_tracker):
+    engine, base = fresh_tracker
+    open_tracker(page, base)
+    page.get_by_role("tab", name="Create a test").click()
+    wait_for_app(page)
+    main = page.get_by_test_id("stMain")
+    name = main.get_by_label("Test name")
+    name.fill("Walk through the lifecycle")
+    name.press("Enter")
+    wait_for_app(page)
+    main.get_by_text("Start now (otherwise save as a draft)").click()     # a draft first
+    wait_for_app(page)
+    docs_screenshot(page, "ab_create")
+    main.get_by_role("button", name="Create test").click()
+    wait_for_app(page)
+    page.get_by_text("“Walk through the lifecycle” created").first.wait_for(timeout=60_000)
+    with engine.connect() as conn:
+        test_id, status, planned = conn.execute(text(
+            "SELECT test_id, status, planned_per_arm FROM ab_tests WHERE name = 'Walk through the lifecycle'")).one()
+    assert status == "draft"
+    page.get_by_role("tab", name="Active tests").click()
+    wait_for_app(page)
+    # the new test is the one shown: its name heads the active tab's detail
+    page.get_by_role("heading", name="Walk through the lifecycle").first.wait_for(timeout=60_000)
+    if planned:
+        assert page.get_by_text(f"{planned:,} members per arm").first.is_visible()
+
+    steps = [("Start", "running"), ("Pause", "paused"), ("Resume", "running")]
+    for action, expected in steps:
+        act(page, action, "I confirm")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT status FROM ab_tests WHERE test_id = :t"), {"t": test_id}).scalar() == expected
+        page.get_by_role("tab", name="Active tests").click()
+        wait_for_app(page)
+    docs_screenshot(page, "ab_running")
+    # Nobody has been reached yet: declaring a winner goes against the rule and needs a reason.
+    act(page, "Declare a winner", "I confirm", reason="the brand team decided before launch")
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT verdict, against_rule FROM ab_decisions WHERE test_id = :t"),
+                              {"t": test_id}).one()
+    assert stored.against_rule
+
+    page.get_by_role("tab", name="History").click()
+    wait_for_app(page)
+    page.get_by_text("Verdict when decided").first.wait_for(timeout=60_000)
+    assert page.get_by_text("Flagged: the winner was declared against the rule's verdict").first.is_visible()
+    docs_screenshot(page, "ab_history")
