@@ -37,5 +37,5 @@ if not identity_provider_configured():
     st.sidebar.info("**Demo mode** — no identity provider is configured. Pick a role below to "
                     "see the app as that person.", icon=":material/science:")
 account_box(user)
-sidebar_filters()
+sidebar_filters(period=navigation.title != "Overview")  # the Overview chooses its own preset, on the page
 navigation.run()

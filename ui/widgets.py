@@ -24,9 +24,9 @@ PERIOD_CHOICES = {**PRESETS, CUSTOM: "Custom dates"}
 DEFAULT_PRESET = "last_28_days"
 
 
-def sidebar_filters() -> None:
+def sidebar_filters(period: bool = True) -> None:
     """The shared sidebar: time zone, period (a preset, or custom dates) and what it is compared
-    with. Each lives in session state and in the URL (bind="query-params": its key is the
+    with (not shown when `period` is False: a screen with its own). Each lives in session state and in the URL (bind="query-params": its key is the
     parameter's name), so a link opens the same view; a value equal to the default is left out
     of the URL, and a value the URL gets wrong is ignored."""
     state = st.session_state
@@ -37,6 +37,12 @@ def sidebar_filters() -> None:
     with st.sidebar:
         st.selectbox("Time zone", TIME_ZONES, key="tz", bind="query-params",
                      help="Days, hours and weeks on every screen are in this time zone.")
+        if not period:
+            # A widget not drawn in a run loses its value: keep the choice for the next screen.
+            for key in ("period", "date_range", "comparison"):
+                if key in state:
+                    state[key] = state[key]
+            return
         st.selectbox("Period", list(PERIOD_CHOICES), index=list(PERIOD_CHOICES).index(default), key="period",
                      format_func=PERIOD_CHOICES.get,
                      bind="query-params", help="Days in the time zone above; \"This …\" runs to today.")

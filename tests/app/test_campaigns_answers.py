@@ -274,3 +274,12 @@ def test_breakdown_totals_equal_the_kpi_cards_in_a_non_utc_zone(app_env):
         assert f"{int(table.sends.sum()):,}" == cards["Sends"], dimension
         assert f"{int(table.conversions.sum()):,}" == cards["Conversions"], dimension
         assert fmt.metric_value("revenue", table.revenue.sum()) == cards["Revenue"], dimension
+
+
+def test_the_overview_keeps_its_own_period_and_the_sidebars_choice_survives_it(app_env):
+    at = opened(period="last_week")
+    at.switch_page(screen_path("Overview")).run()
+    assert [s.key for s in at.sidebar.selectbox if s.key in ("period", "comparison")] == []   # one period control
+    at.switch_page(CAMPAIGNS).run()
+    assert not at.exception
+    assert shown_period(at) == preset_period("last_week", shown_period(at).tz)
