@@ -170,6 +170,25 @@ def _check_rule(method: str, correction: str) -> None:
         raise ValueError(f"The correction must be one of {', '.join(CORRECTIONS)} (it is {correction!r}).")
 
 
+QUARTER_DAYS = 91  # a plan longer than this is warned about before the test is created
+MDE_STEPS = np.round(np.arange(1, 401) * 0.005, 3)  # 0.5 % to 200 %, in half-percent steps
+
+
+def reachable_mde(metric: str, baseline: float, weights: dict[str, float], alpha: float = 0.05,
+                  sd: float | None = None, members_per_day: float | None = None,
+                  days: float = QUARTER_DAYS) -> float | None:
+    """The smallest relative MDE (in half-percent steps) whose plan the campaign's traffic
+    reaches within `days`; None without traffic, or when no MDE up to 200 % can be planned in
+    time. Scanned, not bisected: a rate's plan stops existing when baseline × (1 + MDE) > 1."""
+    if not members_per_day or members_per_day <= 0:
+        return None
+    for mde in MDE_STEPS:
+        made = plan(metric, baseline, float(mde), weights, alpha=alpha, sd=sd, members_per_day=members_per_day)
+        if made.problem is None and made.expected_days is not None and made.expected_days <= days:
+            return float(mde)
+    return None
+
+
 # ----------------------------------------------------------------------------- creating
 
 

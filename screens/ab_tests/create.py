@@ -9,7 +9,10 @@ from core.experiments import results as tracker
 from core.experiments import tests_repo
 from core.experiments.outcomes import OUTCOMES
 from ui import ab_data, data
-from ui.format import MISSING, count, escape_markdown
+from ui.format import MISSING, count, decimal, escape_markdown, percent
+
+
+DEFAULT_MDE = 0.05
 
 
 def expected_duration(days: float | None) -> str:
@@ -33,8 +36,6 @@ def plan_section(campaign_id: int, primary: str, weights: dict[str, float]) -> t
     spec = OUTCOMES[primary]
     known = primary in baseline.index and baseline.loc[primary, "n"] >= 100
     c1, c2, c3, c4 = st.columns(4)
-    mde = c1.number_input("MDE (relative, %)", 0.5, 200.0, 5.0, 0.5, key="new_mde",
-                          help="Minimum detectable effect: the smallest relative change worth detecting.") / 100
     alpha = c2.selectbox("α (false-positive rate)", [0.05, 0.01, 0.1], key="new_alpha")
     default_baseline = float(baseline.loc[primary, "mean"]) if known else (0.10 if spec.kind == "binomial" else 1.0)
     label = "Baseline rate (%)" if spec.kind == "binomial" else f"Baseline mean per member ({spec.unit})"
@@ -49,6 +50,20 @@ def plan_section(campaign_id: int, primary: str, weights: dict[str, float]) -> t
     if spec.kind == "mean" and not sd:
         sd = st.number_input(f"Standard deviation per member ({spec.unit})", min_value=0.0001, value=max(base_value, 1.0),
                              key="new_sd")
+    # Proposed: the smallest effect this campaign's traffic can detect within a quarter.
+    reachable = tests_repo.reachable_mde(primary, base_value, weights, alpha=alpha, sd=sd, members_per_day=per_day) \
+        if weights and len(weights) >= 2 and base_value > 0 else None
+    proposed = max(reachable or DEFAULT_MDE, DEFAULT_MDE)
+    mde = c1.number_input("MDE (relative, %)", 0.5, 200.0, round(proposed * 100, 1), 0.5,
+                          key=f"new_mde_{campaign_id}_{primary}",
+                          help="Minimum detectable effect: the smallest relative change worth detecting. Proposed: "
+                               "the smallest the campaign's traffic reaches within a quarter (at least 5 %).") / 100
+    if reachable is not None:
+        st.caption(f"At {decimal(per_day, 1)} new members per day this campaign can detect a change of "
+                   f"{percent(reachable, 1)} or more within a quarter ({tests_repo.QUARTER_DAYS} days).")
+    elif per_day > 0:
+        st.caption(f"At {decimal(per_day, 1)} new members per day no effect up to 200 % can be detected within a "
+                   "quarter on this campaign.")
     plan = None
     try:
         plan = tests_repo.plan(primary, base_value, mde, weights, alpha=alpha, sd=sd, members_per_day=per_day)
@@ -63,9 +78,11 @@ def plan_section(campaign_id: int, primary: str, weights: dict[str, float]) -> t
         p2.metric("Members needed in total", count(plan.needed_total), border=True)
         days = plan.expected_days
         p3.metric("Expected duration", expected_duration(days), border=True, help="At the new members per day above.")
-        if days is not None and days > 90:
-            st.warning("This test would take very long. Choose a larger MDE, a metric with a higher baseline, or a "
-                       "campaign that reaches more members.", icon=":material/schedule:")
+        if days is not None and days > tests_repo.QUARTER_DAYS:
+            larger = f" of at least {percent(reachable, 1)}" if reachable is not None else ""
+            st.warning(f"This plan takes longer than a quarter ({expected_duration(days)}). Choose an MDE{larger}, a "
+                       "metric with a higher baseline, or a campaign that reaches more members.",
+                       icon=":material/schedule:")
     return plan, mde, alpha
 
 

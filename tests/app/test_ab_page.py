@@ -107,6 +107,9 @@ def test_create_form_shows_the_plan_and_creates_the_test(demo_copy):
         metrics = {m.label: m.value for m in app.metric}
         needed = int(metrics["Members needed per arm"].replace(",", ""))
         assert "Expected duration" in metrics and needed > 0
+        if "can detect a change of" in texts(app):   # the proposed plan fits in a quarter
+            assert "years" not in metrics["Expected duration"]
+            assert "longer than a quarter" not in texts(app)
         app.text_input(key="new_name").input("Shorter subject line").run()
         app.button(key="new_create").click().run()
     assert not app.exception, [e.value for e in app.exception]

@@ -646,3 +646,18 @@ def test_every_verdict_text_is_of_the_vocabulary():
                                   needed_per_arm=1000)
     assert answer.verdict.startswith("keep running — ")
     assert not answer.analysis.astype(str).isin(["None", "nan", "<NA>"]).any().any()
+
+
+def test_the_proposed_mde_is_the_smallest_the_traffic_reaches_within_a_quarter():
+    weights = {"control": 1, "treatment": 1}
+    for metric, baseline, sd, per_day in [("clicked", 0.10, None, 300.0), ("clicked", 0.02, None, 40.0),
+                                          ("revenue", 2.0, 6.0, 150.0)]:
+        mde = tests_repo.reachable_mde(metric, baseline, weights, sd=sd, members_per_day=per_day)
+        assert mde is not None
+        fits = tests_repo.plan(metric, baseline, mde, weights, sd=sd, members_per_day=per_day)
+        assert fits.expected_days <= tests_repo.QUARTER_DAYS
+        if mde > 0.005:
+            smaller = tests_repo.plan(metric, baseline, round(mde - 0.005, 3), weights, sd=sd, members_per_day=per_day)
+            assert smaller.expected_days > tests_repo.QUARTER_DAYS
+    assert tests_repo.reachable_mde("clicked", 0.10, weights, members_per_day=0) is None
+    assert tests_repo.reachable_mde("clicked", 0.001, weights, members_per_day=0.01) is None
