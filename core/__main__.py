@@ -160,8 +160,7 @@ def cmd_health(args) -> int:
 def cmd_grant(args) -> int:
     from core.access import auth
 
-    admin = auth.User("operator@command-line", "operator", "admin")
-    auth.grant_role(_engine(), admin, args.email, args.role)
+    auth.grant_role(_engine(), auth.SYSTEM, args.email, args.role)  # the operator acts as the system
     print(f"{args.email} is now {args.role}")
     return 0
 
@@ -185,9 +184,9 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_train(args) -> int:
+    from core.access.auth import SYSTEM
+    from core.optimize.training import train_now
     from core.platform import migrate
-    from core.optimize.apply import measure_realised
-    from core.optimize.training import retrain
 
     db = _engine()
     migrate.upgrade(db)
@@ -198,9 +197,9 @@ def cmd_train(args) -> int:
             print(f"{fraction:4.0%}  {message}", flush=True)
             shown["message"] = message
 
-    outcome = retrain(db, progress=progress, trained_by="command line")
+    outcome = train_now(db, SYSTEM, progress=progress, trained_by="command line")
     print(outcome.detail if not outcome.skipped else f"skipped: {outcome.detail}")
-    print(f"realised impact measured for {measure_realised(db)} applied recommendations")
+    print(f"realised impact measured for {outcome.realised_measured} applied recommendations")
     return 0
 
 
