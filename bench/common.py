@@ -40,7 +40,7 @@ def demo_database(admin: str, name: str, demo_args: list[str], reuse: bool = Fal
     url = with_database(admin, name)
     if fresh:
         say(f"loading {what} into {name} (python -m core demo {' '.join(demo_args)})")
-        subprocess.run([sys.executable, "-m", "core", "demo", *demo_args], cwd=REPO_ROOT,
+        subprocess.run([sys.executable, "-m", "core", "demo", "--no-train", *demo_args], cwd=REPO_ROOT,
                        env={**os.environ, "DATABASE_URL": url}, check=True, stdout=sys.stderr)
     return url
 

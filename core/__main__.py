@@ -33,6 +33,18 @@ def cmd_migrate(args) -> int:
     return 0
 
 
+def _progress_printer(indent: str = ""):
+    """A progress callback (fraction, message) that prints each new message once."""
+    shown = {"message": None}
+
+    def progress(fraction: float, message: str) -> None:
+        if message != shown["message"]:
+            print(f"{indent}{fraction:4.0%}  {message}", flush=True)
+            shown["message"] = message
+
+    return progress
+
+
 def cmd_demo(args) -> int:
     from core.demo import generator as demo
     from core.experiments import snapshots
@@ -61,6 +73,13 @@ def cmd_demo(args) -> int:
     total = rollup.refresh_all(db, progress=lambda r: print(f"  {r.to_id:,} events rolled up"))
     print("analysing the A/B tests (their first snapshot: the tracker's list reads it)")
     snapshots.take_snapshots(db)
+    if not args.no_train:  # so Recommendations has its cards when the browser opens
+        from core.access.auth import SYSTEM
+        from core.optimize.training import train_now
+
+        print("training the optimization models (their first run; the worker retrains every 6 hours)")
+        outcome = train_now(db, SYSTEM, progress=_progress_printer("  "), trained_by="demo load")
+        print(f"  {outcome.detail}")
     print(f"done: {total:,} events in {time.monotonic() - started:.1f}s")
     return 0
 
@@ -190,14 +209,7 @@ def cmd_train(args) -> int:
 
     db = _engine()
     migrate.upgrade(db)
-    shown = {"message": None}
-
-    def progress(fraction: float, message: str) -> None:
-        if message != shown["message"]:
-            print(f"{fraction:4.0%}  {message}", flush=True)
-            shown["message"] = message
-
-    outcome = train_now(db, SYSTEM, progress=progress, trained_by="command line")
+    outcome = train_now(db, SYSTEM, progress=_progress_printer(), trained_by="command line")
     print(outcome.detail if not outcome.skipped else f"skipped: {outcome.detail}")
     print(f"realised impact measured for {outcome.realised_measured} applied recommendations")
     return 0
@@ -272,6 +284,8 @@ def main(argv=None) -> int:
     p.add_argument("--days", type=int, default=90)
     p.add_argument("--events", type=int, help="scale members and campaigns to about this many events (e.g. 10000000)")
     p.add_argument("--if-empty", action="store_true", help="load only into an empty database")
+    p.add_argument("--no-train", action="store_true",
+                   help="skip the first model training (the worker's retrain job does it later)")
     p.set_defaults(fn=cmd_demo)
 
     p = sub.add_parser("import", help="import data files: events (CSV) or an experiment (one row per unit)")
