@@ -2,7 +2,9 @@
 
 Every run (the worker's "ab_snapshots" job), for each running or paused test:
 1. records the assignment of members the campaign reached since the test started and who have
-   none yet (same deterministic hash as the sending system);
+   none yet (same deterministic hash as the sending system), and computes the CUPED covariates
+   of assigned members that have none stored yet — once per member, as they depend only on the
+   time before the start (ab_pre_period; the summaries read them instead of recomputing);
 2. stores the per-variant summary statistics of every outcome for the UTC days that have no
    final snapshot yet — past days as of their end (exact for binary outcomes; totals keep the
    last value stored during that day) and today as of now — so the screen can draw how the
@@ -29,7 +31,7 @@ from core.access.auth import User, action
 from core.platform.db import execute, fetch_df
 from core.experiments import results as tracker
 from core.experiments import verdicts
-from core.experiments.outcomes import OUTCOMES
+from core.experiments.outcomes import OUTCOMES, PRE_PERIOD_DAYS
 from core.experiments.tests_repo import assign_reached_members, list_tests
 from core.platform.jobs import JobOutput, try_exclusive
 
@@ -49,6 +51,12 @@ def days_to_store(test: pd.Series, stored: pd.DataFrame, now: datetime) -> list:
         latest = binary.groupby("snapshot_date").as_of.min()
         final = {day: pd.Timestamp(as_of) >= pd.Timestamp(tracker.utc_day_end(day)) for day, as_of in latest.items()}
     return [day for day in days if day == days[-1] or not final.get(day, False)]
+
+
+def store_pre_period(db: Engine, test: pd.Series) -> int:
+    """Keep the CUPED covariates of the test's members that have none stored; returns how many."""
+    with db.begin() as conn:
+        return int(execute(conn, "ab_pre_period_fill", test_id=int(test.test_id), pre_days=PRE_PERIOD_DAYS).rowcount)
 
 
 def store_snapshots(db: Engine, test: pd.Series, now: datetime) -> int:
@@ -135,6 +143,7 @@ def take_snapshots(db: Engine, now: datetime | None = None) -> JobOutput:
             test = pd.Series(test._asdict())
             if test.status == "running":
                 assigned += assign_reached_members(db, int(test.test_id))
+            store_pre_period(db, test)
             rows += store_snapshots(db, test, now)
             outcome = tracker.analyze_test(db, int(test.test_id), now=now)
             store_summary(db, outcome, now)

@@ -42,6 +42,7 @@ AB_QUERY_PARAMS: dict[str, dict] = {
                            "against_rule": False, "reason": "", "rule": "{}", "statistics": "{}", "summary": "[]",
                            "decided_by": "a@example.com"},
     "ab_decisions_for_test": {"test_id": 1},
+    "ab_pre_period_fill": {"test_id": 1, "pre_days": 28},
     "ab_test_rule_update": {"test_id": 1, "decision_method": "sequential", "decision_cuped": True, "correction": "holm",
                             "alpha": 0.05, "minimum_detectable_effect": 0.05, "planned_per_arm": None,
                             "guardrail_metrics": [], "changed_by": None, "reason": None},
@@ -661,3 +662,41 @@ def test_the_proposed_mde_is_the_smallest_the_traffic_reaches_within_a_quarter()
             assert smaller.expected_days > tests_repo.QUARTER_DAYS
     assert tests_repo.reachable_mde("clicked", 0.10, weights, members_per_day=0) is None
     assert tests_repo.reachable_mde("clicked", 0.001, weights, members_per_day=0.01) is None
+
+
+def test_cuped_covariates_are_computed_once_and_read_back(demo_copy):
+    """The snapshot job keeps every member's pre-period covariates; the summaries then read them
+    (the same numbers as computing them live), and members assigned later are computed live
+    until the job keeps theirs too."""
+    test_id = TEST_IDS["winner"]
+    live = results.current_summary(demo_copy, test_id)
+    assert read(demo_copy, "SELECT count(*) AS n FROM ab_pre_period").n.iloc[0] == 0
+    snapshots.take_snapshots(demo_copy)
+    kept = read(demo_copy, "SELECT count(*) AS n FROM ab_pre_period WHERE test_id = :t", t=test_id).n.iloc[0]
+    assigned = read(demo_copy, "SELECT count(*) AS n FROM ab_assignments WHERE test_id = :t", t=test_id).n.iloc[0]
+    assert kept == assigned > 0
+    columns = ["metric", "variant", *results.SUM_COLUMNS]
+    stored = results.current_summary(demo_copy, test_id)
+    pd.testing.assert_frame_equal(stored[columns], live[columns], check_exact=False, rtol=1e-12)
+    assert stored.pre_sum.abs().sum() > 0
+    assert snapshots.store_pre_period(demo_copy, tests_repo.get_test(demo_copy, test_id)) == 0   # once
+    # The Citus variant (the function's body written out) keeps the same covariates.
+    kept_rows = read(demo_copy, "SELECT * FROM ab_pre_period WHERE test_id = :t ORDER BY member_id", t=test_id)
+    with demo_copy.begin() as conn:
+        conn.execute(text("DELETE FROM ab_pre_period WHERE test_id = :t"), {"t": test_id})
+        conn.execute(core_db.query("citus/ab_pre_period_fill"), {"test_id": test_id, "pre_days": PRE_PERIOD_DAYS})
+    pd.testing.assert_frame_equal(
+        read(demo_copy, "SELECT * FROM ab_pre_period WHERE test_id = :t ORDER BY member_id", t=test_id), kept_rows)
+
+    # Read back, not recomputed: the members' other campaigns losing their history leaves them.
+    with demo_copy.begin() as conn:
+        conn.execute(text("""UPDATE campaign_members o SET first_open_at = NULL, first_click_at = NULL,
+                                    first_conversion_at = NULL
+                             FROM ab_assignments a WHERE a.test_id = :t AND o.member_id = a.member_id
+                               AND o.campaign_id <> a.campaign_id"""), {"t": test_id})
+    after = results.current_summary(demo_copy, test_id)
+    pd.testing.assert_frame_equal(after[["metric", "variant", "pre_sum"]], stored[["metric", "variant", "pre_sum"]])
+    # A member whose covariates are not kept yet is computed on the fly (here: to zero now).
+    with demo_copy.begin() as conn:
+        conn.execute(text("DELETE FROM ab_pre_period WHERE test_id = :t"), {"t": test_id})
+    assert results.current_summary(demo_copy, test_id).query("metric == 'clicked'").pre_sum.sum() == 0

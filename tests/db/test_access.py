@@ -54,6 +54,7 @@ SYSTEM_WORK = {
     "core.experiments.snapshots.store_snapshots": "the worker's ab_snapshots job",
     "core.experiments.snapshots.raise_alert": "the worker's ab_snapshots job",
     "core.experiments.snapshots.close_alerts": "the worker's ab_snapshots job",
+    "core.experiments.snapshots.store_pre_period": "the worker's ab_snapshots job",
     "core.experiments.snapshots.take_snapshots": "the worker's ab_snapshots job",
     "core.experiments.snapshots.store_summary": "the worker's ab_snapshots job (and python -m core demo)",
     "core.experiments.tests_repo.assign": "records the sending system's assignment (snapshot job)",

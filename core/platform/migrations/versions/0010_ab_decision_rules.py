@@ -9,6 +9,10 @@
   that, however much data arrives later. A winner declared against the rule's verdict is
   flagged and carries its reason.
 - ab_alerts are closed (closed_at, why) when their condition ends or the test ends.
+- ab_pre_period: each assigned member's CUPED covariates (ab_test_pre_period of migration 0002,
+  one column per outcome), computed once by the snapshot job — they depend only on the time
+  before the test started — so the summaries read them instead of recomputing them on every
+  view; members assigned since the last computation are still computed on the fly.
 """
 from alembic import op
 
@@ -52,11 +56,25 @@ def upgrade() -> None:
         decided_at timestamptz NOT NULL DEFAULT now()
     );
     CREATE INDEX ab_decisions_test_idx ON ab_decisions (test_id, decided_at);
+
+    CREATE TABLE ab_pre_period (
+        campaign_id integer NOT NULL,
+        test_id integer NOT NULL REFERENCES ab_tests ON DELETE CASCADE,
+        member_id bigint NOT NULL,
+        opened double precision NOT NULL DEFAULT 0,
+        clicked double precision NOT NULL DEFAULT 0,
+        converted double precision NOT NULL DEFAULT 0,
+        clicks double precision NOT NULL DEFAULT 0,
+        revenue double precision NOT NULL DEFAULT 0,
+        reward_cost double precision NOT NULL DEFAULT 0,
+        PRIMARY KEY (campaign_id, test_id, member_id)
+    );
     """)
 
 
 def downgrade() -> None:
     op.execute("""
+    DROP TABLE IF EXISTS ab_pre_period;
     DROP TABLE IF EXISTS ab_decisions;
     DROP INDEX IF EXISTS ab_alerts_open_idx;
     ALTER TABLE ab_alerts DROP COLUMN IF EXISTS closed_at, DROP COLUMN IF EXISTS closed_reason;
