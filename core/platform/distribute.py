@@ -56,7 +56,7 @@ DISTRIBUTED = [
     "events",
     "rollup_campaign_minute", "rollup_campaign_hour", "rollup_campaign_day", "rollup_breakdown_day",
     "campaign_members", "rollup_reach_hour", "rollup_live_cell_minute", "rollup_live_actor_minute",
-    "ab_assignments", "ab_snapshots",
+    "ab_assignments", "ab_snapshots", "ab_pre_period",
     "opt_offer_scores", "opt_uplift", "opt_campaign_segment_roi",
     "campaign_holdouts", "campaign_member_send_hours", "campaign_audience_rules", "opt_realised_impact",
 ]
