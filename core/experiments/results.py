@@ -390,9 +390,14 @@ def export_frame(results: TrackerResults) -> pd.DataFrame:
     out.insert(1, "test", str(results.test["name"]))
     out.insert(2, "verdict", results.verdict)           # the rule's, whatever view is exported
     out.insert(3, "decision_method", results.rule_method)
+    # The exports' one convention: rates as fractions (0.123, not 12.3), the unit of every value named.
+    out["unit"] = out["unit"].replace({"%": "fraction"})
     lift = "lift_relative" if results.difference == "relative" else "lift_absolute"
-    return out.rename(columns={"mean": "mean_per_member", "estimate": lift, "ci_low": f"{lift}_ci_low",
-                               "ci_high": f"{lift}_ci_high"})
+    if "estimate" in out:
+        out.insert(out.columns.get_loc("estimate"), "lift_unit",
+                   "fraction of control's mean" if results.difference == "relative" else out["unit"])
+    return out.rename(columns={"unit": "mean_unit", "mean": "mean_per_member", "estimate": lift,
+                               "ci_low": f"{lift}_ci_low", "ci_high": f"{lift}_ci_high"})
 
 
 # ----------------------------------------------------------------------------- over time

@@ -515,8 +515,14 @@ def test_the_verdict_is_the_rules_whatever_the_view(demo_db):
             assert view.method == method and view.cuped == cuped
             estimates.add(round(float(view.primary_rows.estimate.iloc[0]), 12))
         assert len(estimates) > 1, key                                # the views do differ
-        exported = results.export_frame(results.analyze_test(demo_db, test_id, method="bayesian"))
+        bayesian = results.analyze_test(demo_db, test_id, method="bayesian")
+        exported = results.export_frame(bayesian)
         assert set(exported.verdict) == {rule.verdict} and set(exported.decision_method) == {"sequential"}
+        # Rates are fractions in the export, and say so (the screen shows them as percentages).
+        clicked = exported[(exported.metric == "clicked") & exported.is_control].iloc[0]
+        control = bayesian.summary[(bayesian.summary.metric == "clicked") & (bayesian.summary.variant == bayesian.control)].iloc[0]
+        assert clicked.mean_unit == "fraction" and clicked.mean_per_member == pytest.approx(control["sum"] / control.n)
+        assert 0 <= clicked.mean_per_member <= 1 and set(exported.lift_unit.dropna()) == {"fraction of control's mean"}
 
 
 def test_a_rule_with_another_method_decides_by_that_method(demo_copy):
