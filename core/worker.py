@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import ctypes
 import logging
-import multiprocessing
 import os
+import pickle
 import signal
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +52,7 @@ def rollup_job(db: Engine) -> JobOutput:
 
 
 def _lower_priority(niceness: int) -> None:
-    """In a child process: lower the priority of every thread it has (nice is per thread on
+    """In the child process: lower the priority of every thread it has (nice is per thread on
     Linux; threads started later inherit it) and die when the worker dies."""
     tasks = Path("/proc/self/task")
     for tid in ([int(t.name) for t in tasks.iterdir()] if tasks.exists() else [0]):
@@ -64,21 +66,40 @@ def _lower_priority(niceness: int) -> None:
         pass
 
 
-def _run_with_own_engine(work: Callable[[Engine], JobOutput], url: str) -> JobOutput:
+def child_main() -> None:
+    """The child's entry (`python -c "from core.worker import child_main; child_main()"`): read
+    (work, database URL, niceness, result file) pickled on stdin, run work on its own engine at
+    lower priority, and leave (True, output) or (False, exception) pickled in the result file."""
+    work, url, niceness, result_path = pickle.load(sys.stdin.buffer)
+    _lower_priority(niceness)
     engine = make_engine(url, pool_size=2)
     try:
-        return work(engine)
+        outcome = (True, work(engine))
+    except Exception as error:  # handed back to the worker, which records and retries it
+        outcome = (False, error)
     finally:
         engine.dispose()
+    Path(result_path).write_bytes(pickle.dumps(outcome))
 
 
 def run_in_child_process(db: Engine, work: Callable[[Engine], JobOutput], niceness: int = RETRAIN_NICENESS) -> JobOutput:
-    """Run `work` (a module-level function) on the same database in a child process at lower
-    CPU priority; its result or its exception comes back here."""
+    """Run `work` (a module-level function) on the same database in a fresh Python process at
+    lower CPU priority; its result or its exception comes back here. A plain interpreter, not
+    multiprocessing's spawn: that re-imports the parent's __main__ in the child, which in a
+    process that has run a Streamlit script (the app, AppTest) is that script."""
     url = db.url.render_as_string(hide_password=False)
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_lower_priority, initargs=(niceness,)) as child:
-        return child.submit(_run_with_own_engine, work, url).result()
+    with tempfile.TemporaryDirectory(prefix="swipesavvy-child-") as folder:
+        result_path = Path(folder) / "result.pickle"
+        child = subprocess.run([sys.executable, "-c", "from core.worker import child_main; child_main()"],
+                               input=pickle.dumps((work, url, niceness, str(result_path))),
+                               cwd=config.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if not result_path.exists():
+            raise RuntimeError(f"the child process ended with code {child.returncode} and no result: "
+                               f"{child.stderr.decode(errors='replace')[-1500:]}")
+        ok, value = pickle.loads(result_path.read_bytes())
+    if not ok:
+        raise value
+    return value
 
 
 def retrain_job(db: Engine) -> JobOutput:

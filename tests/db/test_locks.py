@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import types
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -175,6 +176,18 @@ def test_retrain_runs_in_a_child_process_at_lower_priority(db):
     assert empty == "True"
     with pytest.raises(RuntimeError, match="training failed in the child"):
         worker.run_in_child_process(db, fail_in_child)
+
+
+def test_the_child_never_runs_the_parents_main_script(db, tmp_path, monkeypatch):
+    """In a process that has run a Streamlit script (the app, AppTest), __main__ is that script;
+    the child must not run it again (multiprocessing's spawn did, and the child died)."""
+    script = tmp_path / "page.py"
+    script.write_text("raise SystemExit('the parent script ran in the child')\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    output = worker.run_in_child_process(db, report_priority)
+    assert output.rows != os.getpid() and output.detail.split()[1] == "True"
 
 
 def test_the_worker_retrain_job_in_its_child_on_an_empty_database(db):
