@@ -21,7 +21,8 @@ from ui import format as fmt
 from ui import overview_data
 from ui.export_tables import file_stem, overview_download, overview_table
 from ui.session import current_user
-from ui.widgets import TIME_ZONES, database_guard
+from ui.errors import database_guard
+from ui.widgets import TIME_ZONES
 from ui.why_chart import caption, contribution_text, waterfall
 
 CARDS = ["revenue", "cost", "roi", "conversions", "sends", "delivered_members"]

@@ -6,7 +6,7 @@ from core.access.auth import ROLE_LABELS, ROLES, can
 from ui import ab_data, data
 from ui.format import count, date_time, duration, escape_markdown
 from ui.session import current_user
-from ui.widgets import database_guard
+from ui.errors import database_guard
 
 user = current_user()
 st.title("System")

@@ -9,13 +9,12 @@ import pandas as pd
 
 from core.access.exports import export_frame
 from ui import data
+from ui.session import current_user
 
 
 def checked_export(frame: pd.DataFrame, what: str, encode: Callable[[pd.DataFrame], bytes]) -> Callable[[], bytes]:
     """The `data` of an st.download_button: a callable Streamlit runs on click (in another
     thread, so the viewer and the engine are taken now, in the script's run)."""
-    from ui.session import current_user  # ui.session imports ui.widgets, which uses this module
-
     user = current_user()
     db = data.engine()
     return lambda: encode(export_frame(db, user, frame, what))

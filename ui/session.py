@@ -6,8 +6,8 @@ import streamlit as st
 
 from core.access.auth import ROLE_LABELS, ROLES, User
 from ui import data
+from ui.errors import database_guard
 from ui.format import escape_markdown
-from ui.widgets import database_guard
 
 DEMO_ROLE_KEY = "demo_role"
 

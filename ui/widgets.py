@@ -12,7 +12,6 @@ from core.analytics.metrics import METRICS
 from core.analytics.periods import Period
 from core.analytics.presets import COMPARISONS, PRESETS, Change, comparison_for, preset_period
 from ui import format as fmt
-from ui.errors import database_guard  # noqa: F401 (moved to ui.errors; screens import it from here)
 from ui.exports import checked_export
 from ui.format import finite, metric_value
 

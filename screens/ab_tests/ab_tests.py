@@ -12,7 +12,8 @@ from screens.ab_tests.history import history_tab
 from ui import ab_data, data
 from ui.format import date_time, escape_markdown
 from ui.session import current_user
-from ui.widgets import TIME_ZONES, database_guard
+from ui.errors import database_guard
+from ui.widgets import TIME_ZONES
 
 user = current_user()
 tz = st.session_state.get("tz", TIME_ZONES[0])

@@ -13,7 +13,8 @@ from screens.campaigns.portfolio import portfolio_section
 from ui import data
 from ui.format import channel_label, escape_markdown, segment_label
 from ui.session import current_user
-from ui.widgets import current_comparison, current_period, database_guard
+from ui.errors import database_guard
+from ui.widgets import current_comparison, current_period
 
 TABS = ["Portfolio", "Campaign detail"]
 

@@ -14,7 +14,8 @@ from screens.optimization.send_time import send_time_section
 from ui import data
 from ui import optimize_data as opt
 from ui.session import current_user
-from ui.widgets import TIME_ZONES, database_guard
+from ui.errors import database_guard
+from ui.widgets import TIME_ZONES
 
 user = current_user()
 tz = st.session_state.get("tz", TIME_ZONES[0])
