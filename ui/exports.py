@@ -8,13 +8,12 @@ from collections.abc import Callable
 import pandas as pd
 
 from core.access.exports import export_frame
-from ui import data
-from ui.session import current_user
+from ui import data, session
 
 
 def checked_export(frame: pd.DataFrame, what: str, encode: Callable[[pd.DataFrame], bytes]) -> Callable[[], bytes]:
     """The `data` of an st.download_button: a callable Streamlit runs on click (in another
     thread, so the viewer and the engine are taken now, in the script's run)."""
-    user = current_user()
+    user = session.current_user()
     db = data.engine()
     return lambda: encode(export_frame(db, user, frame, what))
