@@ -1,6 +1,7 @@
 """Locks that outlive their reason: a killed worker's advisory lock dies with it, a long read (what
 a retrain does) beside partition maintenance does not hold up the roller, the retrain keeps no
-transaction open while it computes, and it runs in a child process at lower CPU priority."""
+transaction open while it computes, a retrain stopped with its transaction open at each step
+(inputs, publish) never makes a rollup wait, and it runs in a child process at lower CPU priority."""
 from __future__ import annotations
 
 import os
@@ -9,6 +10,7 @@ import sys
 import types
 import threading
 import time
+import traceback
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -193,3 +195,73 @@ def test_the_child_never_runs_the_parents_main_script(db, tmp_path, monkeypatch)
 def test_the_worker_retrain_job_in_its_child_on_an_empty_database(db):
     outcome = run_job(db, "retrain", lambda: worker.retrain_job(db), retries=0)
     assert outcome.status == "skipped" and "nothing to train on" in outcome.detail
+
+
+RETRAIN_LOCKS = text("""
+    SELECT coalesce(l.relation::regclass::text, l.locktype) AS what, l.mode
+    FROM pg_locks l
+    WHERE l.pid = (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :key)
+      AND l.locktype IN ('relation', 'tuple', 'object')
+    ORDER BY 1, 2
+""")
+
+
+def test_a_retrain_held_at_each_of_its_steps_does_not_delay_a_rollup(backends, monkeypatch):
+    """A lock-ordering test, not a timing test: the retrain is stopped (a barrier) with its
+    transaction open, first right after it read its inputs (REPEATABLE READ, ACCESS SHARE on
+    events and the rollups), then right after it wrote its run (before the commit: every row and
+    table lock of the publish step held). At each stop new events arrive and the roller folds
+    them with a lock timeout of one rollup interval. A lock the roller needed from the retrain
+    would not be freed until the barrier opens, so the roller would fail by that timeout, every
+    time; it goes through, at both steps."""
+    from tests.db.test_optimize_training import END, small_demo
+
+    engine = small_demo(backends)
+    reached = {step: threading.Event() for step in ("inputs", "publish")}
+    release = {step: threading.Event() for step in ("inputs", "publish")}
+
+    def held_at(step: str, original):
+        def wrapper(*args, **kwargs):
+            output = original(*args, **kwargs)
+            reached[step].set()
+            assert release[step].wait(120), f"the test never released the retrain's {step} step"
+            return output
+        return wrapper
+
+    monkeypatch.setattr(inputs, "load", held_at("inputs", inputs.load))
+    monkeypatch.setattr(training.store, "write_run", held_at("publish", training.store.write_run))
+    outcome: dict = {}
+
+    def retrain() -> None:
+        try:
+            outcome["retrain"] = training.retrain(engine)
+        except Exception as error:  # noqa: BLE001 - reported below
+            outcome["error"] = "".join(traceback.format_exception(error))
+
+    thread = threading.Thread(target=retrain, name="retrain-beside-roller")
+    thread.start()
+    folded = []
+    try:
+        for number, step in enumerate(("inputs", "publish")):
+            while not reached[step].wait(0.2):
+                assert thread.is_alive(), f"the retrain ended before its {step} step: {outcome}"
+            with engine.connect() as conn:
+                held = conn.execute(RETRAIN_LOCKS, {"key": lock_key(training.LOCK_NAME)}).all()
+            assert held, f"the retrain holds no lock at its {step} step: the barrier is not inside its transaction"
+            arriving = [(END - timedelta(minutes=30 - m), 1 + number, 1 + m, "send") for m in range(5 + number)]
+            insert_events(engine, events_frame(arriving))
+            try:
+                result = rollup.refresh(engine, lock_timeout_ms=config.ROLLUP_INTERVAL_SECONDS * 1000)
+            except Exception as error:  # noqa: BLE001 - the message says what was held
+                pytest.fail(f"the rollup waited for the retrain held at its {step} step ({error}); "
+                            f"the retrain held {held}")
+            folded.append((step, result.skipped, result.events))
+            release[step].set()
+    finally:
+        for event in release.values():
+            event.set()
+        thread.join(timeout=600)
+        engine.dispose()
+    assert folded == [("inputs", False, 5), ("publish", False, 6)]
+    assert "error" not in outcome, outcome
+    assert not outcome["retrain"].skipped and outcome["retrain"].run_id is not None
