@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -34,8 +35,9 @@ from core.platform import maintenance
 from core.platform import rollup
 from core.experiments import snapshots as ab_snapshots
 from core.platform.db import make_engine
-from core.platform.jobs import JobOutput, abandon_expired, run_job
+from core.platform.jobs import JobOutput, abandon_expired, last_runs, run_job
 from core.live import brin
+from core.optimize import store as optimize_store
 from core.optimize import training as optimize_training
 
 log = logging.getLogger("core.worker")
@@ -106,11 +108,20 @@ def retrain_job(db: Engine) -> JobOutput:
     return run_in_child_process(db, optimize_training.retrain_job)
 
 
+def latest_model_run_at(db: Engine) -> datetime | None:
+    """When the models the app shows were trained (by the worker, the demo load or a person)."""
+    run = optimize_store.current_run(db)
+    return None if run is None else run["started_at"]
+
+
 @dataclass
 class ScheduledJob:
     name: str
     every_seconds: float
     work: Callable[[Engine], JobOutput]
+    # When the job's work was last done other than by a run of this job (the demo load trains
+    # the models itself), or None: a worker that starts soon after does not do it again.
+    done_at: Callable[[Engine], datetime | None] | None = None
 
 
 SCHEDULE: list[ScheduledJob] = [
@@ -118,8 +129,25 @@ SCHEDULE: list[ScheduledJob] = [
     ScheduledJob("maintenance", 3600, lambda db: maintenance.maintain(db)),
     ScheduledJob(brin.JOB_NAME, brin.EVERY_SECONDS, brin.job),
     ScheduledJob("ab_snapshots", 300, ab_snapshots.take_snapshots),
-    ScheduledJob("retrain", 6 * 3600, retrain_job),
+    ScheduledJob("retrain", 6 * 3600, retrain_job, done_at=latest_model_run_at),
 ]
+
+
+def first_due_in(db: Engine, now: datetime | None = None) -> dict[str, float]:
+    """Seconds from the worker's start until each job is first due: at once, unless it last
+    succeeded (or its work was done otherwise) less than its interval ago. `make run` loads the
+    demo with its first training and then starts the worker: a retrain at once would take the
+    machine's CPU for minutes while the first person opens the app, for the same models."""
+    now = now or datetime.now(timezone.utc)
+    latest = last_runs(db)
+    ok = latest[latest.status == "succeeded"] if len(latest) else latest
+    succeeded = dict(zip(ok.job, ok.started_at)) if len(ok) else {}
+    waits = {}
+    for job in SCHEDULE:
+        done = [at for at in (succeeded.get(job.name), job.done_at(db) if job.done_at else None) if at is not None]
+        if done:
+            waits[job.name] = max(0.0, job.every_seconds - (now - max(done)).total_seconds())
+    return waits
 
 
 def register(job: ScheduledJob) -> None:
@@ -143,9 +171,17 @@ def run_forever(db: Engine, stop_after_seconds: float | None = None) -> None:
             log.warning("job run %s (%s on %s) was abandoned by a worker that stopped", run_id, job_name, worker)
     except Exception:  # the database may not answer yet: every job run checks again
         log.warning("could not check for abandoned job runs", exc_info=True)
-    next_due = {job.name: 0.0 for job in SCHEDULE}
-    running: dict[str, threading.Thread] = {}
+    try:
+        waits = first_due_in(db)
+    except Exception:  # the database may not answer yet: every job is due at once, as before
+        log.warning("could not read when the jobs last ran", exc_info=True)
+        waits = {}
     started = time.monotonic()
+    for name, seconds in waits.items():
+        if seconds > 0:
+            log.info("%s: done less than its interval ago; first run in %.0f s", name, seconds)
+    next_due = {job.name: started + waits.get(job.name, 0.0) for job in SCHEDULE}
+    running: dict[str, threading.Thread] = {}
 
     def run(job: ScheduledJob) -> None:
         outcome = run_job(db, job.name, lambda: job.work(db))

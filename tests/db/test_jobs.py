@@ -121,3 +121,34 @@ def test_the_worker_abandons_dead_runs_when_it_starts(db, monkeypatch):
     worker.run_forever(db, stop_after_seconds=0.3)
     with db.connect() as conn:
         assert conn.execute(text("SELECT status FROM job_runs WHERE run_id = :r"), {"r": dead}).scalar() == "abandoned"
+
+
+def test_a_worker_that_starts_soon_after_a_job_ran_waits_for_its_interval(db, monkeypatch):
+    """`make run` trains the first models during the demo load, then starts the worker: the
+    worker must not retrain at once (minutes of CPU while the first person opens the app). A job
+    whose last run succeeded, or whose work was done otherwise (done_at), less than its interval
+    ago waits for the rest of it; a job that never ran, or last failed, runs at once."""
+    from datetime import datetime, timedelta, timezone
+
+    calls: list[str] = []
+    trained_at = datetime.now(timezone.utc) - timedelta(minutes=10)
+    schedule = [worker.ScheduledJob(name, 3600, lambda db, name=name: calls.append(name) or JobOutput(), done_at=done)
+                for name, done in (("ran", None), ("trained_at_load", lambda db: trained_at), ("never_ran", None),
+                                   ("failed", None), ("ran_long_ago", lambda db: trained_at - timedelta(hours=2)))]
+    run_job(db, "ran", lambda: JobOutput())
+    run_job(db, "failed", lambda: 1 / 0, retries=0)
+    monkeypatch.setattr(worker, "SCHEDULE", schedule)
+    waits = worker.first_due_in(db)
+    assert set(waits) == {"ran", "trained_at_load", "ran_long_ago"}
+    assert 3500 < waits["ran"] <= 3600 and waits["trained_at_load"] == pytest.approx(3000, abs=60)
+    assert waits["ran_long_ago"] == 0
+    monkeypatch.setattr(worker.signal, "signal", lambda *args: None)  # keep pytest's own Ctrl-C
+    worker.run_forever(db, stop_after_seconds=1.0)
+    assert sorted(calls) == ["failed", "never_ran", "ran_long_ago"]
+
+
+def test_the_demo_loads_first_training_counts_as_the_retrains_last_run(db):
+    """The retrain's work is done when a model run exists, whoever trained it."""
+    assert worker.latest_model_run_at(db) is None
+    retrain = next(job for job in worker.SCHEDULE if job.name == "retrain")
+    assert retrain.done_at is worker.latest_model_run_at
