@@ -4,8 +4,11 @@ not independent), by the delta method for ratio estimators.
 
 profit = revenue − reward cost − sends × cost per send; ROI = profit / (reward cost + send cost)
 (core.analytics.metrics' definition: (revenue − cost) / cost). Weekly volumes come from the last
-RECENT_DAYS whole days of the daily rollup; rates per send from each member's whole history in
-the campaign (campaign_members).
+RECENT_DAYS whole days of the daily rollup, divided by the calendar weeks the campaign was sending
+in them (from its first send day there, at least one week), not by its days with sends (a campaign
+sending every few days would look several times bigger); rates per send come from the outcomes
+passed in (each member's whole history in the campaign, or for behavioural segments only the
+outcomes after the segments' split).
 """
 from __future__ import annotations
 
@@ -64,7 +67,16 @@ def campaign_economics(outcomes: pd.DataFrame, campaigns: pd.DataFrame, recent: 
     out["profit_per_send_se"] = np.fmax(out.profit_per_send_se.fillna(0), counting / out.sends.where(out.sends > 0))
     out["roi_se"] = np.fmax(out.roi_se.fillna(0), counting / out.cost.where(out.cost > 0))
     weekly = recent.set_index("campaign_id")
-    campaign_weekly_sends = (weekly.sends / weekly.active_days.clip(lower=1) * 7.0).reindex(out.campaign_id).fillna(0.0).to_numpy()
+    weeks = weekly.weeks_observed if "weeks_observed" in weekly else recent_days / 7.0
+    campaign_weekly_sends = (weekly.sends / weeks).reindex(out.campaign_id).fillna(0.0).to_numpy()
+    # The campaign's current weekly revenue and cost (observed, whole campaign): what a card's
+    # impact is compared with.
+    campaign_cost_per_send = campaigns.set_index("campaign_id").cost_per_send
+    observed_revenue = (weekly.revenue / weeks).reindex(out.campaign_id).fillna(0.0).to_numpy()
+    observed_cost = ((weekly.reward_cost + weekly.sends * campaign_cost_per_send.reindex(weekly.index)) / weeks) \
+        .reindex(out.campaign_id).fillna(0.0).to_numpy()
+    out["campaign_revenue_per_week"] = observed_revenue
+    out["campaign_cost_per_week"] = observed_cost
     if by is None:
         out["weekly_sends"] = campaign_weekly_sends
     else:  # the campaign's weekly sends split by each group's share of its sends

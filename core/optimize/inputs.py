@@ -47,9 +47,25 @@ class TrainingInputs:
     outcomes: pd.DataFrame         # per (campaign, member) from campaign_members
     conversion_values: pd.DataFrame  # category, revenue
     experiment_units: pd.DataFrame
-    recent: pd.DataFrame           # per campaign over the last RECENT_DAYS whole UTC days
+    recent: pd.DataFrame           # per campaign over the last RECENT_DAYS whole UTC days (+ weeks_observed)
     activity: pd.DataFrame         # per member, channel, category
+    outcomes_split: pd.DataFrame | None = None  # per (campaign, member, later): before / from split_at
+    split_at: datetime | None = None  # behavioural segments: features before it, judged from it on
     recent_days: int = RECENT_DAYS
+
+    def earlier_activity(self) -> pd.DataFrame:
+        """Per member, channel and category before split_at (opt_member_activity's shape): what
+        behavioural segments are fitted on, so they never see the outcomes they are judged on."""
+        frame = self.outcomes_split[~self.outcomes_split.later]
+        frame = frame.merge(self.campaigns[["campaign_id", "channel", "category"]], on="campaign_id")
+        return frame.groupby(["member_id", "channel", "category"], as_index=False).agg(
+            sends=("sends", "sum"), opens=("opens", "sum"), clicks=("clicks", "sum"),
+            conversions=("conversions", "sum"), revenue=("revenue", "sum"), last_engaged_at=("last_engaged_at", "max"))
+
+    def later_outcomes(self) -> pd.DataFrame:
+        """Per (campaign, member) from split_at on (opt_campaign_member_outcomes' shape)."""
+        frame = self.outcomes_split[self.outcomes_split.later & (self.outcomes_split.sends > 0)]
+        return frame.drop(columns=["later"]).reset_index(drop=True)
 
 
 def latest_event_time(conn: Connection) -> datetime | None:
@@ -80,9 +96,18 @@ def load(conn: Connection, window: Window, progress=None) -> TrainingInputs:
     values = fetch_df(conn, "opt_conversion_values", **bounds)
     units = fetch_df(conn, "opt_experiment_units")
     day_to = window.as_of.astimezone(timezone.utc).date()
-    recent = fetch_df(conn, "opt_campaign_recent", day_from=day_to - timedelta(days=RECENT_DAYS), day_to=day_to)
+    day_from = day_to - timedelta(days=RECENT_DAYS)
+    recent = fetch_df(conn, "opt_campaign_recent", day_from=day_from, day_to=day_to)
+    # Weeks the campaign was sending within the recent days (from its first send day there, at
+    # least one week): its weekly volume is what it really sent per calendar week.
+    first = pd.to_datetime(recent.first_day) if len(recent) else pd.Series([], dtype="datetime64[ns]")
+    span_days = (pd.Timestamp(day_to) - first).dt.days if len(recent) else first
+    recent["weeks_observed"] = (span_days.clip(lower=7, upper=RECENT_DAYS) / 7.0) if len(recent) else []
     activity = fetch_df(conn, "opt_member_activity")
-    send_cells, engagement, outcomes, values, units, recent, activity = map(
-        _in_order, (send_cells, engagement, outcomes, values, units, recent, activity))
+    split_at = datetime.combine(day_from, datetime.min.time(), tzinfo=timezone.utc)
+    say("reading outcomes per member before and after the segments' split")
+    outcomes_split = fetch_df(conn, "opt_member_outcomes_split", split=split_at, **bounds)
+    send_cells, engagement, outcomes, values, units, recent, activity, outcomes_split = map(
+        _in_order, (send_cells, engagement, outcomes, values, units, recent, activity, outcomes_split))
     return TrainingInputs(window, members, campaigns, offers, send_cells, engagement, outcomes, values,
-                          units, recent, activity)
+                          units, recent, activity, outcomes_split, split_at)

@@ -9,7 +9,8 @@ Model: two scikit-learn logistic regressions on member and offer features,
 
 and P(conversion | send) is their product. Features: segment, segment × reward type (so each
 segment can prefer percent or fixed cashback), channel, category, log reward value per reward
-type, device. (Member–category affinity is not a feature: it is estimated from the same
+type, device, segment × category (members' favourite categories differ by segment, so the best
+offer differs by audience). (Member–category affinity is not a feature: it is estimated from the same
 conversions, so it would leak the outcome into the prediction.)
 Rows are members' counts per campaign aggregated to feature cells (binomial weights), so the
 fit is exact and fast. Offers are confounded with campaigns (one offer each), so intervals come
@@ -19,7 +20,7 @@ value% of revenue, fixed ones min(value, revenue).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,7 @@ from sklearn.model_selection import GroupKFold
 BOOTSTRAP = 30
 INTERVAL = (5, 95)
 REGULARISATION_C = 1.0
+MIN_SUPPORT_CONVERSIONS = 30  # an offer card needs this many conversions of its category and type in the segment
 CELL_KEYS = ["campaign_id", "segment", "device"]
 
 
@@ -43,7 +45,8 @@ class FeatureSpace:
         return ([f"segment={s}" for s in self.segments] + [f"segment={s}×percent" for s in self.segments]
                 + [f"channel={c}" for c in self.channels[1:]] + [f"category={c}" for c in self.categories[1:]]
                 + [f"device={d}" for d in self.devices[1:]]
-                + ["log percent value", "log fixed value"])
+                + ["log percent value", "log fixed value"]
+                + [f"segment={s}×category={c}" for s in self.segments for c in self.categories[1:]])
 
     def design(self, frame: pd.DataFrame) -> np.ndarray:
         """frame: segment, channel, category, reward_type, reward_value, device."""
@@ -57,6 +60,8 @@ class FeatureSpace:
         columns += [(frame.category.to_numpy() == c) for c in self.categories[1:]]
         columns += [(frame.device.to_numpy() == d) for d in self.devices[1:]]
         columns += [np.where(percent, value, 0.0), np.where(~percent, value, 0.0)]
+        category = frame.category.to_numpy()
+        columns += [(segment == s) & (category == c) for s in self.segments for c in self.categories[1:]]
         return np.column_stack([np.asarray(c, float) for c in columns]) if n else np.zeros((0, len(self.names())))
 
 
@@ -84,6 +89,32 @@ class OfferModel:
     boot_convert: list
     margin_draws: dict           # category -> revenue samples per draw (list of arrays), [0] = all data
     cells: pd.DataFrame
+    _margins: dict = field(default_factory=dict)  # (category, reward type, value) -> margin per draw
+
+    def margins(self, offers: pd.DataFrame) -> np.ndarray:
+        """(draws + 1) × offers: margin per conversion of each offer (category, reward_type,
+        reward_value) in each draw, computed once per distinct offer terms."""
+        out = []
+        for row in offers[["category", "reward_type", "reward_value"]].itertuples(index=False):
+            key = (row.category, row.reward_type, float(row.reward_value))
+            if key not in self._margins:
+                samples = self.margin_draws[row.category]
+                self._margins[key] = np.array([margin_per_conversion(samples[min(b, len(samples) - 1)], row.reward_type,
+                                                                     float(row.reward_value))
+                                               for b in range(len(self.boot_click) + 1)])
+            out.append(self._margins[key])
+        return np.column_stack(out) if out else np.zeros((len(self.boot_click) + 1, 0))
+
+    def supported(self, segment: str, offers: pd.DataFrame) -> np.ndarray:
+        """Offers (category, reward_type) whose category and reward type this model has each
+        seen converting in `segment` at least MIN_SUPPORT_CONVERSIONS times: for any other offer
+        the prediction for the segment's audience would be an extrapolation from other segments'
+        campaigns (whose members favour other categories), which the bootstrap cannot see."""
+        mine = self.cells[self.cells.segment == segment]
+        by_category = mine.groupby("category").conversions.sum()
+        by_type = mine.groupby("reward_type").conversions.sum()
+        return ((offers.category.map(by_category).fillna(0).to_numpy() >= MIN_SUPPORT_CONVERSIONS)
+                & (offers.reward_type.map(by_type).fillna(0).to_numpy() >= MIN_SUPPORT_CONVERSIONS))
 
     def p_conversion(self, frame: pd.DataFrame, draw: int | None = None) -> np.ndarray:
         x = self.space.design(frame)
@@ -123,6 +154,12 @@ class OfferModel:
                          "low": float(np.exp(coef.loc[key, "convert_low"])),
                          "high": float(np.exp(coef.loc[key, "convert_high"]))})
         return pd.DataFrame(rows)
+
+
+def member_half(member_ids) -> np.ndarray:
+    """0 or 1 per member, a fixed hash of the id (the cards' selection and estimation halves)."""
+    x = (np.asarray(member_ids).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) & np.uint64(0xFFFFFFFFFFFFFFFF)
+    return ((x >> np.uint64(61)) & np.uint64(1)).astype(int)
 
 
 def training_cells(outcomes: pd.DataFrame, members: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
@@ -200,9 +237,7 @@ def score_offers(model: OfferModel, campaign, offers: pd.DataFrame, groups: pd.D
     total = np.bincount(offer_index, weights, len(offer_ids))
     p_offer = np.stack([np.bincount(offer_index, weights * row, len(offer_ids)) for row in p]) / np.maximum(total, 1)
     frame = offers.set_index("offer_id").loc[offer_ids]
-    margins = np.array([[margin_per_conversion(model.margin_draws[row.category][min(b, len(model.margin_draws[row.category]) - 1)],
-                                               row.reward_type, row.reward_value)
-                         for row in frame.itertuples()] for b in range(draws + 1)])
+    margins = model.margins(frame)
     profit = p_offer * margins - float(campaign.cost_per_send)
     current = np.flatnonzero(offer_ids == int(campaign.offer_id))
     if len(current):

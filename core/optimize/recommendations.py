@@ -1,11 +1,22 @@
 """Recommendation cards built from one retrain's model outputs: change the send hour (per
-member timing), swap the offer, add or drop a behavioural segment, pause a campaign that loses
-money, shift budget between campaigns.
+member timing, push and e-mail only), swap the offer, add or drop a behavioural segment, pause a
+campaign that loses money. Only changes the product can make are proposed (no budget card:
+nothing turns a budget into sends).
 
 Every card carries: what to change and why (the numbers behind it), confidence = the
-probability that its impact is positive, implementation ease by a stated rule (EASE), expected
-impact in USD of profit per week with a 90 % interval, an 8-week projection of the campaign's
-ROI with and without the change (mean and 90 % band), and the segment it applies to.
+probability that its impact is positive (capped at MAX_CONFIDENCE: shown as "> 99 %", never
+100 %), implementation ease by a stated rule (EASE), expected impact in USD of profit per week
+with a 90 % interval, the impact as a share of the campaign's current weekly revenue (with the
+reason when it exceeds the campaign's revenue plus cost), an 8-week projection of the
+campaign's ROI with and without the change (mean and 90 % band), and the segment it applies to.
+Weekly volumes are the campaign's observed recent weekly sends (core.optimize.economics).
+
+Selection is honest: offers are chosen by a model fitted on one half of the members and their
+impact estimated by a model fitted on the other half (with its bootstrap refits); behavioural
+segments are fitted on behaviour before a split and judged on outcomes after it. Every
+candidate is a hypothesis: its p-value is the share of impact draws at or below zero, and the
+cards shown pass Benjamini–Hochberg at FDR across all candidates of the run (`select`), which
+also counts what was suppressed and why.
 Impacts are Monte Carlo draws through every uncertain input, so the interval, the confidence
 and the projection band agree with each other.
 """
@@ -24,19 +35,27 @@ DRAWS = 400
 INTERVAL = (5, 95)
 PROJECTION_WEEKS = 8
 MIN_CONFIDENCE = 0.8          # propose only changes whose impact is positive with this probability
+MAX_CONFIDENCE = 0.99         # 400 draws cannot support more: the screen shows "> 99 %"
+FDR = 0.10                    # Benjamini–Hochberg false-discovery rate across all candidates of a run
 MIN_IMPACT_PER_WEEK = 1.0     # USD
-PAUSE_CONFIDENCE = 0.95       # a pause needs P(ROI < 0) at least this high
-BUDGET_SHIFT_SHARE = 0.25     # share of the weaker campaign's weekly spend moved
 MIN_SEGMENT_MEMBERS = 30
 DEFAULT_HOLDOUT_SHARE = 0.10
 LIVE = ("live",)
 
 # The stated rule: a setting change is easy, a new offer medium, new creative hard.
 EASE = {"send_time": "easy", "segment_add": "easy", "segment_drop": "easy", "pause": "easy",
-        "budget": "easy", "offer": "medium", "creative": "hard"}
-EASE_RULE = "A setting change (send hour, audience, status, budget) is easy, a new offer medium, new creative hard."
+        "offer": "medium", "creative": "hard"}
+EASE_RULE = "A setting change (send hour, audience, status) is easy, a new offer medium, new creative hard."
 KIND_LABELS = {"send_time": "Per-member send time", "offer": "Swap offer", "segment_add": "Add segment",
-               "segment_drop": "Drop segment", "pause": "Pause campaign", "budget": "Shift budget"}
+               "segment_drop": "Drop segment", "pause": "Pause campaign"}
+# Why a card's impact may exceed what the campaign earns and spends now.
+ABOVE_REVENUE_REASON = {
+    "segment_add": "the added members are new sends on top of the campaign's current ones",
+    "offer": "the new offer earns more per send than the current one, whose revenue is the comparison",
+    "send_time": "more of the same sends are opened, and each open earns the campaign's margin",
+    "segment_drop": "the dropped members cost more than they bring in",
+    "pause": "the campaign loses more than it earns",
+}
 
 
 @dataclass
@@ -56,14 +75,43 @@ class Context:
     segment_names: dict              # segment_key -> name
     evaluations: dict                # model checks, for the evidence
     rng: np.random.Generator
+    offer_select: dict | None = None     # campaign_id -> (offer_ids, profit per send) of the selection half
+    offer_estimate: dict | None = None   # campaign_id -> (offer_ids, draws × offers) of the estimation half
+    segment_model: offer_model.OfferModel | None = None  # estimation half's offer model (segment additions)
+    segment_select_model: offer_model.OfferModel | None = None
+    send_time_refits: list | None = None  # member-clustered bootstrap refits of the send-time model
+    segment_split: object = None         # behavioural segments: fitted before, judged from this time
+    judged_days: int = 28
 
 
 def summarise(draws: np.ndarray) -> tuple[float, float, float, float]:
-    """mean, 5th and 95th percentile, P(> 0) of impact draws."""
+    """mean, 5th and 95th percentile, P(> 0) of impact draws (capped at MAX_CONFIDENCE: a
+    finite number of draws never shows certainty)."""
     draws = np.asarray(draws, float)
     mean = float(draws.mean())
     low, high = np.percentile(draws, INTERVAL)
-    return mean, min(float(low), mean), max(float(high), mean), float((draws > 0).mean())
+    helps = (float((draws > 0).sum()) + 0.5) / (len(draws) + 1.0)
+    return mean, min(float(low), mean), max(float(high), mean), min(helps, MAX_CONFIDENCE)
+
+
+def p_value(draws: np.ndarray) -> float:
+    """One-sided p-value of "the change does not help": the share of draws at or below zero, with
+    the +1 that keeps a Monte Carlo p-value valid."""
+    draws = np.asarray(draws, float)
+    return (float((draws <= 0).sum()) + 1.0) / (len(draws) + 1.0)
+
+
+def benjamini_hochberg(p_values, rate: float = FDR) -> np.ndarray:
+    """Which hypotheses are discoveries at false-discovery rate `rate` (step-up procedure)."""
+    p = np.asarray(p_values, float)
+    if not len(p):
+        return np.zeros(0, bool)
+    order = np.argsort(p, kind="stable")
+    passed = p[order] <= rate * np.arange(1, len(p) + 1) / len(p)
+    cut = np.flatnonzero(passed).max() + 1 if passed.any() else 0
+    out = np.zeros(len(p), bool)
+    out[order[:cut]] = True
+    return out
 
 
 def usd(value: float, digits: int = 0) -> str:
@@ -97,17 +145,34 @@ def projection(impact_draws: np.ndarray, economics_row, cost_change_per_week: fl
 def card(kind: str, campaign, title: str, why: str, evidence: dict, change: dict, impact_draws: np.ndarray,
          economics_row, segment: str | None = None, holdout_share: float = DEFAULT_HOLDOUT_SHARE,
          cost_change_per_week: float = 0.0) -> dict | None:
-    mean, low, high, confidence = summarise(impact_draws)
-    if confidence < MIN_CONFIDENCE or mean < MIN_IMPACT_PER_WEEK:
+    """A candidate card (every candidate is kept for the false-discovery control in `select`)."""
+    impact_draws = np.asarray(impact_draws, float)
+    if not len(impact_draws) or not np.isfinite(impact_draws).all():
         return None
+    mean, low, high, confidence = summarise(impact_draws)
     campaign_name = campaign["name"] if isinstance(campaign, pd.Series) else campaign.name
+    revenue = float(getattr(economics_row, "campaign_revenue_per_week", np.nan)) if economics_row is not None else np.nan
+    spend = float(getattr(economics_row, "campaign_cost_per_week", np.nan)) if economics_row is not None else np.nan
+    share = mean / revenue if revenue > 0 else None
+    above = bool(np.isfinite(revenue) and np.isfinite(spend) and mean > revenue + spend)
+    weekly = float(getattr(economics_row, "weekly_sends", np.nan)) if economics_row is not None else np.nan
+    evidence = {**evidence, "campaign_weekly_sends": weekly,
+                "campaign_revenue_per_week": revenue, "campaign_cost_per_week": spend,
+                "impact_share_of_weekly_revenue": share}
+    if share is not None:
+        why += f" That is {share:.0%} of the campaign's current weekly revenue ({usd(revenue)})."
+    if above:
+        why += (f" It exceeds the campaign's current weekly revenue plus cost ({usd(revenue + spend)}) because "
+                f"{ABOVE_REVENUE_REASON[kind]}.")
     return {
         "campaign_id": int(campaign.campaign_id), "kind": kind, "segment": segment or campaign.segment,
         "title": title, "confidence": confidence, "ease": EASE[kind],
         "impact_mean": mean, "impact_low": low, "impact_high": high, "holdout_share": holdout_share,
+        "p_value": p_value(impact_draws),
         "details": {"why": why, "evidence": evidence, "change": change, "unit": "USD profit per week",
                     "ease_rule": EASE_RULE, "projection": projection(impact_draws, economics_row, cost_change_per_week),
-                    "campaign_name": campaign_name},
+                    "campaign_name": campaign_name, "p_value": p_value(impact_draws),
+                    "share_of_weekly_revenue": share, "above_revenue_plus_cost": above},
     }
 
 
@@ -124,6 +189,27 @@ def _margin_per_open_draws(row, draws: int, rng) -> np.ndarray:
     return per_open + se * rng.standard_normal(draws)
 
 
+def _refit_spread(ctx: Context, campaign_id: int, audience: np.ndarray, best: np.ndarray, h0: int) -> np.ndarray | float:
+    """Model uncertainty of a send-time card: multipliers (DRAWS) spread like the expected extra
+    opens that the member-clustered bootstrap refits (send_time.bootstrap_fits) predict for the
+    same change, on the log scale, with Student-t tails for their small number (1.0 without refits)."""
+    refits = ctx.send_time_refits or []
+    gains = []
+    for refit in refits:
+        rows = pd.Index(refit.member_ids).get_indexer(audience)
+        rows = rows[rows >= 0]
+        if campaign_id not in refit.campaign_rate.index or not len(rows):
+            continue
+        q = float(refit.campaign_rate[campaign_id])
+        lift = refit.lift[rows]
+        gains.append(float((refit.responsiveness[rows] * q * (lift[np.arange(len(rows)), best[rows]] - lift[:, h0])).sum()))
+    gains = np.array(gains)
+    if len(gains) < 2 or (gains <= 0).any():
+        return 1.0
+    spread = float(np.std(np.log(gains), ddof=1))
+    return np.exp(spread * ctx.rng.standard_t(len(gains) - 1, DRAWS))
+
+
 def send_time_cards(ctx: Context) -> list[dict]:
     fit = ctx.send_time
     index = pd.Index(fit.member_ids)
@@ -133,6 +219,8 @@ def send_time_cards(ctx: Context) -> list[dict]:
     for campaign in ctx.campaigns[ctx.campaigns.status.isin(LIVE)].itertuples():
         row = _economics(ctx, campaign.campaign_id)
         if row is None or row.weekly_sends <= 0 or campaign.campaign_id not in fit.campaign_rate.index:
+            continue
+        if campaign.channel == "in_app":  # in-app messages show when the member opens the app: no send hour to move
             continue
         audience = ctx.outcomes.loc[ctx.outcomes.campaign_id == campaign.campaign_id, "member_id"].to_numpy()
         rows = index.get_indexer(audience)
@@ -146,7 +234,8 @@ def send_time_cards(ctx: Context) -> list[dict]:
         kernel = fit.kernel
         gain = u[None] * q * (kernel[DISTANCE[best[rows][None], peak]] - kernel[DISTANCE[h0, peak]])
         sends_per_member_week = float(row.weekly_sends) / len(rows)
-        extra_opens = gain.sum(axis=1) * sends_per_member_week
+        extra_opens = gain.sum(axis=1) * sends_per_member_week * _refit_spread(ctx, campaign.campaign_id, audience,
+                                                                                 best, h0)
         impact = extra_opens * _margin_per_open_draws(row, DRAWS, ctx.rng)
         moved = best[rows] != h0
         now_rate = float(np.mean(u * q * fit.lift[rows, h0]))
@@ -174,49 +263,75 @@ def send_time_cards(ctx: Context) -> list[dict]:
 
 
 def offer_cards(ctx: Context) -> list[dict]:
+    """The best other offer per live campaign, chosen on one half of the members (selection
+    model) and its impact estimated on the other half (estimation model and its bootstrap
+    refits), so picking the best of many candidates does not inflate the claim."""
     cards = []
     offers = ctx.offers.set_index("offer_id")
     effects = ctx.offer_model.reward_type_effect().set_index("segment")
+    select = ctx.offer_select if ctx.offer_select is not None else {
+        k: (ids, profit[0]) for k, (ids, profit) in ctx.offer_profit_draws.items()}
+    estimate = ctx.offer_estimate if ctx.offer_estimate is not None else ctx.offer_profit_draws
     for campaign in ctx.campaigns[ctx.campaigns.status.isin(LIVE)].itertuples():
         row = _economics(ctx, campaign.campaign_id)
-        found = ctx.offer_profit_draws.get(campaign.campaign_id)
-        if row is None or found is None or row.weekly_sends <= 0:
+        chosen, measured = select.get(campaign.campaign_id), estimate.get(campaign.campaign_id)
+        if row is None or chosen is None or measured is None or row.weekly_sends <= 0:
             continue
-        offer_ids, profit = found
+        offer_ids, selection_profit = chosen
+        estimate_ids, profit = measured
         current = np.flatnonzero(offer_ids == campaign.offer_id)
         if not len(current):
             continue
         current = current[0]
-        difference = profit[1:] - profit[1:, current][:, None]
-        candidate = int(np.argmax(profit[0] - profit[0, current] - 1e9 * (np.arange(len(offer_ids)) == current)))
-        if candidate == current:
+        allowed = np.arange(len(offer_ids)) != current
+        for model in (ctx.segment_select_model, ctx.segment_model):  # no extrapolation to unseen segment × category
+            if model is not None:
+                allowed &= model.supported(campaign.segment, offers.loc[offer_ids])
+        if not allowed.any():
             continue
-        impact = difference[:, candidate] * float(row.weekly_sends)
-        new = offers.loc[offer_ids[candidate]]
+        candidate = int(np.argmax(np.where(allowed, selection_profit - selection_profit[current], -np.inf)))
+        new_id = int(offer_ids[candidate])
+        where = {int(o): i for i, o in enumerate(estimate_ids)}
+        if new_id not in where or int(campaign.offer_id) not in where:
+            continue
+        new_col, old_col = where[new_id], where[int(campaign.offer_id)]
+        draws = profit[1:] if len(profit) > 1 else profit
+        per_send = draws[:, new_col] - draws[:, old_col]
+        impact = ctx.rng.choice(per_send, DRAWS) * float(row.weekly_sends)
+        new = offers.loc[new_id]
         old = offers.loc[campaign.offer_id]
         effect = effects.loc[campaign.segment] if campaign.segment in effects.index else None
         evidence = {
             "current_offer": {"offer_id": int(campaign.offer_id), "name": old["name"], "reward_type": old.reward_type,
                               "reward_value": float(old.reward_value), "category": old.category,
-                              "profit_per_send": float(profit[0, current])},
-            "new_offer": {"offer_id": int(offer_ids[candidate]), "name": new["name"], "reward_type": new.reward_type,
+                              "profit_per_send": float(profit[0, old_col])},
+            "new_offer": {"offer_id": new_id, "name": new["name"], "reward_type": new.reward_type,
                           "reward_value": float(new.reward_value), "category": new.category,
-                          "profit_per_send": float(profit[0, candidate])},
+                          "profit_per_send": float(profit[0, new_col])},
+            "selection": "chosen on half of the members, estimated on the other half",
+            "selection_half_gain_per_send": float(selection_profit[candidate] - selection_profit[current]),
             "weekly_sends": float(row.weekly_sends),
+            "sends_last_7_days": _sends_last_week(ctx, campaign.campaign_id),
             "reward_type_odds_ratio_percent": None if effect is None else effect.to_dict(),
             "model_check": ctx.evaluations.get("offers", {}),
         }
-        why = (f"For the {campaign.segment.replace('_', ' ')} segment over {campaign.channel.replace('_', '-')}, "
-               f"the model expects {new['name']} to earn {usd(profit[0, candidate], 3)} per send against "
-               f"{usd(profit[0, current], 3)} for {old['name']} (after reward and send cost), on "
-               f"{row.weekly_sends:,.0f} sends a week.")
+        why = (f"For this campaign's audience over {campaign.channel.replace('_', '-')}, a model fitted on half of "
+               f"the members picks {new['name']}; fitted on the other half it expects it to earn "
+               f"{usd(profit[0, new_col], 3)} per send against {usd(profit[0, old_col], 3)} for {old['name']} "
+               f"(after reward and send cost), on the campaign's {row.weekly_sends:,.0f} sends a week.")
         reward_change = float(row.weekly_sends) * (_reward_per_send(ctx, campaign, new) - _reward_per_send(ctx, campaign, old))
         made = card("offer", campaign, f"Swap the offer to {new['name']}", why, evidence,
-                    {"field": "offer_id", "before": int(campaign.offer_id), "after": int(offer_ids[candidate])}, impact, row,
+                    {"field": "offer_id", "before": int(campaign.offer_id), "after": new_id}, impact, row,
                     cost_change_per_week=reward_change)
         if made:
             cards.append(made)
     return cards
+
+
+def _sends_last_week(ctx: Context, campaign_id: int) -> float | None:
+    found = ctx.economics.loc[ctx.economics.campaign_id == campaign_id, "sends_last_7_days"] \
+        if "sends_last_7_days" in ctx.economics else []
+    return float(found.iloc[0]) if len(found) else None
 
 
 def _reward_per_send(ctx: Context, campaign, offer) -> float:
@@ -236,8 +351,8 @@ def pause_cards(ctx: Context) -> list[dict]:
     cards = []
     for campaign in ctx.campaigns[ctx.campaigns.status.isin(LIVE)].itertuples():
         row = _economics(ctx, campaign.campaign_id)
-        if row is None or row.weekly_sends <= 0 or row.p_negative < PAUSE_CONFIDENCE:
-            continue
+        if row is None or row.weekly_sends <= 0:
+            continue  # every live campaign is a candidate; `select` shows only the confident ones
         impact = -normal_draws(row.profit_per_week, row.profit_per_week_se, DRAWS, ctx.rng)[:, 0]
         evidence = {"roi": float(row.roi), "roi_se": float(row.roi_se), "p_roi_negative": float(row.p_negative),
                     "profit_per_week": float(row.profit_per_week), "cost_per_week": float(row.cost_per_week),
@@ -252,60 +367,27 @@ def pause_cards(ctx: Context) -> list[dict]:
     return cards
 
 
-def budget_cards(ctx: Context) -> list[dict]:
-    live = ctx.economics.merge(ctx.campaigns[["campaign_id", "status", "budget", "name", "segment"]], on="campaign_id")
-    live = live[live.status.isin(LIVE) & (live.weekly_sends > 0) & (live.cost_per_week > 0) & (live.roi > 0)]
-    if len(live) < 2:
-        return []
-    source = live.loc[live.roi.idxmin()]
-    target = live.loc[live.roi.idxmax()]
-    if source.campaign_id == target.campaign_id:
-        return []
-    shift = BUDGET_SHIFT_SHARE * float(source.cost_per_week)
-    roi_source = normal_draws(source.roi, source.roi_se, DRAWS, ctx.rng)[:, 0]
-    roi_target = normal_draws(target.roi, target.roi_se, DRAWS, ctx.rng)[:, 0]
-    impact = shift * (roi_target - roi_source)
-    amount = round(BUDGET_SHIFT_SHARE * float(source.budget), 2)
-    campaign = ctx.campaigns.set_index("campaign_id").loc[source.campaign_id]
-    campaign = pd.Series({**campaign.to_dict(), "campaign_id": int(source.campaign_id)})
-    evidence = {"from": {"campaign_id": int(source.campaign_id), "name": source["name"], "roi": float(source.roi),
-                         "roi_se": float(source.roi_se), "budget": float(source.budget)},
-                "to": {"campaign_id": int(target.campaign_id), "name": target["name"], "roi": float(target.roi),
-                       "roi_se": float(target.roi_se), "budget": float(target.budget)},
-                "weekly_spend_moved": shift, "budget_moved": amount,
-                "assumption": "returns per dollar stay constant over the amount moved"}
-    why = (f"{target['name']} returns {target.roi:+.0%} on cost, {source['name']} {source.roi:+.0%}. Moving "
-           f"{BUDGET_SHIFT_SHARE:.0%} of the weaker campaign's budget (${amount:,.0f}, about ${shift:,.0f} of weekly "
-           "spend) earns the difference, if returns per dollar hold at that scale.")
-    both = pd.Series({"profit_per_week": float(source.profit_per_week + target.profit_per_week),
-                      "profit_per_week_se": float(np.hypot(source.profit_per_week_se, target.profit_per_week_se)),
-                      "cost_per_week": float(source.cost_per_week + target.cost_per_week)})
-    made = card("budget", campaign, f"Shift ${amount:,.0f} of budget to {target['name']}", why, evidence,
-                {"field": "budget", "from_campaign_id": int(source.campaign_id), "to_campaign_id": int(target.campaign_id),
-                 "amount": amount, "before": {"from": float(source.budget), "to": float(target.budget)},
-                 "after": {"from": float(source.budget) - amount, "to": float(target.budget) + amount}},
-                impact, both, holdout_share=0.0)
-    return [made] if made else []
-
-
-def segment_cards(ctx: Context) -> list[dict]:
+def segment_drop_cards(ctx: Context) -> list[dict]:
+    """Candidates to drop a behavioural segment from a live campaign's audience: segments that
+    lost money in the campaign after the segments' split (ctx.segment_economics)."""
     cards = []
-    members = ctx.members.set_index("member_id")
     for campaign in ctx.campaigns[ctx.campaigns.status.isin(LIVE)].itertuples():
         row = _economics(ctx, campaign.campaign_id)
         if row is None or row.weekly_sends <= 0:
             continue
         parts = ctx.segment_economics[ctx.segment_economics.campaign_id == campaign.campaign_id]
         for part in parts.itertuples():
-            if part.members < MIN_SEGMENT_MEMBERS or part.p_negative < MIN_CONFIDENCE:
-                continue
+            if part.members < MIN_SEGMENT_MEMBERS:
+                continue  # every segment is a candidate (its p-value counts in the false-discovery control)
             impact = -normal_draws(part.profit_per_week, part.profit_per_week_se, DRAWS, ctx.rng)[:, 0]
             name = ctx.segment_names.get(part.segment_key, f"segment {part.segment_key}")
             evidence = {"segment_key": int(part.segment_key), "segment_name": name, "members": int(part.members),
                         "roi": float(part.roi), "roi_se": float(part.roi_se), "p_roi_negative": float(part.p_negative),
                         "profit_per_week": float(part.profit_per_week)}
-            why = (f"Within this campaign, the {part.members:,} members of “{name}” return {part.roi:+.0%} on their "
-                   f"cost (P(ROI < 0) = {part.p_negative:.0%}): leaving them out saves about "
+            evidence["segments_fitted_before"] = str(ctx.segment_split) if ctx.segment_split is not None else None
+            why = (f"Within this campaign, the {part.members:,} members of “{name}” (a segment found from behaviour "
+                   f"before the last {ctx.judged_days} days) returned {part.roi:+.0%} on their cost in those days "
+                   f"(P(ROI < 0) = {part.p_negative:.0%}): leaving them out saves about "
                    f"{usd(-part.profit_per_week)} a week.")
             made = card("segment_drop", campaign, f"Drop “{name}” from the audience", why, evidence,
                         {"field": "audience", "action": "exclude", "segment_key": int(part.segment_key),
@@ -313,59 +395,113 @@ def segment_cards(ctx: Context) -> list[dict]:
                         cost_change_per_week=-float(part.cost_per_week))
             if made:
                 cards.append(made)
+    return cards
+
+
+def segment_add_cards(ctx: Context) -> list[dict]:
+    """Per live campaign, the best behavioural segment to add to its audience."""
+    cards = []
+    members = ctx.members.set_index("member_id")
+    for campaign in ctx.campaigns[ctx.campaigns.status.isin(LIVE)].itertuples():
+        row = _economics(ctx, campaign.campaign_id)
+        if row is None or row.weekly_sends <= 0:
+            continue
         add = _best_addition(ctx, campaign, row, members)
         if add:
             cards.append(add)
     return cards
 
 
+def _addition_per_send(model: offer_model.OfferModel, people: pd.DataFrame, campaign, offer) -> tuple[np.ndarray, np.ndarray]:
+    """Profit per send and P(conversion) of the campaign's offer for `people` (segment, device)
+    under the model's fit (row 0) and its bootstrap refits."""
+    cells = offer_model.audience_groups(people)
+    grid = cells.assign(channel=campaign.channel, category=offer.category, reward_type=offer.reward_type,
+                        reward_value=float(offer.reward_value))
+    weights = grid.members.to_numpy(float)
+    p = model.p_conversion_draws(grid) @ (weights / weights.sum())
+    margin = model.margins(pd.DataFrame([{"category": offer.category, "reward_type": offer.reward_type,
+                                          "reward_value": float(offer.reward_value)}]))[:, 0]
+    return p * margin - float(campaign.cost_per_send), p
+
+
 def _best_addition(ctx: Context, campaign, row, members: pd.DataFrame) -> dict | None:
-    """The behavioural segment whose members outside the campaign's audience the offer model
-    expects to be most profitable for this campaign."""
+    """The behavioural segment whose members outside the campaign's audience are expected to be
+    most profitable for this campaign: chosen by the selection half's offer model, its impact
+    estimated by the estimation half's (the full model when no halves were fitted)."""
     audience = set(ctx.outcomes.loc[ctx.outcomes.campaign_id == campaign.campaign_id, "member_id"])
     outside = ctx.segment_labels[~ctx.segment_labels.index.isin(audience)]
+    if campaign.channel == "push" and "notifications_opt_in" in members:  # push reaches only those who opted in
+        opted_in = members.notifications_opt_in.reindex(outside.index).fillna(False).astype(bool).to_numpy()
+        outside = outside[opted_in]
     if outside.empty or not audience:
         return None
     offer = ctx.offers.set_index("offer_id").loc[campaign.offer_id]
     sends_per_member_week = float(row.weekly_sends) / len(audience)
+    chooser = ctx.segment_select_model or ctx.offer_model
+    estimator = ctx.segment_model or ctx.offer_model
     best = None
-    draws_count = len(ctx.offer_model.boot_click)
     for key, group in outside.groupby(outside):
         if len(group) < MIN_SEGMENT_MEMBERS:
             continue
         people = members.reindex(group.index)[["segment", "device"]].reset_index()
-        cells = offer_model.audience_groups(people)
-        grid = cells.assign(channel=campaign.channel, category=offer.category, reward_type=offer.reward_type,
-                            reward_value=float(offer.reward_value))
-        weights = grid.members.to_numpy(float)
-        p = ctx.offer_model.p_conversion_draws(grid) @ (weights / weights.sum())
-        samples = ctx.offer_model.margin_draws[offer.category]
-        margin = np.array([offer_model.margin_per_conversion(samples[min(b, len(samples) - 1)], offer.reward_type,
-                                                             float(offer.reward_value)) for b in range(draws_count + 1)])
-        per_send = p * margin - float(campaign.cost_per_send)
-        per_week = per_send[1:] * sends_per_member_week * len(group) if draws_count else per_send * 0
-        resampled = ctx.rng.choice(per_week, DRAWS) if len(per_week) else np.zeros(DRAWS)
-        if best is None or resampled.mean() > best[1].mean():
-            reward = offer_model.reward_per_conversion(samples[0], offer.reward_type, float(offer.reward_value))
-            added_cost = sends_per_member_week * len(group) * (float(p[0]) * reward + float(campaign.cost_per_send))
-            best = (key, resampled, len(group), float(per_send[0]), float(p[0]), added_cost)
+        score = _addition_per_send(chooser, people, campaign, offer)[0][0] * len(group)
+        if best is None or score > best[1]:
+            best = (key, score, people)
     if best is None:
         return None
-    key, impact, size, per_send, p, added_cost = best
+    key, _, people = best
+    size = len(people)
+    per_send, p = _addition_per_send(estimator, people, campaign, offer)
+    per_week = (per_send[1:] if len(per_send) > 1 else per_send) * sends_per_member_week * size
+    impact = ctx.rng.choice(per_week, DRAWS)
+    reward = offer_model.reward_per_conversion(estimator.margin_draws[offer.category][0], offer.reward_type,
+                                               float(offer.reward_value))
+    added_cost = sends_per_member_week * size * (float(p[0]) * reward + float(campaign.cost_per_send))
     name = ctx.segment_names.get(key, f"segment {key}")
     evidence = {"segment_key": int(key), "segment_name": name, "members_added": int(size),
-                "p_conversion": p, "profit_per_send": per_send, "sends_per_member_week": sends_per_member_week}
+                "p_conversion": float(p[0]), "profit_per_send": float(per_send[0]),
+                "sends_per_member_week": sends_per_member_week,
+                "selection": "chosen on half of the members, estimated on the other half"}
     why = (f"{size:,} members of “{name}” are outside this campaign's audience. For them the offer model expects "
-           f"{p:.2%} of sends to convert and {usd(per_send, 3)} profit per send after reward and send cost.")
+           f"{float(p[0]):.2%} of sends to convert and {usd(float(per_send[0]), 3)} profit per send after reward and "
+           f"send cost, at the campaign's {sends_per_member_week:.2f} sends per member a week.")
     return card("segment_add", campaign, f"Add “{name}” to the audience", why, evidence,
                 {"field": "audience", "action": "include", "segment_key": int(key), "segment_name": name,
                  "before": "not targeted", "after": "included"}, impact, row, segment=name, cost_change_per_week=added_cost)
 
 
-GENERATORS = (send_time_cards, offer_cards, segment_cards, pause_cards, budget_cards)
+GENERATORS = (send_time_cards, offer_cards, segment_drop_cards, segment_add_cards, pause_cards)
 
 
-def generate(ctx: Context) -> list[dict]:
-    """Every card this retrain supports, best expected impact first."""
-    cards = [c for generator in GENERATORS for c in generator(ctx)]
-    return sorted(cards, key=lambda c: -c["impact_mean"])
+def select(candidates: list[dict], rate: float = FDR) -> tuple[list[dict], dict]:
+    """The cards to show: candidates that pass Benjamini–Hochberg at `rate` across all of them,
+    have confidence ≥ MIN_CONFIDENCE and an expected impact ≥ MIN_IMPACT_PER_WEEK; best expected
+    impact first. Also how many candidates were suppressed, for which reason (first failed)."""
+    p = np.array([c["p_value"] for c in candidates], float)
+    discovered = benjamini_hochberg(p, rate)
+    shown, suppressed = [], {"not_positive_enough": 0, "false_discovery_control": 0, "too_small": 0}
+    for candidate, passed in zip(candidates, discovered):
+        if candidate["confidence"] < MIN_CONFIDENCE:
+            suppressed["not_positive_enough"] += 1
+        elif not passed:
+            suppressed["false_discovery_control"] += 1
+        elif candidate["impact_mean"] < MIN_IMPACT_PER_WEEK:
+            suppressed["too_small"] += 1
+        else:
+            shown.append(candidate)
+    summary = {"candidates": len(candidates), "shown": len(shown), "suppressed": suppressed,
+               "false_discovery_rate": rate, "min_confidence": MIN_CONFIDENCE,
+               "min_impact_per_week": MIN_IMPACT_PER_WEEK,
+               "rule": (f"Every candidate change is tested (p-value = share of impact draws at or below zero); shown "
+                        f"are those that pass Benjamini–Hochberg at {rate:.0%} false discoveries across all "
+                        f"{len(candidates)} candidates, with confidence ≥ {MIN_CONFIDENCE:.0%} and at least "
+                        f"{usd(MIN_IMPACT_PER_WEEK)} a week.")}
+    return sorted(shown, key=lambda c: -c["impact_mean"]), summary
+
+
+def generate(ctx: Context) -> tuple[list[dict], dict]:
+    """Every card this retrain supports that survives `select`, best expected impact first, and
+    the selection's summary."""
+    candidates = [c for generator in GENERATORS for c in generator(ctx)]
+    return select(candidates)

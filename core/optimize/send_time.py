@@ -137,7 +137,8 @@ class SendTimeFit:
         })
 
 
-def fit(cells: pd.DataFrame, members: pd.DataFrame, progress=None, start: SendTimeFit | None = None) -> SendTimeFit:
+def fit(cells: pd.DataFrame, members: pd.DataFrame, progress=None, start: SendTimeFit | None = None,
+        max_iterations: int = MAX_ITERATIONS) -> SendTimeFit:
     """Fit the model on send cells (member_id, campaign_id, local_hour, local_weekday, sends,
     opens, clicks) for every member in `members` (member_id, segment). `start`: an earlier fit
     (e.g. on fewer weeks) whose kernel, rates and priors EM starts from."""
@@ -173,6 +174,8 @@ def fit(cells: pd.DataFrame, members: pd.DataFrame, progress=None, start: SendTi
         weekday = start.weekday_factor.copy()
         prior = start.segment_prior.copy()
         rate = start.campaign_rate.reindex(campaign_ids).fillna(float(rate[0]) if len(rate) else 0.0).to_numpy()
+        if len(start.member_ids) == n_members and np.array_equal(start.member_ids, member_ids):
+            responsiveness = start.responsiveness.copy()
     strength = 1e4
     previous = -np.inf
     log_likelihood = -np.inf
@@ -181,7 +184,7 @@ def fit(cells: pd.DataFrame, members: pd.DataFrame, progress=None, start: SendTi
     campaign_opens = np.bincount(c, k, len(campaign_ids))
     segment_day_opens = np.bincount(segment_day, k, n_segments * 7).reshape(n_segments, 7)
     members_per_segment = np.bincount(seg_of_member, minlength=n_segments)
-    for iteration in range(1, MAX_ITERATIONS + 1):
+    for iteration in range(1, max_iterations + 1):
         day_factor = weekday.ravel()[segment_day]
         base = n * rate[c] * day_factor                         # expected opens per cell at K = 1, u = 1
         expected_mh = np.bincount(flat, base, n_members * HOURS).reshape(n_members, HOURS)
@@ -220,6 +223,29 @@ def fit(cells: pd.DataFrame, members: pd.DataFrame, progress=None, start: SendTi
                        pd.Series(rate, index=campaign_ids), weekday, prior, member_sends, member_opens,
                        member_clicks, hours_tried, np.nan_to_num(click_per_open), iteration, float(log_likelihood),
                        float(strength), segment_rate)
+
+
+BOOTSTRAP_REFITS = 4          # member-clustered refits for the cards' model uncertainty (few: EM is the slow part)
+BOOTSTRAP_ITERATIONS = 6      # EM iterations of a refit, warm-started from the full fit
+
+
+def bootstrap_fits(cells: pd.DataFrame, members: pd.DataFrame, start: SendTimeFit, refits: int = BOOTSTRAP_REFITS,
+                   iterations: int = BOOTSTRAP_ITERATIONS, seed: int = 0, progress=None) -> list[SendTimeFit]:
+    """Refits on resamples clustered by member (each member's sends and opens weighted by a
+    Poisson(1) count, the bootstrap's number of copies), warm-started from `start`: the spread of
+    what they predict is the model's uncertainty (campaign rates, hour lifts, responsiveness and
+    peak hours re-estimated together)."""
+    say = progress or (lambda fraction, message: None)
+    rng = np.random.default_rng(seed)
+    member_ids = members.member_id.to_numpy(np.int64)
+    out = []
+    for b in range(refits):
+        weight = pd.Series(rng.poisson(1.0, len(member_ids)).astype(float), index=member_ids)
+        w = weight.reindex(cells.member_id).fillna(0.0).to_numpy()
+        resampled = cells.assign(sends=cells.sends * w, opens=cells.opens * w, clicks=cells.clicks * w)
+        out.append(fit(resampled[w > 0], members, start=start, max_iterations=iterations))
+        say((b + 1) / refits, f"send time: bootstrap refit {b + 1} of {refits}")
+    return out
 
 
 def _e_step(opens_mh, sends_mh, base_p, kernel, log_prior) -> tuple[np.ndarray, float]:

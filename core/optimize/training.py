@@ -105,7 +105,9 @@ def build(data: inputs.TrainingInputs, previous_segments: pd.DataFrame | None, p
     held_out_fit = send_time.fit(train_cells, members, _stage(progress, 0.0, 0.15))
     check = send_time.evaluate_held_out(held_out_fit, cells[cells.held_out])
     progress(0.16, "send time: fitting on all weeks")
-    timing = send_time.fit(cells, members, _stage(progress, 0.16, 0.3), start=held_out_fit)
+    timing = send_time.fit(cells, members, _stage(progress, 0.16, 0.26), start=held_out_fit)
+    progress(0.26, "send time: member-clustered bootstrap refits (the cards' model uncertainty)")
+    timing_refits = send_time.bootstrap_fits(cells, members, timing, seed=seed, progress=_stage(progress, 0.26, 0.3))
     metrics["send_time"] = {"held_out": check.as_dict(), "kernel": timing.kernel.round(4).tolist(),
                             "iterations": timing.iterations, "personal_share": float(timing.personal.mean()),
                             "members": int(len(timing.member_ids)), "responsiveness_strength": timing.gamma_strength}
@@ -140,36 +142,70 @@ def build(data: inputs.TrainingInputs, previous_segments: pd.DataFrame | None, p
         scores_by_campaign[int(campaign.campaign_id)] = frame
         profit_draws[int(campaign.campaign_id)] = (frame.offer_id.to_numpy(), profit)
     offer_scores = pd.concat(scores, ignore_index=True) if scores else pd.DataFrame()
+    # Cross-fitting for the cards: one half of the members chooses (which offer, which segment to
+    # add), the other half, with its campaign bootstrap, estimates the chosen change's effect.
+    progress(0.5, "offers: the selection and estimation halves for the cards")
+    half = offers.member_half(data.outcomes.member_id)
+    select_model = offers.fit(offers.training_cells(data.outcomes[half == 0], members, data.campaigns),
+                              data.conversion_values, *feature_values, bootstrap=0, seed=seed)
+    estimate_model = offers.fit(offers.training_cells(data.outcomes[half == 1], members, data.campaigns),
+                                data.conversion_values, *feature_values, seed=seed + 1,
+                                progress=_stage(progress, 0.5, 0.54))
+    offer_select, offer_estimate = {}, {}
+    for campaign in data.campaigns.itertuples():
+        audience = _campaign_audience(data, campaign, members)
+        if audience.empty:
+            continue
+        groups = offers.audience_groups(audience)
+        chosen, chosen_profit = offers.score_offers(select_model, campaign, data.offers, groups)
+        offer_select[int(campaign.campaign_id)] = (chosen.offer_id.to_numpy(), chosen_profit[0])
+        measured, measured_profit = offers.score_offers(estimate_model, campaign, data.offers, groups)
+        offer_estimate[int(campaign.campaign_id)] = (measured.offer_id.to_numpy(), measured_profit)
     timings["offers"] = time.monotonic() - clock
 
     clock = time.monotonic()
     progress(0.55, "uplift: T-learner on each experiment, Qini on held-out members")
     uplift_rows = uplift.experiment_uplift(data.experiment_units, data.outcomes, members, data.window.as_of)
     uplift_frame = pd.DataFrame(uplift_rows)
-    metrics["uplift"] = [{k: r[k] for k in ("campaign_id", "test_id", "variant", "outcome", "held_out_members",
-                                            "qini_coefficient", "qini_low", "qini_high")} for r in uplift_rows]
+    metrics["uplift"] = [{**{k: r[k] for k in ("campaign_id", "test_id", "variant", "outcome", "held_out_members",
+                                               "qini_coefficient", "qini_low", "qini_high")},
+                          "qini_sklift": r["curve"].get("qini_sklift")} for r in uplift_rows]
     timings["uplift"] = time.monotonic() - clock
 
     clock = time.monotonic()
     progress(0.62, "segments: choosing the number of clusters")
-    features = segments.member_features(data.activity, members.member_id.to_numpy(), data.window.as_of,
-                                        (data.window.as_of - data.window.since).days)
+    # Cross-fitting: segments from behaviour before the split, judged (ROI, drop cards) on the
+    # outcomes after it, so no segment is defined by the outcomes it is judged on.
+    split_at = data.split_at if data.outcomes_split is not None else None
+    if split_at is not None and split_at > data.window.since:
+        features = segments.member_features(data.earlier_activity(), members.member_id.to_numpy(), split_at,
+                                            (split_at - data.window.since).days)
+        judged_outcomes = data.later_outcomes()
+    else:
+        features = segments.member_features(data.activity, members.member_id.to_numpy(), data.window.as_of,
+                                            (data.window.as_of - data.window.since).days)
+        judged_outcomes = data.outcomes
     fitted_segments = segments.fit(features, previous_segments, seed=seed, progress=_stage(progress, 0.62, 0.75))
     metrics["segments"] = {"k": fitted_segments.k, "silhouette": fitted_segments.silhouette,
-                           "kept_from_previous_run": fitted_segments.matched, "criterion": "silhouette (sample of 3,000)"}
+                           "kept_from_previous_run": fitted_segments.matched, "criterion": "silhouette (sample of 3,000)",
+                           "features_before": split_at, "judged_from": split_at}
     timings["segments"] = time.monotonic() - clock
 
     clock = time.monotonic()
     progress(0.78, "economics: ROI per campaign and segment")
     campaign_money = economics.campaign_economics(data.outcomes, data.campaigns, data.recent, data.recent_days)
-    segment_money = economics.campaign_economics(data.outcomes, data.campaigns, data.recent, data.recent_days,
+    segment_money = economics.campaign_economics(judged_outcomes, data.campaigns, data.recent, data.recent_days,
                                                  by="segment_key", labels=fitted_segments.labels)
     progress(0.82, "recommendations: building the cards")
     context = recommendations.Context(
         data.campaigns, data.offers, members, data.outcomes, campaign_money, segment_money, timing, offer_model,
         profit_draws, scores_by_campaign, fitted_segments.labels, dict(zip(fitted_segments.profiles.segment_key, fitted_segments.profiles.name)),
-        {"send_time": metrics["send_time"]["held_out"], "offers": metrics["offers"]["held_out_campaigns"]}, rng)
-    cards = recommendations.generate(context)
+        {"send_time": metrics["send_time"]["held_out"], "offers": metrics["offers"]["held_out_campaigns"]}, rng,
+        offer_select=offer_select, offer_estimate=offer_estimate, segment_model=estimate_model,
+        segment_select_model=select_model, segment_split=split_at, send_time_refits=timing_refits,
+        judged_days=(data.window.as_of - split_at).days if split_at is not None else data.recent_days)
+    cards, selection = recommendations.generate(context)
+    metrics["recommendations"] = selection
     expires = datetime.now(timezone.utc) + CARD_LIFETIME
     for item in cards:
         item["expires_at"] = expires

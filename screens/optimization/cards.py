@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.access.auth import User, can
 from core.optimize.apply import RecommendationError
-from core.optimize.recommendations import DEFAULT_HOLDOUT_SHARE, EASE_RULE, KIND_LABELS
+from core.optimize.recommendations import DEFAULT_HOLDOUT_SHARE, EASE_RULE, KIND_LABELS, MAX_CONFIDENCE
 from screens.optimization.model_run import as_dict
 from ui import optimize_data as opt
 from ui.format import (BLUE, GREY, MISSING, chart_layout, count, escape_markdown, money, percent, probability,
@@ -44,6 +44,43 @@ def projection_chart(details: dict) -> tuple[go.Figure | None, str]:
     return chart_layout(figure, 280, "ROI projection, next 8 weeks"), words
 
 
+def confidence_text(value) -> str:
+    """A card's confidence: "> 99 %" at the cap, never 100 %."""
+    if value is not None and np.isfinite(value) and value >= MAX_CONFIDENCE:
+        return "> 99 %"
+    return probability(value)
+
+
+def revenue_share_text(details: dict) -> str:
+    """The expected impact as a share of the campaign's current weekly revenue."""
+    share = details.get("share_of_weekly_revenue")
+    revenue = details.get("evidence", {}).get("campaign_revenue_per_week")
+    if share is None or revenue is None:
+        return "Campaign's current weekly revenue: not known"
+    words = f"{percent(share, 0)} of the campaign's current weekly revenue ({money(revenue)})"
+    if details.get("above_revenue_plus_cost"):
+        words += "; above its revenue plus cost (the reason is in the text below)"
+    return words
+
+
+def suppressed_text(selection: dict) -> str:
+    """How many candidate changes were not shown, and why."""
+    if not selection:
+        return ""
+    suppressed = selection.get("suppressed", {})
+    reasons = [(suppressed.get("not_positive_enough", 0),
+                f"confidence below {percent(selection.get('min_confidence', 0.8), 0)}"),
+               (suppressed.get("false_discovery_control", 0),
+                f"did not pass the false-discovery control (Benjamini–Hochberg at "
+                f"{percent(selection.get('false_discovery_rate', 0.1), 0)} across all candidates)"),
+               (suppressed.get("too_small", 0), f"expected impact below {money(selection.get('min_impact_per_week', 1))} a week")]
+    parts = [f"{count(n)} {why}" for n, why in reasons if n]
+    total = sum(n for n, _ in reasons)
+    head = (f"The last training weighed {count(selection.get('candidates', 0))} candidate changes and shows "
+            f"{count(selection.get('shown', 0))}")
+    return head + (f"; {count(total)} suppressed: " + "; ".join(parts) + "." if total else "; none suppressed.")
+
+
 def evidence_table(evidence: dict) -> pd.DataFrame:
     """The evidence as (what, value) rows: a table, so names need no escaping."""
     rows = []
@@ -70,14 +107,9 @@ def apply_dialog(user: User, row: dict) -> None:
     st.caption(f"{escape_markdown(row['campaign'])} · {escape_markdown(segment_label(row['segment']))}")
     st.markdown(escape_markdown(details.get("why", "")))
     change = details.get("change", {})
-    if row["kind"] == "budget":
-        st.caption("A budget shift is a campaign-level change: no members can be held out, so its real effect is "
-                   "not measured against a holdout.")
-        share = 0.0
-    else:
-        share = st.slider("Holdout: share of the affected members kept on the old setting", 0.0, 0.5,
-                          float(row.get("holdout_share") or DEFAULT_HOLDOUT_SHARE), 0.05, format="%.2f",
-                          help="They measure the real effect later; 10 % is the default.")
+    share = st.slider("Holdout: share of the affected members kept on the old setting", 0.0, 0.5,
+                      float(row.get("holdout_share") or DEFAULT_HOLDOUT_SHARE), 0.05, format="%.2f",
+                      help="They measure the real effect later; 10 % is the default.")
     st.caption(f"Changes: {escape_markdown(change.get('field'))} from {escape_markdown(change.get('before'))} "
                f"to {escape_markdown(change.get('after'))}. "
                "The change, the holdout and the audit-log entry are written together or not at all.")
@@ -125,8 +157,10 @@ def recommendation_card(user: User, row: dict) -> None:
         c1.metric("Expected impact / week", money(row["impact_mean"]),
                   help=f"90 % interval {interval}; USD of profit per week", border=True)
         c1.caption(f"90 %: {interval}")
-        c2.metric("Confidence", probability(row["confidence"]), help="Probability that the impact is positive",
-                  border=True)
+        c2.metric("Confidence", confidence_text(row["confidence"]),
+                  help="Probability that the impact is positive (never shown above 99 %: the evidence cannot "
+                       "support more)", border=True)
+        c2.caption(revenue_share_text(details))
         c3.metric("Implementation", escape_markdown(str(row["ease"]).capitalize()), help=EASE_RULE, border=True)
         st.markdown(escape_markdown(details.get("why", "")))
         chart, roi_words = projection_chart(details)
@@ -157,13 +191,17 @@ def filters(campaigns: pd.DataFrame) -> tuple[int | None, str | None, str | None
     return chosen_campaign, chosen_kind, chosen_segment
 
 
-def cards_section(user: User, campaigns: pd.DataFrame) -> None:
+def cards_section(user: User, campaigns: pd.DataFrame, run: dict | None = None) -> None:
     if "opt_flash" in st.session_state:
         st.success(st.session_state.pop("opt_flash"), icon=":material/check_circle:")
+    selection = as_dict((run or {}).get("metrics")).get("recommendations", {})
+    if selection:
+        st.caption(escape_markdown(suppressed_text(selection)))
     shown = opt.recommendations(*filters(campaigns))
     if shown.empty:
         st.info("No open recommendation matches these filters. The models found nothing worth changing with at "
-                "least 80 % confidence, or every card has been applied or dismissed.")
+                "least 80 % confidence that also passed the false-discovery control, or every card has been "
+                "applied or dismissed.")
         return
     m1, m2, m3 = st.columns(3)
     m1.metric("Open recommendations", count(len(shown)), border=True)

@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import optimize_data as opt
-from ui.format import BLUE, GREY, chart_layout, count, money
+from ui.format import BLUE, GREY, chart_layout, count, money, percent
 
 STATUSES = ["proposed", "applied", "dismissed", "expired"]
 
@@ -31,6 +31,19 @@ def projected_against_realised(applied: pd.DataFrame) -> go.Figure:
     return chart_layout(figure, 100 + 40 * len(applied))
 
 
+def calibration_text(applied: pd.DataFrame) -> str:
+    """Over every applied card whose realised impact is measured: the share whose realised impact
+    falls inside its projected 90 % interval (about 90 % if the projections are honest)."""
+    measured = applied[applied.enough_data.fillna(False).astype(bool) & applied.realised_mean.notna()]
+    if measured.empty:
+        return "Calibration: no applied card has a measured realised impact yet."
+    inside = ((measured.realised_mean >= measured.impact_low) & (measured.realised_mean <= measured.impact_high))
+    right_sign = (measured.realised_mean > 0) == (measured.impact_mean > 0)
+    return (f"Calibration over {count(len(measured))} measured card(s): {percent(inside.mean(), 0)} realised inside "
+            f"their projected 90 % interval (honest projections: about 90 %); {percent(right_sign.mean(), 0)} with "
+            "the projected sign.")
+
+
 def realised_text(row) -> str:
     if bool(row.enough_data) and pd.notna(row.realised_mean):
         return f"{money(row.realised_mean)} ({money(row.realised_low)} to {money(row.realised_high)})"
@@ -49,6 +62,7 @@ def history_section(tz: str) -> None:
     if not applied.empty:
         st.markdown("**Applied: projected against realised impact** (USD profit per week, 90 % intervals)")
         st.plotly_chart(projected_against_realised(applied), width="stretch")
+        st.caption(calibration_text(applied))
         waiting = applied[~applied.enough_data.fillna(False).astype(bool)]
         if not waiting.empty:
             st.caption(f"{len(waiting)} applied card(s) are still collecting data: realised impact is shown once the "

@@ -31,7 +31,7 @@ with database_guard():
     if run is not None:
         campaigns = data.campaigns()
         sections = {
-            "Recommendations": lambda: cards_section(user, campaigns),
+            "Recommendations": lambda: cards_section(user, campaigns, run),
             "Offers": lambda: offers_section(run, campaigns),
             "Send time": lambda: send_time_section(run),
             "Affinity": lambda: affinity_section(user, run),
