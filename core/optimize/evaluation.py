@@ -75,6 +75,39 @@ def qini_curve(uplift, treatment, outcome) -> tuple[np.ndarray, np.ndarray]:
     return np.linspace(0, 1, len(q)), q
 
 
+def _tied_qini_points(uplift, treatment, outcome) -> tuple[np.ndarray, np.ndarray]:
+    """Qini curve with a point only at the end of each group of tied scores (x = number
+    targeted), as scikit-uplift draws it: within a tie the curve is a straight line."""
+    order = np.argsort(-np.asarray(uplift, float), kind="mergesort")
+    u = np.asarray(uplift, float)[order]
+    t = np.asarray(treatment, float)[order]
+    y = np.asarray(outcome, float)[order]
+    ends = np.r_[np.flatnonzero(np.diff(u)), len(u) - 1]
+    n_t = np.cumsum(t)[ends]
+    n_all = ends + 1.0
+    n_c = n_all - n_t
+    y_t, y_c = np.cumsum(y * t)[ends], np.cumsum(y * (1 - t))[ends]
+    q = y_t - y_c * np.divide(n_t, n_c, out=np.zeros_like(n_t), where=n_c != 0)
+    return np.r_[0.0, n_all], np.r_[0.0, q]
+
+
+def qini_coefficient_sklift(uplift, treatment, outcome) -> float:
+    """The Qini coefficient on scikit-uplift's scale (its qini_auc_score with negative effects
+    allowed): (area of the model's curve − area of random targeting) / (area of the perfect curve
+    − area of random targeting), random targeting being the straight line to the end point and
+    the perfect curve the one that ranks treated responders first and control responders last
+    (score y·t − y·(1 − t)). 1 = perfect ranking, 0 = random. Our own qini_coefficient divides the
+    same excess area by |Q(N)| instead (and x runs 0..1), so the two differ by a data-dependent
+    factor; both are reported."""
+    uplift, treatment, outcome = (np.asarray(a, float) for a in (uplift, treatment, outcome))
+    x, q = _tied_qini_points(uplift, treatment, outcome)
+    px, pq = _tied_qini_points(outcome * treatment - outcome * (1 - treatment), treatment, outcome)
+    random_area = px[-1] * pq[-1] / 2
+    perfect = float(np.trapezoid(pq, px)) - random_area
+    actual = float(np.trapezoid(q, x)) - random_area
+    return actual / perfect if perfect != 0 else float("nan")
+
+
 @dataclass(frozen=True)
 class QiniResult:
     auuc: float            # area under the Qini curve, per member targeted (x from 0 to 1)
@@ -85,6 +118,7 @@ class QiniResult:
     total_increment: float
     curve_x: np.ndarray
     curve_q: np.ndarray
+    sklift_coefficient: float = float("nan")  # the same ranking on scikit-uplift's scale
 
 
 def _areas(x: np.ndarray, q: np.ndarray) -> tuple[float, float, float]:
@@ -110,7 +144,8 @@ def qini(uplift, treatment, outcome, bootstrap: int = 200, seed: int = 0, points
         draws.append(_areas(bx, bq)[2])
     low, high = (np.percentile(draws, [2.5, 97.5]) if draws else (np.nan, np.nan))
     sample = np.linspace(0, len(q) - 1, min(points, len(q))).astype(int)
-    return QiniResult(area, random_area, coefficient, float(low), float(high), float(q[-1]), x[sample], q[sample])
+    return QiniResult(area, random_area, coefficient, float(low), float(high), float(q[-1]), x[sample], q[sample],
+                      qini_coefficient_sklift(uplift, treatment, outcome))
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,7 @@ class UpliftEvaluation:
         return {"learner": self.learner, "outcome": self.outcome, "train_units": self.train_units,
                 "held_out_units": self.held_out_units, "average_effect": self.average_effect,
                 "qini_coefficient": q.qini_coefficient, "qini_low": q.low, "qini_high": q.high,
+                "qini_sklift": q.sklift_coefficient,
                 "auuc": q.auuc, "auuc_random": q.auuc_random, "total_increment": q.total_increment}
 
 
@@ -128,6 +129,44 @@ def evaluate(x: np.ndarray, treatment: np.ndarray, outcome: np.ndarray, held_out
     th, yh = t[held_out], y[held_out]
     effect = float(yh[th == 1].mean() - yh[th == 0].mean()) if (th == 1).any() and (th == 0).any() else float("nan")
     return UpliftEvaluation(learner, outcome_name, int((~held_out).sum()), int(held_out.sum()), effect, result)
+
+
+@dataclass(frozen=True)
+class SplitEvaluation:
+    """Qini coefficients (both scales) over several held-out splits, each model refitted on
+    bootstrap resamples of its training units: the spread includes which units were held out and
+    the training variance, not only the held-out units' sampling (a fixed model's bootstrap)."""
+    coefficients: np.ndarray     # splits × refits, our scale
+    sklift: np.ndarray           # the same on scikit-uplift's scale
+
+    def summary(self) -> dict:
+        def describe(values):
+            low, high = np.percentile(values, [5, 95])
+            return {"median": float(np.median(values)), "low": float(low), "high": float(high)}
+        return {"splits": int(self.coefficients.shape[0]), "refits": int(self.coefficients.shape[1]),
+                "qini": describe(self.coefficients), "qini_sklift": describe(self.sklift), "interval": 0.9}
+
+
+def evaluate_over_splits(x: np.ndarray, treatment: np.ndarray, outcome: np.ndarray, learner: str = "t",
+                         splits: int = 5, refits: int = 8, share: float = HELD_OUT_SHARE, seed: int = 0) -> SplitEvaluation:
+    """For each of `splits` held-out splits (salts 0..splits-1), `refits` models fitted on bootstrap
+    resamples of the training units (the unit, e.g. a member, is the resampled cluster), each
+    scored on the held-out units."""
+    from core.optimize.evaluation import _areas, qini_coefficient_sklift, qini_curve
+
+    x, t, y = np.asarray(x, float), np.asarray(treatment, int), np.asarray(outcome, float)
+    rng = np.random.default_rng(seed)
+    ours, theirs = np.empty((splits, refits)), np.empty((splits, refits))
+    for s in range(splits):
+        held_out = held_out_mask(np.arange(len(y)), share, salt=1_000 + 7_919 * s)
+        train = np.flatnonzero(~held_out)
+        for r in range(refits):
+            pick = rng.choice(train, len(train))
+            model = fit(x[pick], t[pick], y[pick], learner)
+            predicted = model.predict(x[held_out])
+            ours[s, r] = _areas(*qini_curve(predicted, t[held_out], y[held_out]))[2]
+            theirs[s, r] = qini_coefficient_sklift(predicted, t[held_out], y[held_out])
+    return SplitEvaluation(ours, theirs)
 
 
 # --- the demo's experiments -------------------------------------------------------------------
@@ -182,6 +221,6 @@ def experiment_uplift(units: pd.DataFrame, outcomes: pd.DataFrame, members: pd.D
                     "held_out_members": evaluation.held_out_units, "qini_coefficient": q.qini_coefficient,
                     "qini_low": q.low, "qini_high": q.high, "auuc": q.auuc, "auuc_random": q.auuc_random,
                     "curve": {"share": np.round(q.curve_x, 4).tolist(), "qini": np.round(q.curve_q, 3).tolist(),
-                              "average_effect": evaluation.average_effect},
+                              "average_effect": evaluation.average_effect, "qini_sklift": q.sklift_coefficient},
                 })
     return results
