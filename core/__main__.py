@@ -215,6 +215,51 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_evaluate(args) -> int:
+    """The demo's cards against its planted truth (core.optimize.truth_check), per card kind."""
+    from datetime import datetime
+
+    from sqlalchemy import create_engine
+
+    from core.demo import generator as demo
+    from core.demo import truth
+    from core.optimize import truth_check
+    from core.platform import db as core_db, migrate, rollup
+
+    if not hasattr(truth, "expected_profit_per_send"):
+        print("skipped: core.demo.truth has no expected_profit_per_send yet, so cards cannot be checked")
+        return 0
+    end = datetime.fromisoformat(args.end)
+    url = core_db.with_database(core_db.database_url(), args.database)
+    admin = create_engine(core_db.with_database(core_db.database_url(), "postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if args.fresh:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+        if not conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (args.database,)).scalar():
+            conn.exec_driver_sql(f'CREATE DATABASE "{args.database}"')
+    admin.dispose()
+    db = core_db.make_engine(url, pool_size=3)
+    migrate.upgrade(db)
+
+    def load(engine) -> None:
+        data = demo.generate(seed=args.seed, members=args.members, campaigns=args.campaigns, days=args.days, end=end)
+        demo.load(engine, data)
+        rollup.refresh_all(engine)
+
+    expected = truth_check.averaged(lambda *a: truth.expected_profit_per_send(args.seed, *a),
+                                    getattr(truth, "SESSION_HOUR_WEIGHT", None))
+    result, metrics = truth_check.evaluate(db, load, expected, end, progress=_progress_printer("  "))
+    print(truth_check.table(result))
+    print(json.dumps(metrics.get("recommendations", {}), default=str))
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump({"seed": args.seed, "end": args.end, "by_kind": result.by_kind.to_dict("records"),
+                       "cards": result.cards.to_dict("records"), "selection": metrics.get("recommendations"),
+                       "train_seconds": metrics.get("seconds"), "timings": metrics.get("timings_seconds")},
+                      out, indent=1, default=str)
+    return 0
+
+
 def cmd_bench(args) -> int:
     import runpy
 
@@ -327,6 +372,17 @@ def main(argv=None) -> int:
     p.set_defaults(fn=cmd_simulate)
 
     sub.add_parser("train", help="retrain the optimization models and recommendations now, with progress").set_defaults(fn=cmd_train)
+
+    p = sub.add_parser("evaluate", help="check the demo's recommendations against its planted truth, per card kind")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--end", default="2026-11-02T00:00:00+00:00", help="the demo's fixed end (ISO time)")
+    p.add_argument("--members", type=int, default=15_000)
+    p.add_argument("--campaigns", type=int, default=36)
+    p.add_argument("--days", type=int, default=90)
+    p.add_argument("--database", default="swipesavvy_evaluate", help="a database of its own on the same server")
+    p.add_argument("--fresh", action="store_true", help="drop and reload the demo (else reuse a loaded one)")
+    p.add_argument("--json", help="also write the results to this file (e.g. bench/results/evaluate.json)")
+    p.set_defaults(fn=cmd_evaluate)
 
     p = sub.add_parser("bench", help="run the platform benchmark (bench/bench_platform.py)")
     p.add_argument("rest", nargs=argparse.REMAINDER)
