@@ -3,7 +3,6 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
-SIMULATOR_RATE ?= 50
 
 .PHONY: run test venv chromium demo worker bench clean cluster
 
@@ -31,7 +30,7 @@ run: demo
 	@echo "worker log: .data/worker.log; simulator log: .data/simulator.log"
 	@trap 'kill 0' EXIT INT TERM; \
 	$(PY) -m core worker > .data/worker.log 2>&1 & \
-	if $(PY) -m core --help | grep -q simulate; then $(PY) -m core simulate --rate $(SIMULATOR_RATE) > .data/simulator.log 2>&1 & fi; \
+	if $(PY) -m core --help | grep -q simulate; then $(PY) -m core simulate > .data/simulator.log 2>&1 & fi; \
 	$(VENV)/bin/streamlit run app.py --server.port 8501
 
 test: venv chromium

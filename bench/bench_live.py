@@ -48,14 +48,13 @@ TARGET_MS = 50.0
 
 
 def write_backlog(db, rate: float, start: datetime, end: datetime, step_seconds: float = 2.0, seed: int = 1) -> int:
-    """What the simulator would have written between start and end (simulated clock)."""
-    population = simulator.Population.load(db)
-    campaigns = simulator.load_campaigns(db, population, end)
-    sim = simulator.Simulator(population, campaigns, rate, burst_every=180, seed=seed)
+    """What the simulator would have written between start and end (simulated clock): the demo
+    world continued, plus `rate` events/s of extra load."""
+    sim = simulator.Simulator(simulator.load_world(db, start), start, rate=rate, load_seed=seed)
     now, written, batches = start, 0, []
     while now < end:
         now += timedelta(seconds=step_seconds)
-        batches.append(sim.step(now, monotonic=(now - start).total_seconds()))
+        batches.append(sim.step(now))
         if len(batches) >= 60 or now >= end:
             frame = pd.concat([b for b in batches if len(b)], ignore_index=True)
             with db.begin() as conn:
@@ -142,8 +141,8 @@ def main() -> None:
     feed = []
     if args.concurrent_rate > 0:
         say(f"starting the simulator at {args.concurrent_rate:g} events/s and the worker; settling for {args.settle:g} s")
-        feed = [subprocess.Popen([sys.executable, "-m", "core", "simulate", "--rate", str(args.concurrent_rate),
-                                  "--burst-every", "60"], cwd=REPO_ROOT, env=env,
+        feed = [subprocess.Popen([sys.executable, "-m", "core", "simulate", "--rate", str(args.concurrent_rate)],
+                                 cwd=REPO_ROOT, env=env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
                 subprocess.Popen([sys.executable, "-m", "core", "worker"], cwd=REPO_ROOT, env=env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]

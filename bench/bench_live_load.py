@@ -226,7 +226,7 @@ def main() -> None:
         app_env["STREAMLIT_RUNNER_POST_SCRIPT_GC"] = "true" if args.post_script_gc == "on" else "false"
     port = free_port()
     processes = [
-        subprocess.Popen([sys.executable, "-m", "core", "simulate", "--rate", str(args.rate), "--burst-every", "30"],
+        subprocess.Popen([sys.executable, "-m", "core", "simulate", "--rate", str(args.rate)],
                          cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         subprocess.Popen([sys.executable, "-m", "core", "worker"], cwd=REPO_ROOT, env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),

@@ -71,6 +71,9 @@ def cmd_demo(args) -> int:
     demo.load(db, data, progress=lambda m: print("  " + m))
     print("rolling up")
     total = rollup.refresh_all(db, progress=lambda r: print(f"  {r.to_id:,} events rolled up"))
+    print("ending the demo's finished A/B tests on the day their rule decided")
+    from core.demo.demo_tests import conclude
+    conclude(db, data.end, progress=lambda m: print("  " + m))
     print("analysing the A/B tests (their first snapshot: the tracker's list reads it)")
     snapshots.take_snapshots(db)
     if not args.no_train:  # so Recommendations has its cards when the browser opens
@@ -190,15 +193,15 @@ def cmd_simulate(args) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     say = lambda message: print(f"{time.strftime('%H:%M:%S')} {message}", flush=True)
     try:
-        report = simulator.run(_engine(), rate=args.rate, seconds=args.seconds, burst_every=args.burst_every,
+        report = simulator.run(_engine(), seconds=args.seconds, speed=args.speed, rate=args.rate,
                                tick_seconds=args.tick, seed=args.seed, progress=say)
     except KeyboardInterrupt:
         return 0
     except ValueError as error:
         print(str(error), file=sys.stderr)
         return 2
-    print(f"wrote {report.events:,} events ({report.sends:,} sends, {report.bursts} bursts) in "
-          f"{report.seconds:.1f}s: {report.rate:,.0f} events/s achieved (asked {args.rate:g}/s)")
+    print(f"wrote {report.events:,} events ({report.sends:,} sends) in {report.seconds:.1f}s "
+          f"({report.rate:,.0f} events/s), {report.simulated_seconds / 60:,.1f} simulated minutes")
     return 0
 
 
@@ -363,12 +366,15 @@ def main(argv=None) -> int:
     p.add_argument("role")
     p.set_defaults(fn=cmd_grant)
 
-    p = sub.add_parser("simulate", help="write live events for the live campaigns (Screen 4) until stopped")
-    p.add_argument("--rate", type=float, default=50, help="events per second (default 50; bursts come on top)")
-    p.add_argument("--seconds", type=float, help="stop after this many seconds and print the achieved rate")
-    p.add_argument("--burst-every", type=float, default=180, help="a campaign sends a burst every this many seconds (0: never)")
+    p = sub.add_parser("simulate", help="continue the demo world: live events of every live campaign and running test until stopped")
+    p.add_argument("--speed", type=float,
+                   help="play a history that ended in the past this many times faster than real time "
+                        "(default: catch up with the clock at once, then real time)")
+    p.add_argument("--rate", type=float, default=0,
+                   help="extra synthetic load in events per second on top of the world's own (benchmarks)")
+    p.add_argument("--seconds", type=float, help="stop after this many seconds and print what was written")
     p.add_argument("--tick", type=float, default=0.5, help="seconds between batches (one COPY each)")
-    p.add_argument("--seed", type=int, help="random seed (default: a new one each run)")
+    p.add_argument("--seed", type=int, help="random seed of the extra load (the world's own draws follow the demo's seed)")
     p.set_defaults(fn=cmd_simulate)
 
     sub.add_parser("train", help="retrain the optimization models and recommendations now, with progress").set_defaults(fn=cmd_train)

@@ -1,6 +1,7 @@
--- The campaigns the live simulator sends for: live now, with their channel, target segment and
--- offer (reward and merchant category drive conversion and revenue).
-SELECT c.campaign_id, c.channel, c.segment, o.reward_type, o.reward_value, m.category
+-- The campaigns the live simulator sends for: live now, with their channel, target segment,
+-- send hour, cost per send and offer (reward and merchant category drive conversion and revenue).
+SELECT c.campaign_id, c.channel, c.segment, c.send_hour, c.cost_per_send, c.starts_at, c.ends_at,
+       c.offer_id, o.reward_type, o.reward_value, m.category
 FROM campaigns c
 JOIN offers o USING (offer_id)
 JOIN merchants m USING (merchant_id)

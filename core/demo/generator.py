@@ -8,8 +8,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pandas as pd
 
-from core.demo import truth
-from core.platform.events import EVENT_CODES
+from core.demo import truth, world
 from core.demo.demo_tests import make_ab_tests
 
 FIRST_NAMES = ["Ava", "Liam", "Mia", "Noah", "Zoe", "Ethan", "Isla", "Lucas", "Maya", "Owen",
@@ -89,7 +88,7 @@ def make_offers(rng) -> tuple[pd.DataFrame, pd.DataFrame]:
             pd.DataFrame(offers, columns=["offer_id", "merchant_id", "name", "reward_type", "reward_value"]))
 
 
-def make_campaigns(rng, count: int, days: int, end: datetime, offers: pd.DataFrame) -> pd.DataFrame:
+def make_campaigns(rng, seed: int, count: int, days: int, end: datetime, offers: pd.DataFrame) -> pd.DataFrame:
     segments = list(truth.SEGMENTS)
     today = pd.Timestamp(end).tz_convert("UTC").tz_localize(None).normalize()
     rows = []
@@ -97,13 +96,15 @@ def make_campaigns(rng, count: int, days: int, end: datetime, offers: pd.DataFra
         offer = offers.iloc[int(rng.integers(0, len(offers)))]
         channel = truth.CHANNELS[i % 3]
         segment = segments[i % len(segments)]
-        # Started 14 or more days ago when the demo spans more than that, else within its span
-        # (the draw is the same as before for longer demos, so seeds keep their data).
-        start = today - pd.Timedelta(days=int(rng.integers(min(14, days - 1), days)))
-        duration = int(rng.integers(21, 90))
+        # Starts spread over the whole span up to 3 days before the end, so about as many
+        # campaigns start as end in any week (a steady portfolio, comparable week to week).
+        start = today - pd.Timedelta(days=int(rng.integers(min(3, days - 1), days)))
+        duration = int(rng.integers(60, 150))  # long enough that few campaigns end in any one week
         status = "live"
         if i <= len(truth.AB_TESTS):  # the experiment campaigns run for the last 6 weeks
             channel, segment, start, duration = "push", ("active", "deal_seeker")[i % 2], today - pd.Timedelta(days=42), 120
+        if i == truth.PLANTED_DROP["campaign_id"]:  # live through the demo's end, with weeks before the drop
+            start, duration = today - pd.Timedelta(days=min(45, days - 1)), 120
         ends = start + pd.Timedelta(days=duration)
         if ends <= today:
             status = "ended"
@@ -120,149 +121,46 @@ def make_campaigns(rng, count: int, days: int, end: datetime, offers: pd.DataFra
             "budget": float(rng.choice([5_000, 10_000, 25_000, 50_000])),
             # Log-uniform so that some campaigns lose money and some earn a lot.
             "cost_per_send": round(float(np.exp(rng.uniform(np.log(0.01), np.log(0.5)))), 4),
-            "cadence_days": int(rng.integers(2, 6)),
-            "audience_share": 1.0 if i <= len(truth.AB_TESTS) else float(rng.uniform(0.5, 1.0)),
+            "cadence_days": int(truth.campaign_cadence(seed, np.array([i]))[0]),
+            "audience_share": float(truth.campaign_audience_share(seed, np.array([i]))[0]),
             "paused_after_days": int(rng.integers(5, 15)) if status == "paused" else None,
         })
     return pd.DataFrame(rows)
 
 
-def _local_to_utc(local_naive: np.ndarray, zones: np.ndarray) -> np.ndarray:
-    out = np.empty(len(local_naive), dtype="datetime64[ns]")
-    for zone in np.unique(zones):
-        mask = zones == zone
-        idx = pd.DatetimeIndex(local_naive[mask]).tz_localize(
-            zone, ambiguous=np.zeros(mask.sum(), dtype=bool), nonexistent="shift_forward")
-        out[mask] = idx.tz_convert("UTC").tz_localize(None).values
-    return out
-
-
-def make_sends(rng, campaigns: pd.DataFrame, members: pd.DataFrame, assignments: pd.DataFrame,
-               end: datetime) -> pd.DataFrame:
-    """One row per send: when each campaign's waves reached which members."""
-    end_naive = pd.Timestamp(end).tz_convert("UTC").tz_localize(None)
-    by_segment = {s: g for s, g in members.groupby("segment")}
-    lost = []
-    for test_id, spec in enumerate(truth.AB_TESTS, start=1):
-        for variant, share in spec["lost_share"].items():
-            chosen = assignments[(assignments.test_id == test_id) & (assignments.variant == variant)].member_id.to_numpy()
-            lost.append((test_id, set(chosen[rng.random(len(chosen)) < share].tolist())))
-    parts = []
+def world_campaigns(seed: int, campaigns: pd.DataFrame, offers: pd.DataFrame, merchants: pd.DataFrame,
+                    ab_tests: pd.DataFrame, ab_assignments: pd.DataFrame, end: datetime) -> list[world.Campaign]:
+    """The campaigns as the sender of core.demo.world reads them, over the demo's history."""
+    offer = offers.merge(merchants[["merchant_id", "category"]], on="merchant_id").set_index("offer_id")
+    tests_by_campaign = {}
+    for test in ab_tests.itertuples():
+        mine = ab_assignments[ab_assignments.test_id == test.test_id]
+        planted = world.planted_test(test.name)
+        tests_by_campaign.setdefault(int(test.campaign_id), []).append(world.Test(
+            int(test.test_id), pd.Timestamp(test.started_at), None, mine.set_index("member_id").variant,
+            planted["click_multiplier"], planted["lost_share"]))
+    out = []
     for c in campaigns.itertuples():
         if c.status == "scheduled":
             continue
-        audience = by_segment[c.segment]
-        if c.channel == "push":
-            audience = audience[audience.notifications_opt_in]
-        start_day = c.starts_at.tz_localize(None).normalize()
-        last_day = min(c.ends_at.tz_localize(None), end_naive).normalize()
-        if c.paused_after_days == c.paused_after_days and c.paused_after_days:  # not NaN
-            last_day = min(last_day, start_day + pd.Timedelta(days=c.paused_after_days))
-        wave_days = pd.date_range(start_day, last_day, freq=f"{c.cadence_days}D")
-        for day in wave_days:
-            reached = audience[rng.random(len(audience)) < c.audience_share]
-            local = (day + pd.Timedelta(hours=int(c.send_hour))).to_datetime64() + \
-                rng.integers(0, 600, len(reached)).astype("timedelta64[s]")
-            parts.append(pd.DataFrame({
-                "campaign_id": c.campaign_id, "member_id": reached.member_id.to_numpy(),
-                "send_time": _local_to_utc(np.full(len(reached), local[0]) if len(reached) == 0 else local,
-                                           reached.timezone.to_numpy()),
-                "local_hour": int(c.send_hour),
-                "local_weekday": day.weekday(),
-            }))
-    sends = pd.concat(parts, ignore_index=True)
-    sends = sends[sends.send_time <= end_naive]
-    variant = pd.Series(pd.NA, index=sends.index, dtype="object")
-    lost_mask = np.zeros(len(sends), dtype=bool)
-    test_by_campaign = assignments.groupby("campaign_id")
-    for campaign_id, group in test_by_campaign:
-        rows = sends.campaign_id == campaign_id
-        lookup = group.set_index("member_id").variant
-        variant[rows] = sends.loc[rows, "member_id"].map(lookup).values
-        test_id = int(group.test_id.iloc[0])
-        for lost_test, lost_members in lost:
-            if lost_test == test_id:
-                lost_mask |= rows.to_numpy() & sends.member_id.isin(lost_members).to_numpy()
-    sends["variant"] = variant
-    return sends[~lost_mask].reset_index(drop=True)
+        until = min(pd.Timestamp(c.ends_at), pd.Timestamp(end))
+        if c.paused_after_days == c.paused_after_days and c.paused_after_days:  # not NaN: paused then
+            until = min(until, pd.Timestamp(c.starts_at) + pd.Timedelta(days=int(c.paused_after_days)))
+        o = offer.loc[int(c.offer_id)]
+        out.append(world.Campaign(
+            int(c.campaign_id), c.channel, c.segment, world.Offer(int(c.offer_id), o.category, o.reward_type, float(o.reward_value)),
+            int(c.send_hour), float(c.cost_per_send), pd.Timestamp(c.starts_at), until,
+            int(c.cadence_days), float(c.audience_share), tests=tests_by_campaign.get(int(c.campaign_id), [])))
+    return out
 
 
-def make_events(rng, seed: int, sends: pd.DataFrame, campaigns: pd.DataFrame, members: pd.DataFrame,
-                offers: pd.DataFrame, merchants: pd.DataFrame, end: datetime) -> pd.DataFrame:
-    end_naive = pd.Timestamp(end).tz_convert("UTC").tz_localize(None)
-    n = len(sends)
-    camp = campaigns.set_index("campaign_id")
-    offer = offers.merge(merchants[["merchant_id", "category"]], on="merchant_id").set_index("offer_id")
-    member = members.set_index("member_id")
-    channel = camp.channel.reindex(sends.campaign_id).to_numpy()
-    segment = member.segment.reindex(sends.member_id).to_numpy()
-    offer_id = camp.offer_id.reindex(sends.campaign_id).to_numpy()
-    category = offer.category.reindex(offer_id).to_numpy()
-    reward_type = offer.reward_type.reindex(offer_id).to_numpy()
-    reward_value = offer.reward_value.reindex(offer_id).to_numpy().astype(float)
-
-    response = pd.DataFrame(truth.SEGMENT_RESPONSE).T
-    p_open_base = response.open.reindex(segment).to_numpy()
-    p_click_base = response.click.reindex(segment).to_numpy()
-    p_convert_base = response.convert.reindex(segment).to_numpy()
-
-    preferred = truth.preferred_hour(seed, sends.member_id.to_numpy())
-    fav1, fav2 = truth.favourite_categories(seed, sends.member_id.to_numpy())
-    favourite = (category == fav1) | (category == fav2)
-    best_reward = pd.Series(truth.BEST_REWARD_TYPE).reindex(segment).to_numpy() == reward_type
-
-    variant_mult = np.ones(n)
-    for test_id, spec in enumerate(truth.AB_TESTS, start=1):
-        test_campaign = test_id  # experiment i runs on campaign i
-        in_test = (sends.campaign_id == test_campaign).to_numpy()
-        for name, (_, multiplier) in spec["variants"].items():
-            variant_mult[in_test & (sends.variant == name).fillna(False).to_numpy()] = multiplier
-
-    delivered = rng.random(n) < pd.Series(truth.DELIVERY_RATE).reindex(channel).to_numpy()
-    p_open = (p_open_base * pd.Series(truth.CHANNEL_OPEN_FACTOR).reindex(channel).to_numpy()
-              * truth.WEEKDAY_FACTOR[sends.local_weekday.to_numpy()]
-              * truth.open_multiplier(sends.local_hour.to_numpy(), preferred))
-    opened = delivered & (rng.random(n) < np.minimum(p_open, 0.95))
-    impressed = opened & (rng.random(n) < pd.Series(truth.IMPRESSION_GIVEN_OPEN).reindex(channel).to_numpy())
-    p_click = p_click_base * np.where(favourite, truth.AFFINITY_LIFT["click"], 1.0) * variant_mult
-    clicked = impressed & (rng.random(n) < np.minimum(p_click, 0.95))
-    p_convert = (p_convert_base * np.where(favourite, truth.AFFINITY_LIFT["convert"], 1.0)
-                 * np.where(best_reward, truth.REWARD_TYPE_LIFT, 1.0))
-    converted = clicked & (rng.random(n) < np.minimum(p_convert, 0.95))
-
-    send_time = sends.send_time.to_numpy()
-    seconds = lambda x: (x * 1e9).astype("timedelta64[ns]")
-    delivered_time = send_time + seconds(rng.uniform(1, 30, n))
-    open_time = delivered_time + seconds(rng.exponential(truth.OPEN_DELAY_MINUTES * 60, n))
-    impression_time = open_time + seconds(rng.uniform(1, 20, n))
-    click_time = impression_time + seconds(rng.exponential(truth.CLICK_DELAY_MINUTES * 60, n))
-    conversion_time = click_time + seconds(np.minimum(rng.exponential(truth.CONVERSION_DELAY_HOURS * 3600, n), 6.9 * 86400))
-
-    basket_mean = np.array([truth.CATEGORIES[c][0] for c in category])
-    revenue = np.round(rng.lognormal(np.log(basket_mean) - 0.125, 0.5), 2)
-    reward_cost = np.round(np.where(reward_type == "percent", revenue * reward_value / 100.0,
-                                    np.minimum(reward_value, revenue)), 2)
-
-    device = member.device.reindex(sends.member_id).to_numpy()
-    region = member.region_code.reindex(sends.member_id).to_numpy()
-    stages = [("send", np.ones(n, bool), send_time), ("delivered", delivered, delivered_time),
-              ("open", opened, open_time), ("impression", impressed, impression_time),
-              ("click", clicked, click_time), ("conversion", converted, conversion_time)]
-    frames = []
-    for name, mask, when in stages:
-        mask = mask & (when <= end_naive)
-        is_conversion = name == "conversion"
-        frames.append(pd.DataFrame({
-            "event_time": when[mask], "campaign_id": sends.campaign_id.to_numpy()[mask],
-            "member_id": sends.member_id.to_numpy()[mask], "variant": sends.variant.to_numpy()[mask],
-            "event_type": np.int16(EVENT_CODES[name]),
-            "revenue": revenue[mask] if is_conversion else np.nan,
-            "reward_cost": reward_cost[mask] if is_conversion else np.nan,
-            "device": device[mask], "region_code": region[mask],
-        }))
-    events = pd.concat(frames, ignore_index=True).sort_values("event_time", kind="stable", ignore_index=True)
-    events["event_time"] = events.event_time.dt.tz_localize("UTC")
-    return events
+def make_events(seed: int, campaigns: list[world.Campaign], members: pd.DataFrame, end: datetime) -> pd.DataFrame:
+    """Every event of the history up to `end`, from the one model of core.demo.world."""
+    population = world.Members.from_frame(members, seed)
+    start = min((c.sends_from for c in campaigns), default=pd.Timestamp(end))
+    frame = world.events_between(campaigns, population, start, end, drop=world.planted_drop(end))
+    frame = frame[frame.event_ns <= world._ns(end)]
+    return world.as_events(frame)
 
 
 DEFAULT_MEMBERS, DEFAULT_CAMPAIGNS = 15_000, 36
@@ -287,10 +185,10 @@ def generate(seed: int = 7, members: int = 20_000, campaigns: int = 36, days: in
     rng = np.random.default_rng(seed)
     member_frame = make_members(rng, seed, members, end)
     merchants, offers = make_offers(rng)
-    campaign_frame = make_campaigns(rng, campaigns, days, end, offers)
+    campaign_frame = make_campaigns(rng, seed, campaigns, days, end, offers)
     ab_tests, ab_variants, ab_assignments = make_ab_tests(campaign_frame, member_frame, end)
-    sends = make_sends(rng, campaign_frame, member_frame, ab_assignments, end)
-    events = make_events(rng, seed, sends, campaign_frame, member_frame, offers, merchants, end)
+    senders = world_campaigns(seed, campaign_frame, offers, merchants, ab_tests, ab_assignments, end)
+    events = make_events(seed, senders, member_frame, end)
     regions = pd.DataFrame(truth.REGIONS, columns=["region_code", "name", "latitude", "longitude", "timezone", "share"]).drop(columns="share")
     return DemoData(regions, member_frame, merchants, offers,
                     campaign_frame.drop(columns=["cadence_days", "audience_share", "paused_after_days"]),
@@ -303,6 +201,7 @@ DIMENSION_TABLES = ["regions", "members", "merchants", "offers", "campaigns",
 
 def load(engine, data: DemoData, progress=None) -> None:
     """Write the demo data set in one transaction (dimensions first, then events by COPY)."""
+    from core.platform.db import execute
     from core.platform.ingest import after_bulk_load, copy_frame, write_events
 
     say = progress or (lambda message: None)
@@ -316,5 +215,6 @@ def load(engine, data: DemoData, progress=None) -> None:
         say(f"writing {len(data.events):,} events")
         write_events(conn, data.events)
         conn.exec_driver_sql("SELECT setval('ab_tests_test_id_seq', (SELECT max(test_id) FROM ab_tests))")
+        execute(conn, "demo_world_insert", seed=int(data.seed), ended_at=data.end)  # the simulator continues it
     say("summarizing indexes and statistics")
     after_bulk_load(engine, data.events.event_time)

@@ -77,6 +77,7 @@ PLAIN = [
     "alembic_version", "rollup_watermarks", "job_runs", "audit_log", "user_roles",
     "event_imports",       # one row per imported file
     "rollup_quarantine",   # keyed by event_id alone, and tiny
+    "demo_world",          # the loaded demo's seed and end: one row
 ]
 PLACEMENTS = {**{t: "distributed" for t in DISTRIBUTED}, **{t: "reference" for t in REFERENCE},
               **{t: "coordinator" for t in COORDINATOR}, **{t: "plain" for t in PLAIN}}

@@ -34,7 +34,7 @@ def live_app(backends, demo_data):
     rollup.refresh_all(engine)
     (ROOT / "test-output").mkdir(exist_ok=True)
     log = open(ROOT / "test-output" / "live-simulator.log", "w")
-    simulator = subprocess.Popen([sys.executable, "-m", "core", "simulate", "--rate", "100", "--burst-every", "15"],
+    simulator = subprocess.Popen([sys.executable, "-m", "core", "simulate", "--rate", "100"],
                                  cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, stdout=log, stderr=subprocess.STDOUT)
     app, base = start_app(url)
     try:

@@ -145,7 +145,8 @@ def test_affinity_recovers_planted_favourites(training_inputs):
     fitted = affinity.fit(training_inputs.category_engagement, training_inputs.members, names)
     scores = fitted.matrix("score", 1.0)
     exposed = fitted.matrix("impressions", 0).to_numpy() > 0
-    first, second = demo_truth.favourite_categories(SEED, scores.index.to_numpy())
+    segments = training_inputs.members.set_index("member_id").segment.reindex(scores.index).to_numpy()
+    first, second = demo_truth.favourite_categories(SEED, scores.index.to_numpy(), segments)
     columns = np.array(scores.columns)
     favourite = (columns[None, :] == first[:, None]) | (columns[None, :] == second[:, None])
     values = scores.to_numpy()
