@@ -9,27 +9,28 @@ Every number goes through ui.format; every sentence or name that carries data (c
 segment names) is escaped for Markdown, or HTML-escaped in chart labels (Plotly reads HTML)."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from core.access.auth import can
 from core.analytics import decomposition
-from core.analytics.decomposition import Decomposition, decompose_frames
-from core.analytics.metrics import METRICS
-from core.analytics.presets import COMPARISONS, PRESETS, Change, comparison_for, preset_period, versus
+from core.analytics.metrics import METRICS, Metric
+from core.analytics.presets import COMPARISONS, PRESETS, comparison_for, preset_period, versus
 from ui import format as fmt
-from ui import overview_data
+from ui import overview_data, why_data
 from ui.export_tables import file_stem, overview_download, overview_table
 from ui.session import current_user
 from ui.errors import database_guard
-from ui.widgets import TIME_ZONES
-from ui.why_chart import caption, contribution_text, waterfall
+from ui.widgets import TIME_ZONES, kpi_cards
 
-CARDS = ["revenue", "cost", "roi", "conversions", "sends", "delivered_members"]
+# The most important first: money and its return, then the volume; a row each on a desktop, two
+# cards a line on a phone (ui.widgets.kpi_cards, the app's one card layout).
+CARD_ROWS = [["revenue", "cost", "roi", "conversions"], ["sends", "delivered_members"]]
+CARDS = [key for row in CARD_ROWS for key in row]
 EXPLAINED = ["revenue", "cost", "roi", "conversions", "sends"]
 WHY_KPIS = EXPLAINED + ["conversion_rate", "ctr", "open_rate", "delivery_rate"]
-REACH_HELP = ("Members reached (delivered to) from each campaign's start to the period's end. It only grows, "
-              "so it is not compared between periods.")
+REACH = Metric("delivered_members", "Members reached", "count",
+               help="Members reached (delivered to) from each campaign's start to the period's end. It only "
+                    "grows, so it is not compared between periods.")
 MOVERS = 5
 
 tz = st.session_state.get("tz", TIME_ZONES[0])
@@ -43,63 +44,28 @@ kind = right.selectbox("Compare with", list(COMPARISONS), format_func=COMPARISON
 period = preset_period(preset, tz)
 comparison = comparison_for(period, kind, preset)
 against = versus(period, comparison)
+# The arguments of every cached "why" of this screen: every campaign, this period against its comparison.
+compared = (period.first, period.last, tz, None, comparison.first, comparison.last) if comparison else None
 st.caption(f"{period.label()} · " + (f"compared with {comparison.label()}" if comparison else "no comparison")
            + f" · days in **{tz}**")
 
 
-def kpi_cards(numbers) -> None:
-    for start in range(0, len(CARDS), 2):
-        for column, key in zip(st.columns(2, wrap=False), CARDS[start:start + 2]):  # two a row, on a phone too
-            now = numbers.current[key]
-            if key == "delivered_members":
-                column.metric("Members reached", fmt.count(now), help=REACH_HELP, border=True)
-                continue
-            change = Change(key, float(now), None if numbers.comparison is None else float(numbers.comparison[key]))
-            column.metric(METRICS[key].label, fmt.metric_value(key, now),
-                          delta=change.text(fmt) if change.compared else None,
-                          delta_color="normal" if METRICS[key].higher_is_better else "inverse",
-                          help=METRICS[key].help or None, border=True)
-
-
-def explain(numbers, kpi: str, by: str) -> Decomposition:
-    before, after, labels = numbers.groups[by] if by in numbers.groups else overview_data.grouped(
-        period.first, period.last, tz, comparison.first, comparison.last, by)
-    return decompose_frames(before, after, kpi, by, labels)
-
-
-def movers_table(result: Decomposition) -> pd.DataFrame:
-    top = result.groups.head(MOVERS)
-    name = top.label.map(fmt.segment_label) if result.by == "segment" else top.label
-    table = pd.DataFrame({
-        decomposition.GROUPINGS[result.by]: name.to_numpy(),
-        "Before": [fmt.metric_value(result.kpi, v) for v in top.before],
-        "Now": [fmt.metric_value(result.kpi, v) for v in top.after],
-        "Contribution": [contribution_text(result.kpi, v) for v in top.contribution],
-        "Share of change": [fmt.percent(v, 0) for v in top.share_of_change],
-        "Beyond noise": ["yes" if v else "no" for v in top.exceeds_noise],
-    })
-    if result.kind == "ratio":
-        table.insert(4, "from mix", [contribution_text(result.kpi, v) for v in top.mix])
-        table.insert(5, "from rate", [contribution_text(result.kpi, v) for v in top.rate])
-    return table
-
-
-def why_section(numbers) -> None:
+def why_section() -> None:
     st.subheader("Why did it change")
     left, right = st.columns(2)
     kpi = left.selectbox("KPI", WHY_KPIS, format_func=lambda k: METRICS[k].label, key="overview_kpi")
     by = right.selectbox("By", list(decomposition.GROUPINGS), format_func=decomposition.GROUPINGS.get,
                          key="overview_by")
-    result = explain(numbers, kpi, by)
-    st.markdown(fmt.escape_markdown(decomposition.summary(result, fmt, against)))
-    st.plotly_chart(waterfall(result, tz), width="stretch", key="overview_waterfall")
-    st.caption(caption(result))
+    view = why_data.why_view(*compared, kpi, by)
+    st.markdown(fmt.escape_markdown(view.summary))
+    st.plotly_chart(view.figure, width="stretch", key="overview_waterfall")
+    st.caption(view.caption)
 
 
 def body() -> None:
     numbers = overview_data.overview(period.first, period.last, tz, comparison.first if comparison else None,
                                      comparison.last if comparison else None)
-    kpi_cards(numbers)
+    kpi_cards(CARD_ROWS, numbers.current, numbers.comparison, other_metrics={REACH.key: REACH})
     if can(current_user(), "export_overview"):
         overview_download(overview_table(CARDS, numbers.current, numbers.comparison, period, comparison),
                           "Download these figures (CSV)", file_stem("overview", period.first, period.last, tz),
@@ -111,7 +77,7 @@ def body() -> None:
         st.info("Pick a comparison above to see what changed and why.")
         return
     st.subheader("What changed")
-    lines = [decomposition.summary(explain(numbers, kpi, "campaign"), fmt, against) for kpi in EXPLAINED]
+    lines = [why_data.summary(*compared, kpi, "campaign") for kpi in EXPLAINED]
     lines.append(f"Members reached {fmt.count(numbers.current.delivered_members)} since the campaigns' start; "
                  "not compared between periods (it only grows).")
     st.markdown("\n".join(f"- {fmt.escape_markdown(line)}" for line in lines))
@@ -120,9 +86,9 @@ def body() -> None:
     st.caption(f"{METRICS[kpi].label}: the campaigns and segments that moved it most ({against}); choose the KPI "
                "under “Why did it change”.")
     for column, by in zip(st.columns(2), ("campaign", "segment")):
-        column.dataframe(movers_table(explain(numbers, kpi, by)), hide_index=True, width="stretch",
-                         key=f"overview_movers_{by}")
-    why_section(numbers)
+        column.dataframe(overview_data.movers(period.first, period.last, tz, comparison.first, comparison.last, kpi,
+                                              by, MOVERS), hide_index=True, width="stretch", key=f"overview_movers_{by}")
+    why_section()
 
 
 with database_guard():

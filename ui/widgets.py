@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
-from core.analytics.metrics import METRICS
+from core.analytics.metrics import METRICS, Metric
 from core.analytics.periods import Period
 from core.analytics.presets import COMPARISONS, PRESETS, Change, comparison_for, preset_period
 from ui import format as fmt
@@ -93,16 +93,24 @@ def current_comparison(period: Period) -> Period | None:
 
 
 def kpi_cards(rows: list[list[str]], current: pd.Series, previous: pd.Series | None,
-              not_compared: dict | None = None) -> None:
-    """KPI cards, the most important first, a row per group of keys. A row is a horizontal
-    container of stretching cards that wraps: each group on one line on a desktop, two cards a
-    line on a phone (groups of an even size keep the pairs whole). A change is said as its unit
-    wants (core.analytics.presets.Change): rates and ROI in points, counts and money in % and
-    absolute; `not_compared` names cards shown without a change, with the reason in their help."""
+              not_compared: dict | None = None, other_metrics: dict[str, Metric] | None = None) -> None:
+    """KPI cards, the most important first, a row per group of keys: the app's one card layout
+    (Overview and Campaign analytics). A row is a horizontal container of stretching cards that
+    wraps: each group on one line on a desktop, two cards a line on a phone (groups of an even
+    size keep the pairs whole). A change is said as its unit wants (core.analytics.presets.Change):
+    rates and ROI in points, counts and money in % and absolute; `not_compared` names cards shown
+    without a change, with the reason in their help. `other_metrics` describes count cards that
+    are not campaign metrics (the Overview's members reached), never compared."""
     not_compared = not_compared or {}
+    other_metrics = other_metrics or {}
     for keys in rows:
         with st.container(horizontal=True, gap="small"):
             for key in keys:
+                if key in other_metrics:
+                    metric = other_metrics[key]
+                    st.metric(metric.label, fmt.count(current[key]), help=metric.help or None, border=True,
+                              width="stretch")
+                    continue
                 metric = METRICS[key]
                 change = Change(key, finite(current[key]), None if previous is None else finite(previous[key]))
                 shown = change.compared and key not in not_compared

@@ -5,21 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.access.auth import User, can
 from core.analytics import campaigns as analytics
-from core.analytics.metrics import METRICS
 from core.analytics.periods import Period
-from ui import data
+from ui import campaign_charts, data
 from ui.export_tables import export_table, file_stem
 from ui.widgets import column_config, csv_download, display_metrics
 
-TOP_MARGIN = 100
-TITLE_AT_TOP = dict(y=0.98, yref="container", yanchor="top")
-LEGEND_ON_TOP = dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, title_text="")
 METRIC_COLUMNS = ["sends", "delivery_rate", "open_rate", "ctr", "conversion_rate", "conversions", "revenue", "cost", "roi"]
 CHANGE_LABELS = {"conversions_change": "Δ Conversions", "conversions_change_rel": "Δ Conversions %",
                  "revenue_change": "Δ Revenue", "revenue_change_rel": "Δ Revenue %", "roi_change": "Δ ROI"}
@@ -29,40 +23,15 @@ SORTS = {"revenue": "Revenue", "conversions": "Conversions", "roi": "ROI", "reve
 ORDERS = {"desc": "Largest first", "asc": "Smallest first"}
 
 
-def roi_colour_range(roi: pd.Series) -> float:
-    """Half-width of a diverging ROI scale centred on 0: the larger of the 5th and 95th
-    percentiles' distance from 0, so a few extreme campaigns do not wash out the rest."""
-    values = roi.astype(float).to_numpy()
-    values = values[np.isfinite(values)]
-    if not len(values):
-        return 1.0
-    return float(max(abs(np.quantile(values, 0.05)), abs(np.quantile(values, 0.95)), 0.01))
-
-
-def charts(active: pd.DataFrame, period: Period) -> None:
-    top = analytics.top_campaigns(active, "revenue", 8)
+def charts(period: Period, comparison: Period | None) -> None:
+    figures = campaign_charts.portfolio_charts(period.first, period.last, period.tz,
+                                               comparison.first if comparison else None,
+                                               comparison.last if comparison else None)
+    if figures is None:
+        return
     left, right = st.columns([3, 2])
-    with left:
-        # Names on two lines (offer, then segment · channel) so they fit beside the bars on a phone.
-        ranked = top.sort_values("revenue").assign(label=lambda t: t.name.str.replace(" · ", "<br>", n=1, regex=False))
-        bound = roi_colour_range(active.roi)
-        chart = px.bar(ranked, x="revenue", y="label", orientation="h", hover_name="name",
-                       color="roi", color_continuous_scale="RdYlGn", range_color=(-bound, bound),
-                       color_continuous_midpoint=0,
-                       labels={"revenue": "Revenue (USD)", "label": "", "roi": "ROI"},
-                       title=f"Top campaigns by revenue · {period.tz}")
-        chart.update_layout(height=420, margin=dict(l=0, r=0, t=40, b=0),
-                            coloraxis_colorbar=dict(tickformat=".0%", thickness=12))
-        st.plotly_chart(chart, width="stretch", key="top_campaigns")
-    with right:
-        chart = px.scatter(active, x="cost", y="revenue", color="channel", hover_name="name", size="sends",
-                           labels={"cost": "Cost (USD)", "revenue": "Revenue (USD)"}, title="Revenue against cost")
-        limit = float(active.cost.max())  # the line spans the costs only, so it does not squash the points
-        chart.add_trace(go.Scatter(x=[0, limit], y=[0, limit], mode="lines", name="break-even",
-                                   line=dict(dash="dot", color="grey")))
-        chart.update_layout(height=420, margin=dict(l=0, r=0, t=TOP_MARGIN, b=0), legend=LEGEND_ON_TOP,
-                            title=TITLE_AT_TOP)
-        st.plotly_chart(chart, width="stretch", key="revenue_cost")
+    left.plotly_chart(figures[0], width="stretch", key="top_campaigns")
+    right.plotly_chart(figures[1], width="stretch", key="revenue_cost")
 
 
 def change_config() -> dict:
@@ -108,7 +77,7 @@ def portfolio_section(user: User, period: Period, comparison: Period | None) -> 
     if active.empty:
         st.info("No campaign sent anything in this period. Widen the period in the sidebar.")
         return
-    charts(active, period)
+    charts(period, comparison)
 
     left, right = st.columns(2)
     sort = left.selectbox("Sort by", list(SORTS), format_func=SORTS.get, key="portfolio_sort",
