@@ -1,9 +1,11 @@
 -- Members assigned to each variant of a test, how many of them are units (the campaign reached
--- them before the test ended) and how many were units already at :before (traffic rate).
+-- them before the test ended, or before :as_of when given) and how many were units already at
+-- :before (traffic rate).
 -- Aggregated before joining, so the plan stays cheap whatever the row estimates.
 WITH reached AS (
     SELECT variant, count(*) AS reached, count(*) FILTER (WHERE first_send_at < :before) AS reached_before
     FROM ab_test_units(:test_id)
+    WHERE first_send_at < coalesce(CAST(:as_of AS timestamptz), 'infinity'::timestamptz)
     GROUP BY variant
 ),
 assigned AS (

@@ -1,9 +1,13 @@
 -- Per-variant summary statistics of one test for every outcome, as of now (cut at the test's
--- end): n, sum, sum of squares, and the CUPED pre-period sums. The units, the outcomes and the
+-- end) or as of :as_of when given (NULL: now; binary outcomes and the units are exact as of
+-- any moment, totals are as of now): n, sum, sum of squares, and the CUPED pre-period sums. The units, the outcomes and the
 -- covariates are defined once in migration 0002 (ab_test_units, ab_member_outcomes,
 -- ab_test_pre_period) and documented in core.experiments.outcomes.
 WITH units AS MATERIALIZED (
-    SELECT * FROM ab_test_units(:test_id)
+    SELECT u.*, least(u.ended_at, c.cut) AS cut
+    FROM ab_test_units(:test_id) u
+    CROSS JOIN (SELECT coalesce(CAST(:as_of AS timestamptz), 'infinity'::timestamptz) AS cut) c
+    WHERE u.first_send_at < c.cut
 ),
 pre AS MATERIALIZED (
     -- the covariates kept by the snapshot job, and on the fly only for members it has not done yet
@@ -29,7 +33,7 @@ plain AS (
     SELECT u.variant, x.metric, count(*) AS n, sum(x.value) AS sum, sum(x.value * x.value) AS sum_squares
     FROM units u
     CROSS JOIN LATERAL ab_member_outcomes(u.first_open_at, u.first_click_at, u.first_conversion_at, u.clicks,
-                                          u.revenue, u.reward_cost, '-infinity', u.ended_at) x
+                                          u.revenue, u.reward_cost, '-infinity', u.cut) x
     GROUP BY 1, 2
 ),
 covariate AS (
@@ -38,7 +42,7 @@ covariate AS (
     FROM pre p
     JOIN units u ON u.member_id = p.member_id
     CROSS JOIN LATERAL ab_member_outcomes(u.first_open_at, u.first_click_at, u.first_conversion_at, u.clicks,
-                                          u.revenue, u.reward_cost, '-infinity', u.ended_at) x
+                                          u.revenue, u.reward_cost, '-infinity', u.cut) x
     WHERE x.metric = p.metric
     GROUP BY 1, 2
 )

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from core.demo import generator as demo
+from core.demo.demo_tests import conclude
 from core.experiments import snapshots
 from core.platform import db as core_db
 from core.platform import migrate, rollup
@@ -120,6 +121,7 @@ def demo_db(backends, demo_data):
     engine = core_db.make_engine(url, pool_size=4)
     demo.load(engine, demo_data)
     rollup.refresh_all(engine)
+    conclude(engine, demo_data.end)   # as `python -m core demo` does: the demo's ended tests
     snapshots.take_snapshots(engine)  # as `python -m core demo` does: the tracker's list reads them
     engine.url_for_app = url
     yield engine

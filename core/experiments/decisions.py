@@ -5,6 +5,7 @@ exactly that beside what the data look like now."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pandas as pd
 
@@ -14,10 +15,11 @@ from core.experiments import verdicts
 from core.experiments.tests_repo import rule_of
 
 
-def decision_record(db, test_id: int, action: str, winner: str | None, note: str) -> dict:
-    """The rule's verdict, statistics and data as of now, for ab_decisions; refuses a winner
-    against the verdict without a reason."""
-    outcome = tracker.analyze_test(db, test_id)
+def decision_record(db, test_id: int, action: str, winner: str | None, note: str,
+                    as_of: datetime | None = None) -> dict:
+    """The rule's verdict, statistics and data as of now (or as of a past moment the system
+    records), for ab_decisions; refuses a winner against the verdict without a reason."""
+    outcome = tracker.analyze_test(db, test_id, as_of=as_of)
     verdict = verdicts.at_end(outcome.decision)
     against = action == "declare_winner" and not verdicts.consistent_winner(verdict, winner, outcome.control)
     if against and not note:

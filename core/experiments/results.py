@@ -52,9 +52,10 @@ def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def current_summary(db, test_id: int) -> pd.DataFrame:
-    """variant, metric, n, sums… of every outcome as of now (to the test's end)."""
-    return _numeric(fetch_df(db, "ab_summary", test_id=int(test_id), pre_days=PRE_PERIOD_DAYS))
+def current_summary(db, test_id: int, as_of: datetime | None = None) -> pd.DataFrame:
+    """variant, metric, n, sums… of every outcome as of now (to the test's end), or as of a past
+    moment (members reached and binary outcomes exact then; totals are as of now)."""
+    return _numeric(fetch_df(db, "ab_summary", test_id=int(test_id), pre_days=PRE_PERIOD_DAYS, as_of=as_of))
 
 
 def complete(summary: pd.DataFrame, variants: list[str], metrics: list[str]) -> pd.DataFrame:
@@ -251,10 +252,13 @@ def estimated_per_arm(test: pd.Series, control_row: pd.Series, arms: int) -> int
 
 
 def analyze_test(db, test_id: int, method: str | None = None, cuped: bool | None = None,
-                 difference: str = "relative", now: datetime | None = None) -> TrackerResults:
-    """Everything the tracker says about one test, from the current per-member state. The
-    verdict is the test's rule's; method and cuped (by default the rule's) choose the view."""
-    now = now or datetime.now(timezone.utc)
+                 difference: str = "relative", now: datetime | None = None,
+                 as_of: datetime | None = None) -> TrackerResults:
+    """Everything the tracker says about one test, from the current per-member state, or as the
+    data stood at `as_of` (a past moment: what the rule said then, e.g. when the system records
+    a past decision). The verdict is the test's rule's; method and cuped (by default the rule's)
+    choose the view."""
+    now = as_of or now or datetime.now(timezone.utc)
     test = get_test(db, test_id)
     rule = rule_of(test)
     method = rule["method"] if method is None else method
@@ -263,12 +267,14 @@ def analyze_test(db, test_id: int, method: str | None = None, cuped: bool | None
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}.")
     variants = variants_of(db, test_id)
     end = pd.Timestamp(test.ended_at if pd.notna(test.ended_at) else now)
+    if as_of is not None:
+        end = min(end, pd.Timestamp(as_of))
     lookback_from = None
     if pd.notna(test.started_at):
         lookback_from = max(pd.Timestamp(test.started_at), end - pd.Timedelta(days=GROWTH_LOOKBACK_DAYS))
-    raw = current_summary(db, test_id)
+    raw = current_summary(db, test_id, as_of=as_of)
     exposure = fetch_df(db, "ab_assigned_counts", test_id=int(test_id),
-                        before=(lookback_from or end).to_pydatetime())
+                        before=(lookback_from or end).to_pydatetime(), as_of=as_of)
     return analyze_summary(test, variants, raw, exposure, method, cuped, difference, end, lookback_from)
 
 
@@ -349,6 +355,45 @@ def analyze_summary(test: pd.Series, variants: pd.DataFrame, raw: pd.DataFrame, 
         results.rule_analysis, srm_detected=results.srm_detected, guardrails_breached=breached,
         needed_per_arm=results.needed_per_arm, higher_is_better=spec.higher_is_better), ended=ended)
     return results
+
+
+def rule_days(db, test_id: int, until: datetime):
+    """What the test's rule said as of the end of every UTC day from its start to `until`, day
+    by day (a dict per day: as_of, verdict, kind, winner, srm_detected, members), from the exact
+    daily summaries — so only for tests whose primary metric and guardrails are binary outcomes
+    (their past is known exactly). Each day is read as if the test were still running then."""
+    test = get_test(db, test_id)
+    rule = rule_of(test)
+    metrics = [rule["primary_metric"], *rule["guardrails"]]
+    if any(outcome(m).kind != "binomial" for m in metrics):
+        raise ValueError(f"Test {test_id}'s rule reads totals, whose past is not kept; only binary outcomes "
+                         "can be judged as of a past day.")
+    variants = variants_of(db, test_id)
+    days = [day for day in days_of_test(test, until) if utc_day_end(day) <= pd.Timestamp(until)]
+    if not days:
+        return
+    daily = daily_binary_summaries(db, test, days[0], days[-1])
+    daily = daily[daily.metric.isin(metrics)]  # the rule reads nothing else
+    assigned = fetch_df(db, "ab_assigned_counts", test_id=int(test_id), before=until, as_of=until)[["variant", "assigned"]]
+    for day in days:
+        at = pd.Timestamp(utc_day_end(day))
+        raw = daily[daily.snapshot_date == day]
+        reached = raw[raw.metric == rule["primary_metric"]].set_index("variant").n.rename("reached")
+        exposure = assigned.set_index("variant").join(reached).fillna({"reached": 0}).reset_index()
+        exposure["reached_before"] = 0.0  # the traffic rate is not needed for the verdict
+        then = test.copy()
+        if pd.isna(test.ended_at) or at < pd.Timestamp(test.ended_at):
+            then["status"], then["ended_at"] = "running", pd.NaT
+        said = analyze_summary(then, variants, raw, exposure, rule["method"], rule["cuped"], "relative", at)
+        yield {"as_of": at.to_pydatetime(), "verdict": said.verdict, "kind": said.decision.kind,
+               "winner": said.decision.winner, "srm_detected": bool(said.srm_detected),
+               "members": int(said.n_per_arm.sum())}
+
+
+def rule_by_day(db, test_id: int, until: datetime) -> pd.DataFrame:
+    """rule_days as a table, one row per day."""
+    return pd.DataFrame(list(rule_days(db, test_id, until)),
+                        columns=["as_of", "verdict", "kind", "winner", "srm_detected", "members"])
 
 
 # ----------------------------------------------------------------------------- tables

@@ -87,7 +87,8 @@ def close_alerts(db: Engine, test: pd.Series, kinds: list[str], reason: str) -> 
     if not kinds:
         return 0
     with db.begin() as conn:
-        return len(execute(conn, "ab_alerts_close", test_id=int(test.test_id), kinds=list(kinds), reason=reason).all())
+        return len(execute(conn, "ab_alerts_close", test_id=int(test.test_id), kinds=list(kinds), reason=reason,
+                           at=None).all())
 
 
 def _p(value) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from core.access.audit import record
-from core.access.auth import User, action
+from core.access.auth import SYSTEM_ROLE, PermissionDenied, User, action
 from core.platform.db import execute, fetch_df
 from core.experiments import assignment
 from core.experiments.stats import power
@@ -285,17 +285,22 @@ def create_test(db: Engine, user: User, *, campaign_id: int, name: str, primary_
 
 @action("control_test")
 def control(db: Engine, user: User, test_id: int, action: str, winner: str | None = None,
-            note: str = "") -> pd.Series:
+            note: str = "", at: datetime | None = None) -> pd.Series:
     """Apply one control action; raises TransitionRefused when the test is no longer in a status
     the action may leave (for example because another manager stopped it a moment earlier).
 
     Stop and declare store the rule's verdict, statistics and data of this moment with the
     decision and close the test's alerts; declaring a winner the rule's verdict does not name
-    needs a reason (the note) and is flagged."""
+    needs a reason (the note) and is flagged.
+
+    `at` records the action at a past moment, judged on the data as they stood then (the
+    demo's history of ended tests). Only the system may: a person acts now."""
     if action not in TRANSITIONS:
         raise ValueError(f"Unknown action {action!r}; actions are {', '.join(TRANSITIONS)}.")
     transition = TRANSITIONS[action]
     note = _storable(note or "", "note").strip()
+    if at is not None:
+        _check_past_moment(db, user, test_id, at)
     decision = stored = None
     if action == "declare_winner":
         names = variants_of(db, test_id).variant.tolist()
@@ -307,10 +312,11 @@ def control(db: Engine, user: User, test_id: int, action: str, winner: str | Non
     if action in ("stop_test", "declare_winner"):
         # decisions analyses the test, and the analysis reads tests through this module
         from core.experiments.decisions import decision_record
-        stored = decision_record(db, test_id, action, winner, note)
+        stored = decision_record(db, test_id, action, winner, note, as_of=at)
     with db.begin() as conn:
         moved = execute(conn, "ab_test_transition", test_id=int(test_id), to_status=transition.to_status,
-                        from_statuses=list(transition.from_statuses), winner=winner, decision=decision).one_or_none()
+                        from_statuses=list(transition.from_statuses), winner=winner, decision=decision,
+                        at=at).one_or_none()
         if moved is None:
             current = list_tests(conn)
             row = current[current.test_id == int(test_id)]
@@ -321,12 +327,27 @@ def control(db: Engine, user: User, test_id: int, action: str, winner: str | Non
                                     f"(it can be done only while {' or '.join(transition.from_statuses)}).")
         details = {"to": transition.to_status, "winner": winner, "note": note or None}
         if stored is not None:
-            execute(conn, "ab_decision_insert", test_id=int(test_id), decided_by=user.email, **stored)
+            execute(conn, "ab_decision_insert", test_id=int(test_id), decided_by=user.email, at=at, **stored)
             execute(conn, "ab_alerts_close", test_id=int(test_id), kinds=["srm", "guardrail", "decision"],
-                    reason=f"the test was {transition.to_status}")
+                    reason=f"the test was {transition.to_status}", at=at)
             details |= {"verdict": stored["verdict"], "against_rule": stored["against_rule"]}
+        if at is not None:
+            details["as_of"] = at.isoformat()
         record(conn, user, action, f"ab_test:{int(test_id)}", details)
     return pd.Series(moved._asdict())
+
+
+def _check_past_moment(db, user: User, test_id: int, at: datetime) -> None:
+    """A past moment for `control`: the system's only, after the test's start, not in the future."""
+    if user.role != SYSTEM_ROLE:
+        raise PermissionDenied(f"{user.email} acts now: only the system records an action at a past moment.")
+    if at.tzinfo is None:
+        raise ValueError(f"The moment {at} has no time zone; give it in UTC.")
+    if at > datetime.now(timezone.utc):
+        raise ValueError(f"The moment {at:%Y-%m-%d %H:%M} UTC is in the future.")
+    started = get_test(db, test_id).started_at
+    if started is not None and pd.notna(started) and pd.Timestamp(at) < pd.Timestamp(started):
+        raise ValueError(f"Test {test_id} started at {pd.Timestamp(started):%Y-%m-%d %H:%M} UTC, after {at:%Y-%m-%d %H:%M}.")
 
 
 @action("control_test")

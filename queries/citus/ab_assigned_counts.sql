@@ -1,7 +1,9 @@
 -- Citus variant of queries/ab_assigned_counts.sql (same parameters, same answer): the body of
 -- ab_test_units() written out (Citus does not plan a SQL function that reads distributed tables).
 WITH test AS MATERIALIZED (
-    SELECT test_id, campaign_id, coalesce(ended_at, 'infinity'::timestamptz) AS ended_at
+    SELECT test_id, campaign_id,
+           least(coalesce(ended_at, 'infinity'::timestamptz),
+                 coalesce(CAST(:as_of AS timestamptz), 'infinity'::timestamptz)) AS ended_at
     FROM ab_tests WHERE test_id = :test_id
 ),
 reached AS (

@@ -1,6 +1,8 @@
 -- Citus variant of queries/ab_daily_summary.sql (same parameters, same answer): the bodies of
 -- ab_test_units() and ab_test_pre_period() written out, as in queries/citus/ab_summary.sql (Citus
--- does not plan a SQL function that reads distributed tables); the rest as in the original.
+-- does not plan a SQL function that reads distributed tables); the covariates the snapshot job
+-- kept (ab_pre_period) are read, and computed only for members it has not done yet; the rest as
+-- in the original.
 WITH test AS MATERIALIZED (
     SELECT test_id, campaign_id, started_at, coalesce(ended_at, 'infinity'::timestamptz) AS ended_at
     FROM ab_tests WHERE test_id = :test_id
@@ -13,16 +15,28 @@ units AS MATERIALIZED (
     JOIN campaign_members cm ON cm.campaign_id = a.campaign_id AND cm.member_id = a.member_id
     WHERE cm.first_send_at < t.ended_at
 ),
-assigned AS MATERIALIZED (
-    SELECT a.member_id FROM test t JOIN ab_assignments a ON a.campaign_id = t.campaign_id AND a.test_id = t.test_id
+pending AS MATERIALIZED (
+    -- assigned members whose covariates the snapshot job has not kept yet
+    SELECT a.member_id
+    FROM test t
+    JOIN ab_assignments a ON a.campaign_id = t.campaign_id AND a.test_id = t.test_id
+    WHERE NOT EXISTS (SELECT 1 FROM ab_pre_period s
+                      WHERE s.campaign_id = a.campaign_id AND s.test_id = a.test_id AND s.member_id = a.member_id)
 ),
 pre AS MATERIALIZED (
+    SELECT s.member_id, x.metric, x.pre
+    FROM test t
+    JOIN ab_pre_period s ON s.campaign_id = t.campaign_id AND s.test_id = t.test_id
+    CROSS JOIN LATERAL (VALUES ('opened', s.opened), ('clicked', s.clicked), ('converted', s.converted),
+                               ('clicks', s.clicks), ('revenue', s.revenue), ('reward_cost', s.reward_cost)) AS x(metric, pre)
+    WHERE x.pre <> 0
+    UNION ALL
     SELECT u.member_id, x.metric,
            CASE WHEN x.kind = 'binomial' THEN max(x.value)
                 ELSE coalesce(sum(x.value) FILTER (WHERE c.ends_at <= t.started_at
                     AND o.first_send_at >= t.started_at - make_interval(days => :pre_days)), 0) END AS pre
     FROM test t
-    CROSS JOIN assigned u
+    CROSS JOIN pending u
     JOIN campaign_members o ON o.member_id = u.member_id AND o.campaign_id <> t.campaign_id
                            AND o.first_send_at < t.started_at
     JOIN campaigns c ON c.campaign_id = o.campaign_id

@@ -47,8 +47,12 @@ def test_page_renders_for_every_role(app_env, role):
     shown = texts(app)
     assert "Verdict:" in shown
     overview = app.dataframe[0].value
-    assert len(overview) == 4 and set(overview.Status) == {"running"}
-    assert (overview.Verdict == verdicts.SRM_TEXT).sum() == 1   # the demo's SRM test
+    running = tests_repo.list_tests(app_env).query("status == 'running'")
+    assert len(overview) == len(running) >= 1 and set(overview.Status) == {"running"}
+    history = next(d.value for d in app.tabs[1].dataframe if "Verdict when decided" in d.value.columns)
+    assert len(history) + len(overview) == 4                   # the demo's tests: ended ones in History
+    for row in history.itertuples():                           # each with the verdict stored when it ended
+        assert verdicts.kind_of(row[history.columns.get_loc("Verdict when decided") + 1]) in verdicts.VOCABULARY
     controls = [r for r in app.radio if r.label == "Action"]
     downloads = app.get("download_button")
     if role in ("manager", "admin"):
@@ -86,7 +90,7 @@ def test_stop_through_the_screen_is_confirmed_and_audited(demo_copy):
                              {"t": f"ab_test:{test_id}"}).all()
     assert status == "stopped"
     assert audit == [("demo-manager@swipesavvy.example", "manager", "stop_test")]
-    assert len(app.dataframe[0].value) == 3                  # three tests left active
+    assert len(app.dataframe[0].value) == 3                  # three tests left active (nothing concluded here)
 
 
 def test_alerts_show_on_the_tracker_and_the_system_screen(demo_copy):
@@ -157,6 +161,21 @@ def test_every_demo_test_has_one_verdict_in_every_view(app_env):
         if stored.loc[int(test_id)].sample_ratio_mismatch:
             assert "No winner can be read from these data" in texts(app)
             assert {m.label: m.value for m in app.metric}["Predicted winner"].startswith("none")
+        assert "None" not in texts(app) and "nan" not in texts(app).split()
+    # The demo's ended tests: History shows the verdict stored when each ended, in every view.
+    ended = tests_repo.list_tests(app_env).query("status in ('stopped', 'completed')")
+    assert len(ended) >= 1
+    for test_id in ended.test_id:
+        stored = decisions.decisions(app_env, int(test_id)).iloc[0]
+        app.selectbox(key="ab_history_test").set_value(int(test_id)).run()
+        seen = set()
+        for method in ("sequential", "frequentist", "bayesian"):
+            for cuped in (True, False):
+                app.segmented_control(key="history_method").set_value(method)
+                app.toggle(key="history_cuped").set_value(cuped).run()
+                assert not app.exception, [e.value for e in app.exception]
+                seen.add(verdict_of(app, 1))
+        assert seen == {f"**Verdict when decided: {escape_markdown(stored.verdict)}**"}, (test_id, seen)
         assert "None" not in texts(app) and "nan" not in texts(app).split()
 
 

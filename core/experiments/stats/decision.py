@@ -53,7 +53,11 @@ def verdict(
     if needed_per_arm is not None:
         smallest_arm = float(np.minimum(rows["n_control"], rows["n_treatment"]).min())
         missing = math.ceil(needed_per_arm - smallest_arm)
-        if missing > 0 and not (may_stop_early and significant.any()):
+        # A sequential test may stop early on a conclusion: a winner, or every treatment worse.
+        # One arm significantly worse while the others are undecided is not one (it would read
+        # as "no detectable difference" before the sample is there).
+        concluded = wins.any() or (losses.any() and losses.sum() == len(rows))
+        if missing > 0 and not (may_stop_early and concluded):
             return f"keep running — {missing:,} more members per arm needed"
     if wins.any():
         best = int(np.argmax(np.where(wins, direction * estimate, -np.inf)))
