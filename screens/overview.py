@@ -17,7 +17,7 @@ from core.analytics.metrics import METRICS, Metric
 from core.analytics.presets import COMPARISONS, PRESETS, comparison_for, preset_period, versus
 from ui import format as fmt
 from ui import overview_data, why_data
-from ui.export_tables import file_stem, overview_download, overview_table
+from ui.export_tables import file_stem, overview_download
 from ui.session import current_user
 from ui.errors import database_guard
 from ui.widgets import TIME_ZONES, kpi_cards
@@ -67,7 +67,8 @@ def body() -> None:
                                      comparison.last if comparison else None)
     kpi_cards(CARD_ROWS, numbers.current, numbers.comparison, other_metrics={REACH.key: REACH})
     if can(current_user(), "export_overview"):
-        overview_download(overview_table(CARDS, numbers.current, numbers.comparison, period, comparison),
+        overview_download(overview_data.figures(period.first, period.last, tz, comparison.first if comparison else None,
+                                                comparison.last if comparison else None, tuple(CARDS)),
                           "Download these figures (CSV)", file_stem("overview", period.first, period.last, tz),
                           "dl_overview")
     if not numbers.current.sends and (numbers.comparison is None or not numbers.comparison.sends):
@@ -76,18 +77,18 @@ def body() -> None:
     if comparison is None:
         st.info("Pick a comparison above to see what changed and why.")
         return
+    kpi = st.session_state.get("overview_kpi", "revenue")
+    changed = overview_data.changes(period.first, period.last, tz, comparison.first, comparison.last, tuple(EXPLAINED),
+                                    kpi, ("campaign", "segment"), MOVERS)
     st.subheader("What changed")
-    lines = [why_data.summary(*compared, kpi, "campaign") for kpi in EXPLAINED]
-    lines.append(f"Members reached {fmt.count(numbers.current.delivered_members)} since the campaigns' start; "
-                 "not compared between periods (it only grows).")
+    lines = changed.lines + [f"Members reached {fmt.count(numbers.current.delivered_members)} since the campaigns' "
+                             "start; not compared between periods (it only grows)."]
     st.markdown("\n".join(f"- {fmt.escape_markdown(line)}" for line in lines))
     st.subheader("Biggest movers")
-    kpi = st.session_state.get("overview_kpi", "revenue")
     st.caption(f"{METRICS[kpi].label}: the campaigns and segments that moved it most ({against}); choose the KPI "
                "under “Why did it change”.")
     for column, by in zip(st.columns(2), ("campaign", "segment")):
-        column.dataframe(overview_data.movers(period.first, period.last, tz, comparison.first, comparison.last, kpi,
-                                              by, MOVERS), hide_index=True, width="stretch", key=f"overview_movers_{by}")
+        column.dataframe(changed.movers[by], hide_index=True, width="stretch", key=f"overview_movers_{by}")
     why_section()
 
 

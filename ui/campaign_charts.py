@@ -31,6 +31,10 @@ LEGEND_ON_TOP = dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", 
 MARKER_COLOURS = {"holiday": GREY, "note": RED}
 CHANNEL_COLOURS = ["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692", "#B6E880"]
 BUBBLE_MAX_PX = 20
+SERIES_METRICS = ["conversions", "revenue", "sends", "open_rate", "ctr", "conversion_rate", "delivery_rate", "roi", "cost"]
+PORTFOLIO_METRICS = ["sends", "delivery_rate", "open_rate", "ctr", "conversion_rate", "conversions", "revenue", "cost",
+                     "roi"]
+CHANGE_COLUMNS = ["conversions_change", "conversions_change_rel", "revenue_change", "revenue_change_rel", "roi_change"]
 BREAKDOWN_DIMENSIONS = ["segment", "device", "region", "channel"]
 BREAKDOWN_COLUMNS = ["value", "sends", "delivery_rate", "open_rate", "ctr", "conversion_rate", "conversions", "revenue",
                      "cost", "roi"]
@@ -107,6 +111,51 @@ def portfolio_charts(first: date, last: date, tz: str, compared_first: date | No
     return top_campaigns_chart(active, tz), revenue_cost_chart(active)
 
 
+@dataclass(frozen=True)
+class PortfolioTables:
+    campaigns: pd.DataFrame  # every campaign, sorted, as shown (rates and relative changes in percent)
+    totals: pd.DataFrame     # the totals row, as shown
+    export: pd.DataFrame     # both, as exported (fractions, cents)
+
+
+def on_screen(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Rates and relative changes in percent, ROI change in points, money rounded (the screen's
+    numbers; exports keep fractions: ui.export_tables)."""
+    shown = display_metrics(frame, [c for c in columns if c not in CHANGE_COLUMNS])
+    for column in [c for c in columns if c in CHANGE_COLUMNS]:
+        values = frame[column].astype(float)
+        shown[column] = (values * 100).round(2) if column.endswith(("_rel", "roi_change")) else values.round(2)
+    return shown[columns]
+
+
+def totals_row(result: analytics.PortfolioComparison, count: int) -> pd.DataFrame:
+    """All campaigns together: sums from SQL, ratios of the sums, changes of the totals."""
+    now, before = result.totals, result.previous_totals
+    row = {"name": f"Total of {count} campaigns", **{c: now[c] for c in PORTFOLIO_METRICS}}
+    for key in ("conversions", "revenue"):
+        row[f"{key}_change"] = now[key] - before[key] if before is not None else np.nan
+        row[f"{key}_change_rel"] = (now[key] - before[key]) / before[key] if before is not None and before[key] else np.nan
+    row["roi_change"] = now.roi - before.roi if before is not None else np.nan
+    return pd.DataFrame([row])
+
+
+@st.cache_resource(ttl=30, max_entries=64, show_spinner=False)
+def portfolio_tables(first: date, last: date, tz: str, compared_first: date | None, compared_last: date | None,
+                     sort: str, order: str) -> PortfolioTables | None:
+    """Every campaign with its Δ columns (when compared), sorted by `sort` ("asc" or "desc"), the
+    totals row and the CSV of both; None when no campaign sent anything in the period."""
+    result = data.portfolio_comparison(first, last, tz, compared_first, compared_last)
+    frame = result.campaigns
+    if not (frame.sends > 0).any():
+        return None
+    changes = list(CHANGE_COLUMNS) if compared_first else []
+    columns = ["name", "channel", "segment", "status"] + PORTFOLIO_METRICS + changes
+    ranked = frame.sort_values(sort, ascending=order == "asc", na_position="last")
+    totals = totals_row(result, len(frame))
+    return PortfolioTables(on_screen(ranked, columns), on_screen(totals, ["name"] + PORTFOLIO_METRICS + changes),
+                           export_table(pd.concat([ranked, totals], ignore_index=True), columns))
+
+
 # --- the time series ----------------------------------------------------------------------------
 
 def hover_text(row) -> str:
@@ -165,7 +214,19 @@ def series_chart(frame: pd.DataFrame, metric: str, grain: str, tz: str, marks: p
 @dataclass(frozen=True)
 class SeriesView:
     figure: go.Figure
-    trend: str | None   # the fitted trend in words (daily grain, enough complete days), not escaped
+    trend: str | None      # the fitted trend in words (daily grain, enough complete days), not escaped
+    incomplete: bool       # the last bucket is still running
+    export: pd.DataFrame   # every chart metric per bucket, as exported (ISO starts, zone, fractions, cents)
+
+
+def series_export(frame: pd.DataFrame, grain: str, tz: str) -> pd.DataFrame:
+    metrics = [c for c in SERIES_METRICS if c in frame]
+    stamp = "%Y-%m-%dT%H:%M:%S" if grain == "hour" else "%Y-%m-%d"
+    export = export_table(frame, metrics)
+    export.insert(0, f"{grain}_start", frame.bucket.dt.strftime(stamp).to_numpy())
+    export.insert(1, "time_zone", tz)
+    export.insert(2, "complete", (~frame.incomplete).to_numpy())
+    return export
 
 
 @st.cache_resource(ttl=30, max_entries=128, show_spinner=False)
@@ -182,7 +243,8 @@ def series_view(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] 
         arrow = {"up": "trending up", "down": "trending down", "flat": "no clear trend"}[fitted.direction]
         trend = (f"Trend: {METRICS[metric].label} {arrow} — fitted {percent(fitted.slope_per_week, signed=True)} per "
                  f"week (p = {fitted.p_value:.3f}, complete days only).")
-    return SeriesView(series_chart(frame, metric, grain, tz, marks), trend)
+    return SeriesView(series_chart(frame, metric, grain, tz, marks), trend, bool(frame.incomplete.any()),
+                      series_export(frame, grain, tz))
 
 
 # --- the breakdowns -----------------------------------------------------------------------------

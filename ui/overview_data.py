@@ -1,6 +1,8 @@
 """Cached data access for the Overview: a period's totals (with reach) against its comparison
-period — one statement, read once per 30 s and period — and the biggest movers' tables, built
-once from the shared decompositions (ui.why_data) whichever session asks."""
+period — one statement, read once per 30 s and period — and what is built from them once for
+every session: the table of figures for the CSV, the plain line per KPI and the biggest movers'
+tables (from the shared decompositions, ui.why_data). Few, coarse cached calls: each call costs
+hashing its arguments, which on this screen came to more than the work they saved."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from ui import format as fmt
 from ui import why_data
 from ui.data import engine
 from ui.errors import remember_last_good
+from ui.export_tables import overview_table
 from ui.why_chart import contribution_text
 
 
@@ -34,11 +37,33 @@ def overview(first: date, last: date, tz: str, compared_first: date | None, comp
     return OverviewNumbers(summaries["current"], summaries.get("comparison"))
 
 
+@st.cache_resource(ttl=30, max_entries=32, show_spinner=False)
+def figures(first: date, last: date, tz: str, compared_first: date | None, compared_last: date | None,
+            keys: tuple[str, ...]) -> pd.DataFrame:
+    """The cards' figures as the CSV download has them (ui.export_tables.overview_table)."""
+    numbers = overview(first, last, tz, compared_first, compared_last)
+    comparison = Period(compared_first, compared_last, tz) if compared_first else None
+    return overview_table(list(keys), numbers.current, numbers.comparison, Period(first, last, tz), comparison)
+
+
+@dataclass(frozen=True)
+class Changes:
+    lines: list[str]                # one plain sentence per KPI (not escaped for Markdown)
+    movers: dict[str, pd.DataFrame]  # grouping -> the groups that moved the chosen KPI most, as shown
+
+
 @st.cache_resource(ttl=30, max_entries=64, show_spinner=False)
-def movers(first: date, last: date, tz: str, compared_first: date, compared_last: date, kpi: str, by: str,
-           top: int) -> pd.DataFrame:
-    """The `top` groups that moved the KPI most, as shown (read-only: shared by every session)."""
-    result = why_data.decomposed(first, last, tz, None, compared_first, compared_last, kpi, by)
+def changes(first: date, last: date, tz: str, compared_first: date, compared_last: date, explained: tuple[str, ...],
+            kpi: str, movers_by: tuple[str, ...], top: int) -> Changes:
+    """What changed, for every campaign: a sentence per KPI of `explained` (by campaign) and the
+    `top` movers of `kpi` per grouping of `movers_by`. Shared by every session: read-only."""
+    compared = (first, last, tz, None, compared_first, compared_last)
+    return Changes([why_data.summary(*compared, key, "campaign") for key in explained],
+                   {by: movers_table(why_data.decomposed(*compared, kpi, by), top) for by in movers_by})
+
+
+def movers_table(result, top: int) -> pd.DataFrame:
+    """The `top` groups that moved the KPI most, as shown."""
     head = result.groups.head(top)
     name = head.label.map(fmt.segment_label) if result.by == "segment" else head.label
     table = pd.DataFrame({

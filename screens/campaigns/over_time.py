@@ -12,11 +12,11 @@ from core.analytics.annotations import MAX_NOTE_CHARS, NoteRefused, add_note
 from core.analytics.metrics import METRICS
 from core.analytics.periods import GRAINS, Period
 from ui import campaign_charts, data
-from ui.export_tables import export_table, file_stem
+from ui.export_tables import file_stem
 from ui.format import escape_markdown
 from ui.widgets import csv_download
 
-CHART_METRICS = ["conversions", "revenue", "sends", "open_rate", "ctr", "conversion_rate", "delivery_rate", "roi", "cost"]
+CHART_METRICS = campaign_charts.SERIES_METRICS
 
 
 def save_note(user: User, campaign_ids) -> None:
@@ -60,21 +60,14 @@ def over_time_section(user: User, period: Period, campaign_ids) -> None:
     if view is None:
         st.info("No activity in this period.")
     else:
-        frame = data.series(period.first, period.last, period.tz, campaign_ids, grain)
         st.plotly_chart(view.figure, width="stretch", key="series_chart")
         if view.trend:
             st.caption(view.trend)
-        if frame.incomplete.any():
+        if view.incomplete:
             st.caption(f"The dotted end of the line is the current {grain}, not finished yet.")
         if can(user, "export"):
-            metrics = [c for c in CHART_METRICS if c in frame]
-            stamp = "%Y-%m-%dT%H:%M:%S" if grain == "hour" else "%Y-%m-%d"
-            export = export_table(frame, metrics)
-            export.insert(0, f"{grain}_start", frame.bucket.dt.strftime(stamp).to_numpy())
-            export.insert(1, "time_zone", period.tz)
-            export.insert(2, "complete", (~frame.incomplete).to_numpy())
-            csv_download(export, "Download series (CSV)", file_stem(f"series_{grain}", period.first, period.last, period.tz),
-                         "dl_series")
+            csv_download(view.export, "Download series (CSV)",
+                         file_stem(f"series_{grain}", period.first, period.last, period.tz), "dl_series")
     marks = data.annotations(period.first, period.last, period.tz, campaign_ids)
     notes = marks[marks.kind == "note"]
     if len(notes):
