@@ -252,7 +252,12 @@ def cmd_evaluate(args) -> int:
     expected = truth_check.averaged(lambda *a: truth.expected_profit_per_send(args.seed, *a),
                                     getattr(truth, "SESSION_HOUR_WEIGHT", None))
     result, metrics = truth_check.evaluate(db, load, expected, end, progress=_progress_printer("  "))
-    print(truth_check.table(result))
+    caveats = {i: f"A/B test '{t['name']}': its variants' planted click multipliers are not in the truth function"
+               for i, t in enumerate(getattr(truth, "AB_TESTS", []), start=1)}
+    drop = getattr(truth, "PLANTED_DROP", None)
+    if drop:
+        caveats[drop["campaign_id"]] = f"planted drop ({drop['story']}, the last {drop['days']} days): not in the truth function"
+    print(truth_check.table(result, caveats))
     print(json.dumps(metrics.get("recommendations", {}), default=str))
     if args.json:
         with open(args.json, "w") as out:
