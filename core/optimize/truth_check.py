@@ -132,8 +132,10 @@ def true_impacts(db, expected, run_id: int | None = None) -> CardTruth:
     return CardTruth(frame, by_kind)
 
 
-def table(result: CardTruth) -> str:
-    """The per-kind results as a Markdown table."""
+def table(result: CardTruth, caveats: dict | None = None) -> str:
+    """The per-kind results as a Markdown table; `caveats` (campaign_id -> why) names campaigns
+    whose world has planted effects the truth function leaves out (A/B variants, a planted
+    drop): a last row repeats the totals without them."""
     lines = ["| kind | cards | 90 % interval covers truth | sign right | claimed $/week | true $/week | overstated |",
              "|---|---|---|---|---|---|---|"]
     for row in result.by_kind.itertuples():
@@ -143,6 +145,19 @@ def table(result: CardTruth) -> str:
     if len(total):
         lines.append(f"| all | {len(total)} | {total.covered.mean():.0%} | {total.sign_right.mean():.0%} | "
                      f"{total.claimed.sum():,.0f} | {total['true'].sum():,.0f} | {int(total.overstated.sum())} of {len(total)} |")
+    if caveats and len(total):
+        clean = total[~total.campaign_id.isin(list(caveats))]
+        if len(clean):
+            lines.append(f"| all, without campaigns {', '.join(str(c) for c in sorted(caveats))} | {len(clean)} | "
+                         f"{clean.covered.mean():.0%} | {clean.sign_right.mean():.0%} | {clean.claimed.sum():,.0f} | "
+                         f"{clean['true'].sum():,.0f} | {int(clean.overstated.sum())} of {len(clean)} |")
+            send = clean[clean.kind == "send_time"]
+            if len(send):
+                lines.append(f"| send_time, without them | {len(send)} | {send.covered.mean():.0%} | "
+                             f"{send.sign_right.mean():.0%} | {send.claimed.sum():,.0f} | {send['true'].sum():,.0f} | "
+                             f"{int(send.overstated.sum())} of {len(send)} |")
+        lines.append("")
+        lines.extend(f"Campaign {c}: {why}" for c, why in sorted(caveats.items()))
     return "\n".join(lines)
 
 
