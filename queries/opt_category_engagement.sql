@@ -27,6 +27,8 @@ SELECT member_id, category,
        count(*) FILTER (WHERE event_type = 4 AND NOT held_out) AS train_raw_impressions,
        count(*) FILTER (WHERE event_type = 5 AND NOT held_out) AS train_raw_clicks,
        count(*) FILTER (WHERE event_type = 6 AND NOT held_out) AS train_raw_conversions,
-       count(*) FILTER (WHERE event_type IN (5, 6) AND held_out) AS held_out_engagements
+       count(*) FILTER (WHERE event_type IN (5, 6) AND held_out) AS held_out_engagements,
+       count(*) FILTER (WHERE event_type = 4 AND held_out) AS held_out_impressions,
+       count(*) FILTER (WHERE event_type = 5 AND held_out) AS held_out_clicks
 FROM scored
 GROUP BY member_id, category

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.optimize.evaluation import Interval, hit_rate_at_k
+from core.optimize.evaluation import Interval, hit_rate_at_k, wilson
 from core.optimize.shrinkage import fit_beta_binomial_concentration
 
 TOP_K = 3
@@ -114,10 +114,46 @@ class AffinityCheck:
     popularity: Interval           # everyone gets the 3 most engaged-with categories
     exposure_only: Interval        # decayed exposure × segment rates, no personal affinity
     own_history: Interval          # the member's own raw click + conversion counts
+    # Exposure-neutral check: held-out clicks per held-out impression in the member's top 3
+    # categories by each ranking (what the member prefers among what they are shown).
+    click_rate_model: Interval | None = None
+    click_rate_popularity: Interval | None = None      # the segment's top 3 categories by engagement rate
+    click_rate_exposure_only: Interval | None = None   # the categories the member was shown most
+    click_rate_all: Interval | None = None
+
+    @property
+    def better_baseline(self) -> str:
+        return "exposure_only" if self.exposure_only.estimate >= self.popularity.estimate else "popularity"
+
+    def lift_over_better_baseline(self) -> float:
+        """Hit rate at 3 over the better of popularity and exposure-only (1 = no better)."""
+        best = max(self.popularity.estimate, self.exposure_only.estimate)
+        return self.model.estimate / best if best > 0 else float("nan")
+
+    def click_lift_over_better_baseline(self) -> float | None:
+        if self.click_rate_model is None:
+            return None
+        best = max(self.click_rate_popularity.estimate, self.click_rate_exposure_only.estimate)
+        return self.click_rate_model.estimate / best if best > 0 else None
 
     def as_dict(self) -> dict:
-        return {"members": self.members, "model": self.model.as_dict(), "popularity": self.popularity.as_dict(),
-                "exposure_only": self.exposure_only.as_dict(), "own_history": self.own_history.as_dict()}
+        out = {"members": self.members, "model": self.model.as_dict(), "popularity": self.popularity.as_dict(),
+               "exposure_only": self.exposure_only.as_dict(), "own_history": self.own_history.as_dict(),
+               "better_baseline": self.better_baseline, "lift_over_better_baseline": self.lift_over_better_baseline()}
+        if self.click_rate_model is not None:
+            out["per_impression"] = {
+                "model": self.click_rate_model.as_dict(), "popularity": self.click_rate_popularity.as_dict(),
+                "exposure_only": self.click_rate_exposure_only.as_dict(), "all": self.click_rate_all.as_dict(),
+                "lift_over_better_baseline": self.click_lift_over_better_baseline()}
+        return out
+
+
+def _top_k_click_rate(ranking: pd.DataFrame, clicks: pd.DataFrame, impressions: pd.DataFrame) -> Interval:
+    """Held-out clicks per impression in each member's top TOP_K categories of `ranking`."""
+    order = np.argsort(-ranking.to_numpy(float), axis=1, kind="stable")[:, :TOP_K]
+    top = np.zeros(ranking.shape, bool)
+    np.put_along_axis(top, order, True, axis=1)
+    return wilson(float(clicks.to_numpy()[top].sum()), float(impressions.to_numpy()[top].sum()))
 
 
 def evaluate_held_out(engagement: pd.DataFrame, members: pd.DataFrame, categories: list[str]) -> AffinityCheck:
@@ -141,9 +177,24 @@ def evaluate_held_out(engagement: pd.DataFrame, members: pd.DataFrame, categorie
     own = raw.pivot_table(index="member_id", columns="category", values="engaged", aggfunc="sum") \
         .reindex(index=index, columns=categories).fillna(0.0)
     hits = relevant.to_numpy()
+    per_impression = {}
+    if "held_out_impressions" in engagement:
+        shown = engagement.pivot_table(index="member_id", columns="category", values="held_out_impressions",
+                                       aggfunc="sum").reindex(index=index, columns=categories).fillna(0)
+        clicked = engagement.pivot_table(index="member_id", columns="category", values="held_out_clicks",
+                                         aggfunc="sum").reindex(index=index, columns=categories).fillna(0)
+        score = trained.matrix("score", 1.0).reindex(index).fillna(1.0)
+        segment_of = members.set_index("member_id").segment.reindex(index)
+        segment_rate = rate.unstack("category").reindex(index=segment_of.to_numpy(), columns=categories).fillna(0.0)
+        segment_rate.index = index
+        per_impression = dict(
+            click_rate_model=_top_k_click_rate(score + tie, clicked, shown),
+            click_rate_popularity=_top_k_click_rate(segment_rate + tie, clicked, shown),
+            click_rate_exposure_only=_top_k_click_rate(exposure_only + tie, clicked, shown),
+            click_rate_all=wilson(float(clicked.to_numpy().sum()), float(shown.to_numpy().sum())))
     return AffinityCheck(
         int(hits.any(axis=1).sum()),
         hit_rate_at_k(expected.to_numpy() + tie, hits, TOP_K),
         hit_rate_at_k(np.tile(popularity, (len(index), 1)), hits, TOP_K),
         hit_rate_at_k(exposure_only.to_numpy() + tie, hits, TOP_K),
-        hit_rate_at_k(own.to_numpy() + tie, hits, TOP_K))
+        hit_rate_at_k(own.to_numpy() + tie, hits, TOP_K), **per_impression)

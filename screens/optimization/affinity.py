@@ -28,9 +28,22 @@ def segment_heatmap(run: dict) -> bool:
     check = as_dict(run["metrics"]).get("affinity", {}).get("held_out", {})
     if check:
         model = check["model"]
-        st.caption(f"Held-out last two weeks, {count(check['members'])} members who engaged: hit rate at 3 "
-                   f"**{percent(model['estimate'])}** (95 %: {percent(model['low'])}–{percent(model['high'])}) "
-                   f"against **{percent(check['popularity']['estimate'])}** for the 3 most popular categories.")
+        words = (f"Held-out last two weeks, {count(check['members'])} members who engaged: hit rate at 3 "
+                 f"**{percent(model['estimate'])}** (95 %: {percent(model['low'])}–{percent(model['high'])}) "
+                 f"against **{percent(check['popularity']['estimate'])}** for the 3 most popular categories and "
+                 f"**{percent(check['exposure_only']['estimate'])}** for the categories each member was shown most.")
+        lift = check.get("lift_over_better_baseline")
+        if lift is not None:
+            words += f" Lift over the better baseline: ×{lift:.2f}"
+            words += (" — what members engage with follows what they are shown." if lift < 1.02 else ".")
+        per = check.get("per_impression")
+        if per and per.get("lift_over_better_baseline") is not None:
+            words += (f" Per impression (what members prefer among what they are shown): "
+                      f"**{percent(per['model']['estimate'])}** of held-out impressions in their top 3 categories "
+                      f"were clicked against {percent(per['popularity']['estimate'])} by their segment's favourites "
+                      f"and {percent(per['exposure_only']['estimate'])} by exposure: ×"
+                      f"{per['lift_over_better_baseline']:.2f} over the better baseline.")
+        st.caption(words)
     return True
 
 

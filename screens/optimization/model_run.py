@@ -60,7 +60,15 @@ def model_quality(run: dict) -> None:
             model = aff["model"]
             rows.append(("Affinity", "hit rate at 3, last two weeks held out",
                          f"{percent(model['estimate'])} ({percent(model['low'])}–{percent(model['high'])})",
-                         f"popularity {percent(aff['popularity']['estimate'])}"))
+                         f"popularity {percent(aff['popularity']['estimate'])}, exposure only "
+                         f"{percent(aff['exposure_only']['estimate'])}"))
+            per = aff.get("per_impression")
+            if per:
+                rows.append(("Affinity", "held-out clicks per impression in each member's top 3 categories",
+                             f"{percent(per['model']['estimate'])} ({percent(per['model']['low'])}–"
+                             f"{percent(per['model']['high'])})",
+                             f"popularity {percent(per['popularity']['estimate'])}, exposure only "
+                             f"{percent(per['exposure_only']['estimate'])}"))
         if off:
             rows.append(("Offers", "error of conversions per send on unseen campaigns",
                          percent(off["model_error"], 3), f"segment average {percent(off['baseline_error'], 3)}"))
