@@ -66,6 +66,20 @@ def test_cards_come_best_first_with_evidence_and_projection(trained_app):
     assert any("Segment profiles" in t for t in chart_titles(at))
 
 
+def test_the_screen_says_what_was_suppressed_and_never_claims_certainty(trained_app):
+    """The run's selection (candidates weighed, shown, suppressed and why) is on the screen, the
+    count agrees with the stored cards, and no confidence reads 100 %."""
+    at = open_page("manager")
+    selection = store.current_run(trained_app)["metrics"]["recommendations"]
+    said = [c.value for c in at.caption if "candidate changes" in c.value]
+    assert said and f"shows {selection['shown']}" in said[0]
+    assert selection["shown"] <= len(store.recommendations(trained_app))  # other tests add copies of cards
+    confidences = [m.value for m in at.metric if m.label == "Confidence"]
+    assert confidences and not any(v.startswith("100") for v in confidences)
+    assert all(v == "> 99 %" or float(v.split()[0]) < 99.0 for v in confidences)
+    assert any("of the campaign's current weekly revenue" in c.value for c in at.caption)
+
+
 def test_filters_narrow_the_cards(trained_app):
     at = open_page("analyst")
     kinds = store.recommendations(trained_app).kind
