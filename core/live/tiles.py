@@ -25,7 +25,9 @@ from core.live.windows import (ACTIVE_MINUTES, MINUTE, SPARKLINE_MINUTES, WINDOW
                                floor_minute, live_window, utc, yesterday_window)
 from core.analytics.metrics import COUNT_COLUMNS, METRICS, add_metrics, relative_change
 
-STALE_AFTER_SECONDS = 60          # no event for this long: the screen warns that data is stale
+# No event for this long: the screen warns that data is stale. At the demo's realistic rate a
+# quiet night minute can pass without an event; five quiet minutes mean the feed has stopped.
+STALE_AFTER_SECONDS = 300
 LATEST_EVENTS = 50
 LATEST_LOOKBACK = timedelta(minutes=10)  # the event stream shows nothing older than this
 LATEST_LOOKBACK_IDS = 5_000              # ...and only among the last this many event ids
@@ -171,11 +173,25 @@ def latest_events(db: Engine | Connection, now: datetime, tz: str, limit: int = 
     return frame
 
 
-def kpis(current: pd.Series, previous: pd.Series) -> list[LiveKpi]:
+# A change against yesterday is shown only when both stretches have at least this many of what
+# the KPI counts (for a rate: of its denominator). At the demo's realistic rate a 5-minute window
+# holds one or two conversions: "+100 %" from 1 to 2 is noise, not news.
+MIN_TO_COMPARE = 20
+RATE_DENOMINATOR = {"delivery_rate": "sends", "conversion_rate": "clicks"}
+
+
+def kpis(current: pd.Series, previous: pd.Series, min_to_compare: int = MIN_TO_COMPARE) -> list[LiveKpi]:
     cards = []
     for key, label, unit, help_text in KPI_SPECS:
         value, before = float(current[key]), float(previous[key])
-        cards.append(LiveKpi(key, label, unit, value, before, relative_change(value, before), help_text))
+        if key in RATE_DENOMINATOR:
+            basis = min(float(current[RATE_DENOMINATOR[key]]), float(previous[RATE_DENOMINATOR[key]]))
+        elif key == "revenue":
+            basis = min(float(current["conversions"]), float(previous["conversions"]))
+        else:
+            basis = min(value, before)
+        change = relative_change(value, before) if basis >= min_to_compare else float("nan")
+        cards.append(LiveKpi(key, label, unit, value, before, change, help_text))
     return cards
 
 
