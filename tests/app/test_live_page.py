@@ -55,7 +55,7 @@ def test_live_numbers_and_personal_data(live_db, role):
 
 def test_stale_data_is_flagged(db):
     seed_dimensions(db)
-    insert_events(db, events_frame([(datetime.now(timezone.utc) - timedelta(minutes=4), 1, 1, "send")]))
+    insert_events(db, events_frame([(datetime.now(timezone.utc) - timedelta(minutes=8), 1, 1, "send")]))
     with app_database(database_url_of(db)):
         at = new_app("exec", PAGE).run()
     assert not at.exception
