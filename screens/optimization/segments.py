@@ -58,7 +58,10 @@ def segments_section(run: dict, campaigns: pd.DataFrame) -> None:
     st.caption(f"k-means on recency, frequency, monetary value, open rate and channel and category mix; "
                f"{meta.get('k', len(table))} segments chosen by the best silhouette score "
                f"({', '.join(f'k={k}: {v:.3f}' for k, v in meta.get('silhouette', {}).items())}); "
-               f"{meta.get('kept_from_previous_run', 0)} kept their name from the previous run.")
+               f"{meta.get('kept_from_previous_run', 0)} kept their name from the previous run."
+               + (f" Segments are found from behaviour before {str(meta['features_before'])[:10]} and each segment's "
+                  "ROI in a campaign is measured on the outcomes from then on, so no segment is judged on the "
+                  "outcomes that defined it." if meta.get("features_before") else ""))
     figure = go.Figure(go.Scatter(x=table.open_rate, y=table.revenue, mode="markers+text",
                                   text=[f"#{k}" for k in table.segment_key], textposition="middle center",
                                   hovertext=table.name, marker=dict(size=np.sqrt(table.members) / 1.5 + 14,
