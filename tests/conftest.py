@@ -96,6 +96,16 @@ def db(request, backends):
     engine.dispose()
 
 
+@pytest.fixture
+def primary_db(backends):
+    """A fresh, migrated, empty database on the primary backend only: for the heavy checks of the
+    demo world's model, which do not depend on the backend."""
+    engine = backends[PRIMARY_BACKEND].fresh_engine()
+    engine.backend = PRIMARY_BACKEND
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def empty_db(request, backends):
     """A fresh database with no schema at all, on each backend in turn."""
