@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import time
+from datetime import datetime, timezone
 
 
 def _engine():
@@ -66,7 +67,11 @@ def cmd_demo(args) -> int:
     if args.events:
         members, campaigns = demo.population_for(args.events)
     print(f"generating demo data (seed {args.seed}, {members:,} members, {campaigns} campaigns, {args.days} days)")
-    data = demo.generate(seed=args.seed, members=members, campaigns=campaigns, days=args.days)
+    end = None
+    if args.end:  # a demo that ended in the past, for `simulate --speed` to play on from
+        end = datetime.fromisoformat(args.end)
+        end = end if end.tzinfo else end.replace(tzinfo=timezone.utc)
+    data = demo.generate(seed=args.seed, members=members, campaigns=campaigns, days=args.days, end=end)
     print(f"  {len(data.events):,} events in {time.monotonic() - started:.1f}s")
     demo.load(db, data, progress=lambda m: print("  " + m))
     print("rolling up")
@@ -336,6 +341,7 @@ def main(argv=None) -> int:
     p.add_argument("--campaigns", type=int, default=36)
     p.add_argument("--days", type=int, default=90)
     p.add_argument("--events", type=int, help="scale members and campaigns to about this many events (e.g. 10000000)")
+    p.add_argument("--end", help="when the demo's history ends, ISO time (UTC unless it has a zone; default: now)")
     p.add_argument("--if-empty", action="store_true", help="load only into an empty database")
     p.add_argument("--no-train", action="store_true",
                    help="skip the first model training (the worker's retrain job does it later)")
