@@ -95,9 +95,19 @@ def test_a_retrain_publishes_every_output_and_its_cards(trained):
     assert {"send_time", "affinity", "offers", "segments", "uplift", "timings_seconds"} <= set(metrics)
     cards = store.recommendations(engine)
     assert len(cards) == outcome.recommendations > 0
+    selection = metrics["recommendations"]
+    assert selection["shown"] == len(cards) and selection["candidates"] >= len(cards)
+    assert selection["candidates"] == selection["shown"] + sum(selection["suppressed"].values())
     for card in cards.itertuples():
-        assert cards_module.MIN_CONFIDENCE <= card.confidence <= 1
+        assert cards_module.MIN_CONFIDENCE <= card.confidence <= cards_module.MAX_CONFIDENCE < 1
+        assert card.kind in cards_module.KIND_LABELS and card.kind != "budget"  # only mechanisms the product has
         assert card.ease == cards_module.EASE[card.kind]
+        evidence = card.details["evidence"]
+        revenue, spend = evidence["campaign_revenue_per_week"], evidence["campaign_cost_per_week"]
+        if card.impact_mean > revenue + spend:  # above what the campaign earns and spends: the card says why
+            assert card.details["above_revenue_plus_cost"] and "because" in card.details["why"]
+        else:
+            assert not card.details["above_revenue_plus_cost"]
         assert card.impact_low < card.impact_mean < card.impact_high  # every card has an honest interval
         assert card.details["why"] and card.details["change"] and card.details["unit"] == "USD profit per week"
         assert len(card.details["projection"]["weeks"]) == cards_module.PROJECTION_WEEKS
