@@ -11,10 +11,12 @@ Modules (each owns one thing):
 - uplift: T- and X-learners and their Qini evaluation (demo experiments, Hillstrom).
 - segments: behavioural segments (k-means on RFM + channel and category mix), stable names.
 - economics: campaign and segment profit and ROI per week with bootstrap intervals.
-- recommendations: turning model outputs into cards (what, why, confidence, ease, impact).
+- recommendations: turning model outputs into cards (what, why, confidence, ease, impact), with
+  cross-fitted selection and Benjamini–Hochberg across every candidate.
 - store: writing a run's results and reading the current run for the app.
 - training: one retrain, atomic (all results and the pointer flip in one transaction).
 - apply: one-click implementation with a random holdout, dismissal, realised impact.
+- truth_check: a run's cards against a planted truth passed in (python -m core evaluate).
 
 May import: core.platform, core.access, core.experiments; never core.demo (the planted truth
 is for tests to check the models against) and never streamlit.
