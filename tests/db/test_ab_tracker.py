@@ -160,6 +160,7 @@ def independent_units(engine, test_id: int) -> pd.DataFrame:
 
 
 def test_summary_equals_independent_computation_on_member_rows(demo_db):
+    pre_clicks = 0.0
     for test_id in TEST_IDS.values():
         units = independent_units(demo_db, test_id)
         summary = results.current_summary(demo_db, test_id).set_index(["metric", "variant"])
@@ -174,7 +175,9 @@ def test_summary_equals_independent_computation_on_member_rows(demo_db):
             got = summary.xs(metric).loc[expected.index, expected.columns]
             pd.testing.assert_frame_equal(got, expected.astype(float), check_names=False, rtol=1e-9,
                                           obj=f"test {test_id} {metric}")
-        assert (units.groupby("variant").pre_clicked.sum() > 0).all(), "the demo has pre-period clicks to use"
+        pre_clicks += units.pre_clicked.sum()
+    # (a test whose segment no other campaign reached before its start has none: the others do)
+    assert pre_clicks > 0, "the demo has pre-period clicks to use"
 
 
 def test_daily_summary_is_the_state_at_the_end_of_each_utc_day(demo_db):
@@ -678,7 +681,7 @@ def test_cuped_covariates_are_computed_once_and_read_back(demo_copy):
     """The snapshot job keeps every member's pre-period covariates; the summaries then read them
     (the same numbers as computing them live), and members assigned later are computed live
     until the job keeps theirs too."""
-    test_id = TEST_IDS["winner"]
+    test_id = TEST_IDS["three_way"]   # its segment had campaigns before it started: covariates to keep
     live = results.current_summary(demo_copy, test_id)
     assert read(demo_copy, "SELECT count(*) AS n FROM ab_pre_period").n.iloc[0] == 0
     snapshots.take_snapshots(demo_copy)
