@@ -179,7 +179,8 @@ def main() -> int:
         report = {
             "benchmark": "A/B test tracker: test creation and results at the demo size",
             "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+            "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+                        "load_average_1min": round(os.getloadavg()[0], 1)},  # a shared machine inflates times
             "data": loaded or {"url": "existing database"},
             "tests_analysed": test_ids,
             "create_test": {**bench_creation(db, args.runs), "target_ms": 200},
