@@ -1,29 +1,14 @@
 -- Per-variant summary statistics of one test's binary outcomes as of the end of every UTC day
 -- from :first_day to :last_day, with the CUPED pre-period sums. Exact for past days, because a
 -- binary outcome is a first-time timestamp: a member counts from the day the campaign first
--- reached them, and scores 1 from the day they first did it (never after the test ended).
+-- reached them, and scores 1 from the day they first did it (never after the test ended). The
+-- covariates: ab_test_covariates (migration 0012), as in queries/ab_summary.sql.
 WITH units AS MATERIALIZED (
     SELECT * FROM ab_test_units(:test_id)
 ),
 pre AS MATERIALIZED (
     -- the covariates kept by the snapshot job, and on the fly only for members it has not done yet
-    SELECT s.member_id, x.metric, x.pre
-    FROM ab_tests t
-    JOIN ab_pre_period s ON s.campaign_id = t.campaign_id AND s.test_id = t.test_id
-    CROSS JOIN LATERAL (VALUES ('opened', s.opened), ('clicked', s.clicked), ('converted', s.converted),
-                               ('clicks', s.clicks), ('revenue', s.revenue), ('reward_cost', s.reward_cost)) AS x(metric, pre)
-    WHERE t.test_id = :test_id AND x.pre <> 0
-    UNION ALL
-    SELECT p.member_id, p.metric, p.pre
-    FROM ab_test_pre_period(:test_id, :pre_days) p
-    WHERE EXISTS (SELECT 1 FROM ab_tests t
-                  JOIN ab_assignments a ON a.campaign_id = t.campaign_id AND a.test_id = t.test_id
-                  WHERE t.test_id = :test_id
-                    AND NOT EXISTS (SELECT 1 FROM ab_pre_period s WHERE s.campaign_id = a.campaign_id
-                                    AND s.test_id = a.test_id AND s.member_id = a.member_id))
-      AND NOT EXISTS (SELECT 1 FROM ab_tests t
-                      JOIN ab_pre_period s ON s.campaign_id = t.campaign_id AND s.test_id = t.test_id
-                      WHERE t.test_id = :test_id AND s.member_id = p.member_id)
+    SELECT * FROM ab_test_covariates(:test_id, :pre_days)
 ),
 per_member AS (
     SELECT u.variant, x.metric, coalesce(p.pre, 0) AS pre,

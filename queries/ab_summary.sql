@@ -1,8 +1,9 @@
 -- Per-variant summary statistics of one test for every outcome, as of now (cut at the test's
 -- end) or as of :as_of when given (NULL: now; binary outcomes and the units are exact as of
--- any moment, totals are as of now): n, sum, sum of squares, and the CUPED pre-period sums. The units, the outcomes and the
--- covariates are defined once in migration 0002 (ab_test_units, ab_member_outcomes,
--- ab_test_pre_period) and documented in core.experiments.outcomes.
+-- any moment, totals are as of now): n, sum, sum of squares, and the CUPED pre-period sums.
+-- The units, the outcomes and the covariates are defined once in migrations 0002 and 0012
+-- (ab_test_units, ab_member_outcomes, ab_test_covariates) and documented in
+-- core.experiments.outcomes.
 WITH units AS MATERIALIZED (
     SELECT u.*, least(u.ended_at, c.cut) AS cut
     FROM ab_test_units(:test_id) u
@@ -11,23 +12,7 @@ WITH units AS MATERIALIZED (
 ),
 pre AS MATERIALIZED (
     -- the covariates kept by the snapshot job, and on the fly only for members it has not done yet
-    SELECT s.member_id, x.metric, x.pre
-    FROM ab_tests t
-    JOIN ab_pre_period s ON s.campaign_id = t.campaign_id AND s.test_id = t.test_id
-    CROSS JOIN LATERAL (VALUES ('opened', s.opened), ('clicked', s.clicked), ('converted', s.converted),
-                               ('clicks', s.clicks), ('revenue', s.revenue), ('reward_cost', s.reward_cost)) AS x(metric, pre)
-    WHERE t.test_id = :test_id AND x.pre <> 0
-    UNION ALL
-    SELECT p.member_id, p.metric, p.pre
-    FROM ab_test_pre_period(:test_id, :pre_days) p
-    WHERE EXISTS (SELECT 1 FROM ab_tests t
-                  JOIN ab_assignments a ON a.campaign_id = t.campaign_id AND a.test_id = t.test_id
-                  WHERE t.test_id = :test_id
-                    AND NOT EXISTS (SELECT 1 FROM ab_pre_period s WHERE s.campaign_id = a.campaign_id
-                                    AND s.test_id = a.test_id AND s.member_id = a.member_id))
-      AND NOT EXISTS (SELECT 1 FROM ab_tests t
-                      JOIN ab_pre_period s ON s.campaign_id = t.campaign_id AND s.test_id = t.test_id
-                      WHERE t.test_id = :test_id AND s.member_id = p.member_id)
+    SELECT * FROM ab_test_covariates(:test_id, :pre_days)
 ),
 plain AS (
     SELECT u.variant, x.metric, count(*) AS n, sum(x.value) AS sum, sum(x.value * x.value) AS sum_squares
