@@ -1,5 +1,5 @@
 """Campaign analytics' charts and the tables drawn beside them, built once per data and shared by
-every session (st.cache_resource, the lifetime of the data they are drawn from): building a
+every session (ui.shared: st.cache_resource keyed on the data caches' epoch): building a
 Plotly figure costs tens of milliseconds (Plotly Express several times that), which every rerun
 of the screen would otherwise repeat. Figures are made with plotly.graph_objects directly. The
 objects returned are shared: treat them as read-only.
@@ -15,12 +15,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import streamlit as st
 
 from core.analytics import campaigns as analytics
 from core.analytics.metrics import METRICS
 from core.analytics.periods import GRAINS
 from ui import data
+from ui.shared import shared
 from ui.export_tables import export_table
 from ui.format import BLUE, GREY, RED, percent
 from ui.widgets import display_metrics
@@ -100,7 +100,7 @@ def revenue_cost_chart(active: pd.DataFrame) -> go.Figure:
     return figure
 
 
-@st.cache_resource(ttl=30, max_entries=32, show_spinner=False)
+@shared(max_entries=32)
 def portfolio_charts(first: date, last: date, tz: str, compared_first: date | None,
                      compared_last: date | None) -> tuple[go.Figure, go.Figure] | None:
     """(top campaigns, revenue against cost) of the campaigns that sent in the period, or None."""
@@ -139,7 +139,7 @@ def totals_row(result: analytics.PortfolioComparison, count: int) -> pd.DataFram
     return pd.DataFrame([row])
 
 
-@st.cache_resource(ttl=30, max_entries=64, show_spinner=False)
+@shared(max_entries=64)
 def portfolio_tables(first: date, last: date, tz: str, compared_first: date | None, compared_last: date | None,
                      sort: str, order: str) -> PortfolioTables | None:
     """Every campaign with its Δ columns (when compared), sorted by `sort` ("asc" or "desc"), the
@@ -229,7 +229,7 @@ def series_export(frame: pd.DataFrame, grain: str, tz: str) -> pd.DataFrame:
     return export
 
 
-@st.cache_resource(ttl=30, max_entries=128, show_spinner=False)
+@shared(max_entries=128)
 def series_view(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | None, grain: str,
                 metric: str) -> SeriesView | None:
     """The metric per grain with holidays and notes, and its trend in words; None without activity.
@@ -265,7 +265,7 @@ def breakdown_chart(part: pd.DataFrame, dimension: str, metric: str) -> go.Figur
     return figure
 
 
-@st.cache_resource(ttl=30, max_entries=128, show_spinner=False)
+@shared(max_entries=128)
 def breakdown_views(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | None,
                     metric: str) -> dict[str, BreakdownView] | None:
     """Per dimension (segment, device, region, channel): the chart of `metric`, the table and its

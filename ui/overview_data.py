@@ -18,6 +18,7 @@ from ui import format as fmt
 from ui import why_data
 from ui.data import engine
 from ui.errors import remember_last_good
+from ui.shared import shared
 from ui.export_tables import overview_table
 from ui.why_chart import contribution_text
 
@@ -37,7 +38,7 @@ def overview(first: date, last: date, tz: str, compared_first: date | None, comp
     return OverviewNumbers(summaries["current"], summaries.get("comparison"))
 
 
-@st.cache_resource(ttl=30, max_entries=32, show_spinner=False)
+@shared(max_entries=32)
 def figures(first: date, last: date, tz: str, compared_first: date | None, compared_last: date | None,
             keys: tuple[str, ...]) -> pd.DataFrame:
     """The cards' figures as the CSV download has them (ui.export_tables.overview_table)."""
@@ -52,7 +53,7 @@ class Changes:
     movers: dict[str, pd.DataFrame]  # grouping -> the groups that moved the chosen KPI most, as shown
 
 
-@st.cache_resource(ttl=30, max_entries=64, show_spinner=False)
+@shared(max_entries=64)
 def changes(first: date, last: date, tz: str, compared_first: date, compared_last: date, explained: tuple[str, ...],
             kpi: str, movers_by: tuple[str, ...], top: int) -> Changes:
     """What changed, for every campaign: a sentence per KPI of `explained` (by campaign) and the

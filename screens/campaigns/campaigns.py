@@ -46,6 +46,13 @@ def campaign_picker():
     return (None if chosen is None else (int(chosen),)), live
 
 
+def guarded_detail(*args) -> None:
+    """The detail in its own guard: as a fragment it also runs alone (every 30 s), outside the
+    page's guard, and a database error there is a message, not a traceback."""
+    with database_guard():
+        detail_section(*args)
+
+
 with database_guard():
     portfolio_tab, detail_tab = st.tabs(TABS, key="tab", bind="query-params")
     with portfolio_tab:
@@ -54,6 +61,6 @@ with database_guard():
         campaign_ids, live = campaign_picker()
         if live and period.is_incomplete(datetime.now(timezone.utc)):
             st.caption(":green[●] Live — this section refreshes every 30 seconds.")
-            st.fragment(run_every=30)(detail_section)(user, period, comparison, campaign_ids)
+            st.fragment(run_every=30)(guarded_detail)(user, period, comparison, campaign_ids)
         else:
             detail_section(user, period, comparison, campaign_ids)
