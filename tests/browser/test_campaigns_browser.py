@@ -69,6 +69,15 @@ def download(page, label: str) -> tuple[str, pd.DataFrame]:
     return file.suggested_filename, pd.read_csv(Path(file.path()))
 
 
+def clipped_cards(page) -> list[str]:
+    """The KPI cards (st.metric) some of whose text is cut off: an element inside that is wider
+    than its box and hides the rest (an ellipsis)."""
+    return page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stMetric"]')]
+        .filter(card => [...card.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1
+                                                          && getComputedStyle(e).overflowX !== 'visible'))
+        .map(card => card.innerText.split('\\n')[0])""")
+
+
 def test_every_screen_opens_without_an_error(page, app_url):
     page.goto(app_url + "/")
     wait_for_app(page)
@@ -181,6 +190,7 @@ def test_screenshots_for_the_readme(page, app_url):
         page.wait_for_timeout(1500)  # charts lay out
         assert page.get_by_test_id("stException").count() == 0
         assert max(horizontal_overflow(page).values()) <= 2, f"{path} at {width} px overflows sideways"
+        assert not clipped_cards(page), f"{path} at {width} px cuts the text of KPI cards {clipped_cards(page)}"
         shutil.copy(full_screenshot(page, f"readme-{Path(name).stem}-{width}"), DOCS_SCREENSHOTS / name)
 
 
@@ -194,6 +204,7 @@ def test_phone_width_does_not_scroll_sideways(page, app_url):
         overflow = horizontal_overflow(page)
         assert max(overflow.values()) <= 2, f"{tab} at 390 px overflows sideways: {overflow}"
         full_screenshot(page, f"campaigns-{tab.lower().replace(' ', '-')}-390")
+    assert not clipped_cards(page), f"the campaign detail at 390 px cuts the text of KPI cards {clipped_cards(page)}"
     cards = page.get_by_test_id("stMain").get_by_test_id("stMetric")
     boxes = [cards.nth(i).bounding_box() for i in range(3)]
     labels = [cards.nth(i).get_by_test_id("stMetricLabel").inner_text().strip() for i in range(2)]
