@@ -96,10 +96,15 @@ def make_campaigns(rng, seed: int, count: int, days: int, end: datetime, offers:
         offer = offers.iloc[int(rng.integers(0, len(offers)))]
         channel = truth.CHANNELS[i % 3]
         segment = segments[i % len(segments)]
-        # Starts spread over the whole span up to 3 days before the end, so about as many
-        # campaigns start as end in any week (a steady portfolio, comparable week to week).
-        start = today - pd.Timedelta(days=int(rng.integers(min(3, days - 1), days)))
-        duration = int(rng.integers(60, 150))  # long enough that few campaigns end in any one week
+        # A steady portfolio, as card-linked programmes run: most campaigns are always-on offers
+        # that started before the demo's span and run past its end; every third is a flight of
+        # 3 to 8 weeks starting within the span. So months and weeks compare like with like.
+        if i % 3 == 0:
+            start = today - pd.Timedelta(days=int(rng.integers(min(3, days - 1), days)))
+            duration = int(rng.integers(21, 57))
+        else:
+            start = today - pd.Timedelta(days=days + int(rng.integers(0, 60)))
+            duration = days + int(rng.integers(120, 240))
         status = "live"
         if i <= len(truth.AB_TESTS):  # the experiment campaigns run for the last 6 weeks
             channel, segment, start, duration = "push", ("active", "deal_seeker")[i % 2], today - pd.Timedelta(days=42), 120
@@ -123,7 +128,7 @@ def make_campaigns(rng, seed: int, count: int, days: int, end: datetime, offers:
             "cost_per_send": round(float(np.exp(rng.uniform(np.log(0.01), np.log(0.5)))), 4),
             "cadence_days": int(truth.campaign_cadence(seed, np.array([i]))[0]),
             "audience_share": float(truth.campaign_audience_share(seed, np.array([i]))[0]),
-            "paused_after_days": int(rng.integers(5, 15)) if status == "paused" else None,
+            "paused_days_ago": int(rng.integers(5, 15)) if status == "paused" else None,
         })
     return pd.DataFrame(rows)
 
@@ -144,8 +149,8 @@ def world_campaigns(seed: int, campaigns: pd.DataFrame, offers: pd.DataFrame, me
         if c.status == "scheduled":
             continue
         until = min(pd.Timestamp(c.ends_at), pd.Timestamp(end))
-        if c.paused_after_days == c.paused_after_days and c.paused_after_days:  # not NaN: paused then
-            until = min(until, pd.Timestamp(c.starts_at) + pd.Timedelta(days=int(c.paused_after_days)))
+        if c.paused_days_ago == c.paused_days_ago and c.paused_days_ago:  # not NaN: paused that long ago
+            until = min(until, pd.Timestamp(end) - pd.Timedelta(days=int(c.paused_days_ago)))
         o = offer.loc[int(c.offer_id)]
         out.append(world.Campaign(
             int(c.campaign_id), c.channel, c.segment, world.Offer(int(c.offer_id), o.category, o.reward_type, float(o.reward_value)),
@@ -154,17 +159,18 @@ def world_campaigns(seed: int, campaigns: pd.DataFrame, offers: pd.DataFrame, me
     return out
 
 
-def make_events(seed: int, campaigns: list[world.Campaign], members: pd.DataFrame, end: datetime) -> pd.DataFrame:
-    """Every event of the history up to `end`, from the one model of core.demo.world."""
+def make_events(seed: int, campaigns: list[world.Campaign], members: pd.DataFrame, end: datetime,
+                days: int) -> pd.DataFrame:
+    """Every event of the history's `days` up to `end`, from the one model of core.demo.world."""
     population = world.Members.from_frame(members, seed)
-    start = min((c.sends_from for c in campaigns), default=pd.Timestamp(end))
+    start = pd.Timestamp(end) - pd.Timedelta(days=days)
     frame = world.events_between(campaigns, population, start, end, drop=world.planted_drop(end))
     frame = frame[frame.event_ns <= world._ns(end)]
     return world.as_events(frame)
 
 
 DEFAULT_MEMBERS, DEFAULT_CAMPAIGNS = 15_000, 36
-EVENTS_AT_DEFAULT_SIZE = 3_150_000  # about this many events at the default size over 90 days
+EVENTS_AT_DEFAULT_SIZE = 4_700_000  # about this many events at the default size over 90 days
 
 
 def population_for(events: int) -> tuple[int, int]:
@@ -188,10 +194,10 @@ def generate(seed: int = 7, members: int = 20_000, campaigns: int = 36, days: in
     campaign_frame = make_campaigns(rng, seed, campaigns, days, end, offers)
     ab_tests, ab_variants, ab_assignments = make_ab_tests(campaign_frame, member_frame, end)
     senders = world_campaigns(seed, campaign_frame, offers, merchants, ab_tests, ab_assignments, end)
-    events = make_events(seed, senders, member_frame, end)
+    events = make_events(seed, senders, member_frame, end, days)
     regions = pd.DataFrame(truth.REGIONS, columns=["region_code", "name", "latitude", "longitude", "timezone", "share"]).drop(columns="share")
     return DemoData(regions, member_frame, merchants, offers,
-                    campaign_frame.drop(columns=["cadence_days", "audience_share", "paused_after_days"]),
+                    campaign_frame.drop(columns=["cadence_days", "audience_share", "paused_days_ago"]),
                     ab_tests, ab_variants, ab_assignments, events, seed, end)
 
 

@@ -1,7 +1,8 @@
 """The demo's planted drop (core.demo.truth.PLANTED_DROP: from 7 days before the end, one
 campaign's conversions on Android fall to a quarter, a broken app release) is what "why did
-this change" finds: the campaign with the largest negative contribution to conversions, and
-within it the Android group's rate, beyond its noise band. Fixed demo end; two seeds."""
+this change" finds: the campaign whose conversion rate fell most (the rate part of its
+contribution, apart from mix: flights that start or end move the mix), and within it the
+Android group's rate, beyond its noise band. Fixed demo end; two seeds."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -27,9 +28,10 @@ def test_why_did_conversions_fall_names_the_planted_campaign_and_android(primary
     rollup.refresh_all(db)
     dropped = truth.PLANTED_DROP["campaign_id"]
 
-    by_campaign = decompose(db, "conversions", WEEK, WEEK_BEFORE, by="campaign")
-    worst = by_campaign.groups.loc[by_campaign.groups.contribution.idxmin()]
-    assert int(worst.name) == dropped, by_campaign.groups[["label", "contribution"]]
+    # conversions per click: a flight that ended moves the mix; the planted campaign's rate fell
+    by_campaign = decompose(db, "conversion_rate", WEEK, WEEK_BEFORE, by="campaign")
+    worst = by_campaign.groups.loc[by_campaign.groups.rate.idxmin()]
+    assert int(worst.name) == dropped, by_campaign.groups[["label", "mix", "rate", "contribution"]]
 
     by_device = decompose(db, "conversion_rate", WEEK, WEEK_BEFORE, campaign_ids=[dropped], by="device")
     assert by_device.change < 0

@@ -107,7 +107,7 @@ def test_a_new_test_gets_members_at_once_and_is_an_a_a(small_world):
 
 
 def _campaign(data, **settings) -> world.Campaign:
-    senders = demo.world_campaigns(data.seed, data.campaigns.assign(cadence_days=2, audience_share=1.0, paused_after_days=np.nan), data.offers,
+    senders = demo.world_campaigns(data.seed, data.campaigns.assign(cadence_days=2, audience_share=1.0, paused_days_ago=np.nan), data.offers,
                                    data.merchants, data.ab_tests.iloc[0:0], data.ab_assignments.iloc[0:0], END)
     chosen = next(c for c in senders if c.channel == "email" and c.campaign_id > len(truth.AB_TESTS))
     for name, value in settings.items():
