@@ -385,8 +385,9 @@ class AbMethod(Interaction):
     def act(self, page, run):
         group = page.get_by_test_id("stButtonGroup").first
         buttons = group.locator("button")
-        chosen = [i for i in range(buttons.count()) if buttons.nth(i).get_attribute("aria-checked") != "true"
-                  and "Active" not in (buttons.nth(i).get_attribute("kind") or "")]
+        chosen = [i for i in range(buttons.count()) if not buttons.nth(i).evaluate(
+            "b => b.getAttribute('aria-checked') === 'true' || b.getAttribute('aria-pressed') === 'true'"
+            " || b.hasAttribute('data-selected') || (b.getAttribute('kind') || '').includes('Active')")]
         arm(page)
         buttons.nth(chosen[run % len(chosen)]).click()
 
