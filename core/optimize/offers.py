@@ -223,6 +223,16 @@ def audience_groups(audience: pd.DataFrame) -> pd.DataFrame:
     return audience.groupby(["segment", "device"], as_index=False).member_id.count().rename(columns={"member_id": "members"})
 
 
+def _centred_interval(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 90 % interval of row 0 (the fit on all data) from the spread of the bootstrap refits
+    (rows 1…) around their median: the refits of a regularised fit sit a little off the full
+    fit, and a plain percentile interval could then leave out the estimate it is for."""
+    if len(values) < 2:
+        return values[0], values[0]
+    low, middle, high = np.percentile(values[1:], [INTERVAL[0], 50, INTERVAL[1]], axis=0)
+    return values[0] + (low - middle), values[0] + (high - middle)
+
+
 def score_offers(model: OfferModel, campaign, offers: pd.DataFrame, groups: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """Every candidate offer for one campaign's channel and audience (groups, see
     audience_groups): P(conversion | send) and
@@ -244,8 +254,8 @@ def score_offers(model: OfferModel, campaign, offers: pd.DataFrame, groups: pd.D
         better = (profit[1:] > profit[1:, current[0]][:, None]).mean(axis=0) if draws else np.zeros(len(offer_ids))
     else:
         better = np.full(len(offer_ids), np.nan)
-    low_p, high_p = np.percentile(p_offer[1:], INTERVAL, axis=0) if draws else (p_offer[0], p_offer[0])
-    low, high = np.percentile(profit[1:], INTERVAL, axis=0) if draws else (profit[0], profit[0])
+    low_p, high_p = _centred_interval(p_offer)
+    low, high = _centred_interval(profit)
     return pd.DataFrame({
         "campaign_id": int(campaign.campaign_id), "offer_id": offer_ids.astype(int), "segment": campaign.segment,
         "is_current": offer_ids == int(campaign.offer_id),
