@@ -104,6 +104,8 @@ def controls(user: User, outcome: tracker.TrackerResults, prefix: str) -> None:
                 ab_data.clear()
                 st.session_state[f"{prefix}_confirm_done"] = True
                 st.session_state["ab_flash"] = f"{labels[action]}: done for “{name}”."
+                if action in ("stop_test", "declare_winner"):  # History shows the test just ended
+                    st.session_state["ab_pick_next"] = int(test.test_id)
                 st.rerun()
 
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from core.demo import generator as demo
+from core.demo.demo_tests import conclude
 from core.experiments import snapshots
 from core.experiments.outcomes import OUTCOMES
 from core.platform import db as core_db
@@ -82,6 +83,7 @@ def fresh_tracker(backends, demo_data):
     engine = core_db.make_engine(url, pool_size=2)
     demo.load(engine, demo_data)
     rollup.refresh_all(engine)
+    conclude(engine, demo_data.end)   # as `python -m core demo` does: History has the demo's ended tests
     snapshots.take_snapshots(engine)
     process, base = start_app(url)
     yield engine, base
@@ -90,8 +92,9 @@ def fresh_tracker(backends, demo_data):
 
 
 def act(page, action: str, confirm_text: str, reason: str | None = None) -> None:
-    """Pick a control of the active test, confirm it and apply it."""
-    main = page.get_by_test_id("stMain")
+    """Pick a control of the active test, confirm it and apply it (in the tab shown: History has
+    controls of its own for the ended test it shows)."""
+    main = page.get_by_test_id("stMain").get_by_role("tabpanel").first
     main.get_by_test_id("stRadio").filter(has_text="Action").get_by_text(action, exact=True).click()
     wait_for_app(page)
     if reason is not None:
@@ -158,6 +161,6 @@ def test_create_start_pause_resume_declare_and_history(page, fresh_tracker):
 
     page.get_by_role("tab", name="History").click()
     wait_for_app(page)
-    page.get_by_text("Verdict when decided").first.wait_for(timeout=60_000)
-    assert page.get_by_text("Flagged: the winner was declared against the rule's verdict").first.is_visible()
+    page.get_by_text("Verdict when decided:").first.wait_for(timeout=60_000)   # the box, not the list's header
+    page.get_by_text("Flagged: the winner was declared against the rule's verdict").first.wait_for(timeout=60_000)
     docs_screenshot(page, "ab_history")
