@@ -51,6 +51,9 @@ SYSTEM_WORK = {
     "core.demo.simulator.load_campaigns": "python -m core simulate (reads the live campaigns)",
     "core.demo.simulator.write_batch": "python -m core simulate",
     "core.demo.simulator.run": "python -m core simulate",
+    "core.demo.simulator.assign_running_tests": "python -m core simulate: the sending system's assignments of running tests",
+    "core.demo.simulator.load_world": "python -m core simulate (reads the settings, records new tests' assignments)",
+    "core.__main__.cmd_evaluate": "python -m core evaluate (operator: a demo in a database of its own, retrained)",
     "core.experiments.snapshots.store_snapshots": "the worker's ab_snapshots job",
     "core.experiments.snapshots.raise_alert": "the worker's ab_snapshots job",
     "core.experiments.snapshots.close_alerts": "the worker's ab_snapshots job",
@@ -91,6 +94,8 @@ NOT_WRITES = {
     "core.experiments.assignment.assign_many": "hashes members to variants",
     "core.experiments.results.export_frame": "builds the tracker's table; exporting it is core.access.exports",
     "core.optimize.inputs.load": "reads a retrain's inputs",
+    "core.demo.simulator.load_members": "reads the members the simulator may reach",
+    "core.demo.simulator.resume_point": "reads where the data end",
     "core.optimize.recommendations.pause_cards": "builds recommendation cards in memory",
 }
 # People's actions that check the user in their body (core.platform may not import core.access,
