@@ -6,4 +6,4 @@ SELECT r.campaign_id, r.kind, h.member_id, h.in_holdout,
 FROM recommendations r
 JOIN campaign_holdouts h ON h.campaign_id = r.campaign_id AND h.recommendation_id = r.recommendation_id
 WHERE r.status = 'applied' AND r.kind IN ('offer', 'segment_add', 'segment_drop')
-  AND r.campaign_id = ANY(:campaign_ids)
+  AND r.campaign_id = ANY(:campaign_ids) AND h.campaign_id = ANY(:campaign_ids)  -- (both: Citus routes by the holdouts')
