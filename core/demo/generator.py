@@ -3,7 +3,7 @@ drawn from the planted truth in core.demo.truth. Same seed and end time, same da
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
@@ -165,7 +165,7 @@ def make_events(seed: int, campaigns: list[world.Campaign], members: pd.DataFram
     population = world.Members.from_frame(members, seed)
     start = pd.Timestamp(end) - pd.Timedelta(days=days)
     frame = world.events_between(campaigns, population, start, end, drop=world.planted_drop(end))
-    frame = frame[frame.event_ns <= world._ns(end)]
+    frame = frame[frame.event_ns <= world.to_ns(end)]
     return world.as_events(frame)
 
 

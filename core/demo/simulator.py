@@ -181,7 +181,7 @@ class Simulator:
         # the later stages of sends made before the resume point (up to FUNNEL_DAYS back)
         earlier = self._events(self.clock - timedelta(days=world.FUNNEL_DAYS), self.clock)
         # the database keeps microseconds: an event within 1 µs of the resume point was written
-        self.pending = earlier[earlier.event_ns >= world._ns(self.clock) + 1_000]
+        self.pending = earlier[earlier.event_ns >= world.to_ns(self.clock) + 1_000]
 
     def reload(self, state: WorldState) -> None:
         self.state = state
@@ -210,11 +210,11 @@ class Simulator:
         sizes = np.array([len(self._audience(c)) for c in campaigns], dtype=float)
         which = self.rng.choice(len(campaigns), size=count, p=sizes / sizes.sum())
         frames = []
-        span = max(world._ns(end) - world._ns(start), 1)
+        span = max(world.to_ns(end) - world.to_ns(start), 1)
         for k in np.unique(which):
             n = int((which == k).sum())
             audience = self._audience(campaigns[k])
-            send_ns = world._ns(start) + self.rng.integers(0, span, n)
+            send_ns = world.to_ns(start) + self.rng.integers(0, span, n)
             local_day = send_ns // world.NS_PER_DAY
             sends = pd.DataFrame({"member": audience[self.rng.integers(0, len(audience), n)], "send_ns": send_ns,
                                   "local_day": local_day, "local_hour": np.full(n, campaigns[k].send_hour),
@@ -239,7 +239,7 @@ class Simulator:
             parts.append(self._load_sends(start, now, seconds))
         combined = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
             else world.funnel_columns()
-        due = combined.event_ns <= world._ns(now)
+        due = combined.event_ns <= world.to_ns(now)
         self.pending = combined[~due].reset_index(drop=True)
         self.report.simulated_seconds += (now - start).total_seconds()
         return world.as_events(combined[due])

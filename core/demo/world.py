@@ -17,7 +17,7 @@ in-app messages when the member opens the app (truth.SESSION_HOUR_WEIGHT).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -154,7 +154,8 @@ def _utc_offsets(zone: str, first_day: int, days: int) -> np.ndarray:
     return out
 
 
-def _ns(at) -> int:
+def to_ns(at) -> int:
+    """An instant (aware, or naive UTC) as int nanoseconds since 1970 UTC."""
     return int(pd.Timestamp(at).tz_convert("UTC").value) if pd.Timestamp(at).tzinfo else int(pd.Timestamp(at).value)
 
 
@@ -187,8 +188,8 @@ def sends_between(campaign: Campaign, members: Members, start, end, audience: np
     """The campaign's sends with a send time in [start, end) (UTC): member position, send time
     (int ns UTC), the member's local day (days since 1970-01-01), local hour and weekday; None
     when there is none. `cache` (a dict the caller keeps per campaign) keeps each day's sends between calls."""
-    start_ns = max(_ns(start), _ns(campaign.sends_from))
-    end_ns = _ns(end) if campaign.sends_until is None else min(_ns(end), _ns(campaign.sends_until))
+    start_ns = max(to_ns(start), to_ns(campaign.sends_from))
+    end_ns = to_ns(end) if campaign.sends_until is None else min(to_ns(end), to_ns(campaign.sends_until))
     parts = []
     if end_ns > start_ns:
         audience = campaign.audience(members) if audience is None else audience
@@ -219,9 +220,9 @@ def _variants(campaign: Campaign, members: Members, sends: pd.DataFrame) -> tupl
     lost = np.zeros(n, dtype=bool)
     ids = members.member_id[sends.member.to_numpy()]
     for test in campaign.tests:
-        during = sends.send_ns.to_numpy() >= _ns(test.started_at)
+        during = sends.send_ns.to_numpy() >= to_ns(test.started_at)
         if test.ended_at is not None and not pd.isna(test.ended_at):
-            during &= sends.send_ns.to_numpy() < _ns(test.ended_at)
+            during &= sends.send_ns.to_numpy() < to_ns(test.ended_at)
         if not during.any():
             continue
         found = test.variant_of.reindex(ids[during]).to_numpy(object)
@@ -343,7 +344,7 @@ def planted_drop(end) -> dict:
     """truth.PLANTED_DROP with its start as int ns (DAYS before the demo's end)."""
     spec = truth.PLANTED_DROP
     return {"campaign_id": spec["campaign_id"], "device": spec["device"], "convert_factor": spec["convert_factor"],
-            "from_ns": _ns(pd.Timestamp(end) - pd.Timedelta(days=spec["days"]))}
+            "from_ns": to_ns(pd.Timestamp(end) - pd.Timedelta(days=spec["days"]))}
 
 
 def planted_test(name: str) -> dict:
