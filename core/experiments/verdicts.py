@@ -85,14 +85,15 @@ def kind_of(text: str) -> str:
 
 
 def style(text: str) -> str:
-    """success / error / warning / info / neutral, for colouring a verdict."""
+    """success / alarm / warning / info / neutral, for colouring a verdict. An alarm (a guardrail
+    broken, a sample-ratio mismatch) is about the data, not a failure of the app."""
     kind = kind_of(text)
     if kind == WIN:
         return "success"
     if kind == LOSE:
-        return "error" if "guardrail" in text else "warning"
+        return "alarm" if "guardrail" in text else "warning"
     if kind == INCONCLUSIVE:
-        return "error" if "sample ratio mismatch" in text else "info"
+        return "alarm" if "sample ratio mismatch" in text else "info"
     return "info" if kind == KEEP_RUNNING else "neutral"
 
 

@@ -10,7 +10,7 @@ from core.experiments.outcomes import OUTCOMES
 from ui import ab_data
 from ui.format import MISSING, count, date_time, escape_markdown, outcome_value, p_value, percent, probability
 
-VERDICT_STYLE = {"success": (st.success, ":material/emoji_events:"), "error": (st.error, ":material/report:"),
+VERDICT_STYLE = {"success": (st.success, ":material/emoji_events:"), "alarm": (st.warning, ":material/report:"),
                  "warning": (st.warning, ":material/trending_down:"), "info": (st.info, ":material/hourglass_top:"),
                  "neutral": (st.info, ":material/balance:")}
 ACTION_WORDS = {"stop_test": "Stopped", "declare_winner": "Winner declared"}
@@ -58,7 +58,7 @@ def decision_section(outcome: tracker.TrackerResults, tz: str, prefix: str) -> b
                 f"{date_time(latest.decided_at, tz)}{winner} — as stored at that moment")
     verdict_box(latest.verdict, "Verdict when decided")
     if latest.against_rule:
-        st.error(f"Flagged: the winner was declared against the rule's verdict. Reason given: "
+        st.warning(f"Flagged: the winner was declared against the rule's verdict. Reason given: "
                  f"{escape_markdown(latest.reason)}", icon=":material/flag:")
     elif latest.reason:
         st.caption(f"Note: {escape_markdown(latest.reason)}")

@@ -203,7 +203,7 @@ def test_detail(user: User, tz: str, test_id: int, prefix: str) -> None:
     st.caption(f"Verdict by the test's rule ({tracker.METHODS[rule['method']]}); the view below is "
                f"{tracker.METHODS[method]}{' with CUPED' if cuped else ''}, {difference} lift.")
     if outcome.srm_detected:
-        st.error(f"**No winner can be read from these data.** {verdicts.SRM_CHECKS}", icon=":material/report:")
+        st.warning(f"**No winner can be read from these data.** {verdicts.SRM_CHECKS}", icon=":material/report:")
     summary_cards(outcome)
     left = outcome.expected_days_left
     if str(test.status) == "running" and left is not None and not np.isfinite(left):

@@ -28,6 +28,7 @@ def free_port() -> int:
 def start_app(database_url: str, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, **(extra_env or {})}
+    (ROOT / "test-output").mkdir(exist_ok=True)  # a module run on its own starts here
     log = open(ROOT / "test-output" / f"streamlit-{port}.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),

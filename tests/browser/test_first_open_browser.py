@@ -19,7 +19,7 @@ from core.experiments import snapshots
 from core.optimize.training import train_now
 from core.platform import health, rollup
 from core.platform.db import make_engine
-from tests.browser.conftest import (BUSY_MACHINE_TIMEOUT_MS, CHROMIUM_ARGS, ROOT, full_screenshot, start_app,
+from tests.browser.conftest import (BUSY_MACHINE_TIMEOUT_MS, ROOT, full_screenshot, start_app,
                                     stop_process, wait_for_app)
 from tests.conftest import PRIMARY_BACKEND
 
@@ -66,17 +66,6 @@ def just_started(backends, demo_data):
         for process in reversed(processes):
             stop_process(process)
         engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def fresh_browser():
-    """A browser of its own: each screen is opened in a new context (no cookies, no session)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def alerts(page) -> list[str]:
@@ -175,8 +164,10 @@ SCREENS = [("Overview", "Overview", "overview", check_overview),
 
 
 @pytest.mark.parametrize("title,heading,path,check", SCREENS, ids=[s[2] or "campaigns" for s in SCREENS])
-def test_every_screen_has_its_content_on_first_open(just_started, fresh_browser, title, heading, path, check):
-    context, page = open_fresh(fresh_browser, just_started, path)
+def test_every_screen_has_its_content_on_first_open(just_started, chromium, title, heading, path, check):
+    # the session's browser (one Playwright per thread: a second one inside it fails), each
+    # screen in a new context: no cookies, no session
+    context, page = open_fresh(chromium, just_started, path)
     try:
         headings = [h.replace("\u00ad", "").strip() for h in page.get_by_role("heading", level=1).all_inner_texts()]
         assert heading in headings, f"{title}: the link /{path} opened {headings}"

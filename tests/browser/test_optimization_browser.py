@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from core.optimize import store
+from core.optimize.recommendations import KIND_LABELS
 from tests.app.conftest import database_url_of
 from tests.browser.conftest import BUSY_MACHINE_TIMEOUT_MS, screenshot, start_app, stop_process, wait_for_app
 from tests.db.test_optimize_training import copy_of_shared_trained, shared_trained
@@ -53,10 +54,14 @@ def test_open_filter_and_look(page, apps, chromium):
     assert page.get_by_text("Expected impact / week").count() > 0
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, "optimization_cards")
-    choose(page, "Type", "Swap offer")
+    # filter by the rarest kind the training proposed (which kinds pass the evidence bars depends
+    # on the data: the small demo has too few conversions per offer category for offer cards)
+    kind = store.recommendations(engine).kind.value_counts().idxmin()
+    label = KIND_LABELS[kind]
+    choose(page, "Type", label)
     captions = page.locator('[data-testid="stCaptionContainer"]', has_text="· campaign").all_inner_texts()
-    expected = len(store.recommendations(engine, kind="offer"))
-    assert captions and all(c.startswith("Swap offer") for c in captions)
+    expected = len(store.recommendations(engine, kind=kind))
+    assert captions and all(c.startswith(label) for c in captions)
     assert len(captions) == min(expected, 8)
     screenshot(page, "optimization_filtered")
     page.get_by_role("tab", name="Send time").click()
