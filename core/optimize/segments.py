@@ -23,6 +23,10 @@ from sklearn.metrics import silhouette_score
 K_RANGE = range(3, 9)
 SILHOUETTE_SAMPLE = 3000
 MATCH_DISTANCE = 1.5          # in standardised units: farther than this is a new segment
+# A retrain keeps the previous number of segments unless another count separates the members
+# clearly better: silhouettes within this margin are noise of the sample (0.20-0.23 on the demo),
+# and a count that flips on noise renames segments under the managers who use them.
+K_SWITCH_MARGIN = 0.02
 CATEGORY_SMOOTHING = 1.0      # pseudo-engagements spread like everyone's
 RFM = ["recency_days", "frequency", "monetary", "open_rate"]
 
@@ -97,6 +101,8 @@ def fit(features: pd.DataFrame, previous: pd.DataFrame | None = None, seed: int 
         say((i + 1) / (len(K_RANGE) + 1), f"segments: k = {k}, silhouette {scores[k]:.3f}")
     k = max(scores, key=scores.get)
     previous_z = _previous_centroids(previous, names, mean, std, weights)
+    if previous_z is not None and len(previous_z) in scores and scores[k] - scores[len(previous_z)] < K_SWITCH_MARGIN:
+        k = len(previous_z)
     init = previous_z if previous_z is not None and len(previous_z) == k else "k-means++"
     model = KMeans(n_clusters=k, n_init=1 if isinstance(init, np.ndarray) else 4, init=init, random_state=seed).fit(z)
     keys, names_by_cluster, matched = _stable_keys(model.cluster_centers_, previous, previous_z)
