@@ -106,8 +106,10 @@ def make_campaigns(rng, seed: int, count: int, days: int, end: datetime, offers:
             start = today - pd.Timedelta(days=days + int(rng.integers(0, 60)))
             duration = days + int(rng.integers(120, 240))
         status = "live"
-        if i <= len(truth.AB_TESTS):  # the experiment campaigns run for the last 6 weeks
-            channel, segment, start, duration = "push", ("active", "deal_seeker")[i % 2], today - pd.Timedelta(days=42), 120
+        if i <= len(truth.AB_TESTS):  # the experiment campaigns run for the last weeks (6 by default)
+            days_before = truth.AB_TESTS[i - 1].get("starts_days_before_end", 42)
+            channel, segment, start, duration = ("push", ("active", "deal_seeker")[i % 2],
+                                                 today - pd.Timedelta(days=days_before), 120)
         if i == truth.PLANTED_DROP["campaign_id"]:  # live through the demo's end, with weeks before the drop
             start, duration = today - pd.Timedelta(days=min(45, days - 1)), 120
         ends = start + pd.Timedelta(days=duration)

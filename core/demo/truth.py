@@ -127,7 +127,11 @@ CONVERSION_DELAY_HOURS = 20.0    # truncated to the attribution window
 # screens show is the marketer's side — hypothesis, variant descriptions, MDE; "truth" stays in
 # docs and tests. "conclude": the demo's history ends the test (core.demo.demo_tests.conclude) on
 # the first day its pre-registered rule decided (or found a sample ratio mismatch); the others
-# keep running to the demo's end.
+# keep running to the demo's end. A test starts with its campaign (its outcomes are the members'
+# firsts in the campaign), which starts "starts_days_before_end" days before the demo's end
+# (default 42): the three-variant test starts late enough for its rule to reach its decision in
+# the demo's last days (day 27 of its run at the default size), so an analyst finds a running
+# test whose decision waits for them.
 AB_TESTS = [
     {"key": "winner", "name": "Urgent subject line", "metric": "clicked",
      "variants": {"control": (0.5, 1.0), "treatment": (0.5, 1.35)},
@@ -149,11 +153,11 @@ AB_TESTS = [
      "mde": 0.10, "conclude": True,
      "lost_share": {"treatment": 0.12}, "truth": "sample-ratio mismatch"},
     {"key": "three_way", "name": "Three reward framings", "metric": "clicked",
-     "variants": {"control": (0.34, 1.0), "b": (0.33, 1.22), "c": (0.33, 0.8)},
+     "variants": {"control": (0.34, 1.0), "b": (0.33, 1.35), "c": (0.33, 0.8)},
      "descriptions": {"control": "“Earn 500 points”", "b": "“Get $5 back”", "c": "“5 % off your next shop”"},
      "hypothesis": "Members respond to money they can see: “$5 back” beats points, and a percentage off a "
                    "future shop does worse than both.",
-     "mde": 0.10, "conclude": False,
+     "mde": 0.10, "conclude": False, "starts_days_before_end": 30,
      "lost_share": {}, "truth": "b wins; c loses"},
 ]
 

@@ -2,7 +2,7 @@
 tests the demo ends are ended on the first day their pre-registered rule decided, through the
 tracker's own controls at that past moment, so History lists them with stored verdicts and
 statistics that are the rule's on the data of that moment; the three-variant test keeps
-running; a past moment is the system's alone."""
+running and its rule decides in the demo's last days; a past moment is the system's alone."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -84,6 +84,11 @@ def test_the_planted_stories(history_db):
     assert by_name["Blue vs green button"].verdict != "win — treatment beats control"   # the null never wins
     running = tests_repo.list_tests(history_db).set_index("name").loc["Three reward framings"]
     assert running.status == "running"
+    # ... and its rule reaches its decision in the demo's last days: a decision waits for the analyst
+    said = pd.DataFrame(results.rule_days(history_db, int(running.test_id), END))
+    first_win = said[said.kind == verdicts.WIN].as_of.min()
+    assert END - timedelta(days=7) <= first_win < END, said[["as_of", "verdict"]].tail(10)
+    assert said.iloc[-1].verdict == "win — b beats control"
 
 
 def test_screens_show_a_marketers_words_not_the_planted_truth(history_db):
