@@ -32,7 +32,7 @@ from core.demo import generator as demo  # noqa: E402
 from core.platform import migrate  # noqa: E402
 from core.analytics.campaigns import list_campaigns  # noqa: E402
 from core.access.auth import User  # noqa: E402
-from core.platform.db import make_engine, normalize_url, with_database  # noqa: E402
+from core.platform.db import fetch_df, make_engine, normalize_url, with_database  # noqa: E402
 from core.experiments import results, snapshots, tests_repo  # noqa: E402
 
 RESULTS_PATH = REPO_ROOT / "bench" / "results" / "ab.json"
@@ -69,14 +69,16 @@ def bench_creation(db, runs: int) -> dict:
 
 
 def bench_results(db, test_ids: list[int], repeats: int) -> dict:
-    summary, analysis, history = [], [], []
+    """Live (the snapshot job's work) and as the screen reads them (the job's stored inputs)."""
+    summary, analysis, history, screen = [], [], [], []
     for _ in range(repeats):
         for test_id in test_ids:
             summary.append(timed(lambda: results.current_summary(db, test_id)))
             analysis.append(timed(lambda: results.analyze_test(db, test_id)))
+            screen.append(timed(lambda: results.analyze_for_screen(db, test_id)))
             history.append(timed(lambda: results.history(db, test_id, "clicked")))
     return {"summary_query": percentiles(summary), "analyze_test": percentiles(analysis),
-            "daily_history": percentiles(history)}
+            "screen_analysis": percentiles(screen), "daily_history": percentiles(history)}
 
 
 SCALE_SQL = """
@@ -116,22 +118,30 @@ ANALYZE campaign_members; ANALYZE ab_assignments; ANALYZE ab_pre_period;
 """
 
 
-def bench_at_scale(db, members: int, repeats: int) -> dict:
-    """A test with `members` reached members: its results query (the screen's), the whole
-    analysis, and the stored daily snapshots' read, against the 100 ms target of the query."""
+def bench_at_scale(db, members: int, repeats: int, live_repeats: int) -> dict:
+    """A test with `members` reached members: the live summary query and analysis (what the
+    snapshot job does every 5 minutes), one snapshot-job run, and what the results screen does
+    (the stored inputs' query and the whole analysis of them: analyze_stored), against the
+    100 ms target of the screen's query."""
     started = time.perf_counter()
     with db.begin() as conn:
         for statement in [s for s in SCALE_SQL.split(";\n") if s.strip()]:
             conn.execute(text(statement), {"members": members} if ":members" in statement else {})
         test_id = conn.execute(text("SELECT test_id FROM ab_tests WHERE name = 'At scale'")).scalar()
     built = time.perf_counter() - started
-    summary = [timed(lambda: results.current_summary(db, test_id)) for _ in range(repeats)]
-    analysis = [timed(lambda: results.analyze_test(db, test_id)) for _ in range(max(repeats // 2, 1))]
+    summary = [timed(lambda: results.current_summary(db, test_id)) for _ in range(live_repeats)]
+    analysis = [timed(lambda: results.analyze_test(db, test_id)) for _ in range(live_repeats)]
+    job = timed(lambda: snapshots.take_snapshots(db))
     stored = [timed(lambda: results.snapshot_history(db, test_id)) for _ in range(repeats)]
-    n = int(results.current_summary(db, test_id).query("metric == 'clicked'").n.sum())
-    return {"members": n, "build_seconds": round(built, 1), "summary_query": percentiles(summary),
-            "target_ms": 100, "summary_query_meets_target": bool(np.percentile(np.array(summary) * 1000, 50) < 100),
-            "analyze_test": percentiles(analysis), "stored_snapshots_read": percentiles(stored)}
+    screen_query = [timed(lambda: fetch_df(db, "ab_results_stored", test_id=test_id)) for _ in range(repeats)]
+    screen = [timed(lambda: results.analyze_stored(db, test_id)) for _ in range(repeats)]
+    outcome = results.analyze_stored(db, test_id)
+    return {"members": int(outcome.n_per_arm.sum()), "build_seconds": round(built, 1),
+            "live_summary_query": percentiles(summary), "live_analyze_test": percentiles(analysis),
+            "snapshot_job_seconds": round(job, 1),
+            "screen_query": percentiles(screen_query), "target_ms": 100,
+            "screen_query_meets_target": bool(np.percentile(np.array(screen_query) * 1000, 50) < 100),
+            "screen_analysis": percentiles(screen), "stored_snapshots_read": percentiles(stored)}
 
 
 def main() -> int:
@@ -142,6 +152,8 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=10, help="result reads per demo test")
+    parser.add_argument("--live-repeats", type=int, default=2,
+                        help="live summaries and analyses of the test at scale (each takes minutes at 1 M)")
     parser.add_argument("--scale-members", type=int, default=1_000_000,
                         help="members of the test at scale (0: skip it)")
     parser.add_argument("--keep", action="store_true")
@@ -189,7 +201,7 @@ def main() -> int:
                                      "steady_run": round(steady_snapshot, 3)},
         }
         if args.scale_members:
-            report["results_at_scale"] = bench_at_scale(db, args.scale_members, args.repeats)
+            report["results_at_scale"] = bench_at_scale(db, args.scale_members, args.repeats, args.live_repeats)
     finally:
         db.dispose()
         if name and not args.keep:

@@ -27,7 +27,8 @@ def summaries():
 
 @st.cache_data(ttl=60, max_entries=128, show_spinner="Analysing the test…")
 def results(test_id: int, method: str, cuped: bool, difference: str):
-    return tracker.analyze_test(engine(), test_id, method=method, cuped=cuped, difference=difference)
+    """As of the snapshot job's last run (every 5 minutes) when it has one, else live."""
+    return tracker.analyze_for_screen(engine(), test_id, method=method, cuped=cuped, difference=difference)
 
 
 @st.cache_data(ttl=120, max_entries=128, show_spinner="Reading the daily snapshots…")

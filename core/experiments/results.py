@@ -133,6 +133,7 @@ class TrackerResults:
     rule_analysis: pd.DataFrame = field(default_factory=pd.DataFrame)  # the rule's primary-metric rows
     current_needed_per_arm: int | None = None   # the plan recomputed at today's control baseline
     srm_judgeable: bool = False
+    as_of: datetime | None = None               # the moment the data describe (None: now, live)
 
     @property
     def verdict(self) -> str:
@@ -269,13 +270,55 @@ def analyze_test(db, test_id: int, method: str | None = None, cuped: bool | None
     end = pd.Timestamp(test.ended_at if pd.notna(test.ended_at) else now)
     if as_of is not None:
         end = min(end, pd.Timestamp(as_of))
-    lookback_from = None
-    if pd.notna(test.started_at):
-        lookback_from = max(pd.Timestamp(test.started_at), end - pd.Timedelta(days=GROWTH_LOOKBACK_DAYS))
+    lookback_from = lookback_start(test, end)
     raw = current_summary(db, test_id, as_of=as_of)
     exposure = fetch_df(db, "ab_assigned_counts", test_id=int(test_id),
                         before=(lookback_from or end).to_pydatetime(), as_of=as_of)
     return analyze_summary(test, variants, raw, exposure, method, cuped, difference, end, lookback_from)
+
+
+def lookback_start(test: pd.Series, end: pd.Timestamp) -> pd.Timestamp | None:
+    """The start of the traffic-rate window (members reached per day) ending at `end`."""
+    if pd.isna(test.started_at):
+        return None
+    return max(pd.Timestamp(test.started_at), end - pd.Timedelta(days=GROWTH_LOOKBACK_DAYS))
+
+
+def analyze_stored(db, test_id: int, method: str | None = None, cuped: bool | None = None,
+                   difference: str = "relative") -> TrackerResults | None:
+    """What analyze_test says, from the inputs the snapshot job stored at its last run (the
+    per-variant sums and the exposure of that moment: a few rows, whatever the number of
+    members), or None when there are none to use: the job has not analysed the test yet, or
+    the test ended after that run (its data then end at its end, not at the snapshot). The
+    job analyses exactly these inputs, so its verdict and alerts are what this shows."""
+    stored = fetch_df(db, "ab_results_stored", test_id=int(test_id))
+    if stored.empty:
+        return None
+    test = get_test(db, test_id)
+    as_of = pd.Timestamp(stored.as_of.iloc[0])
+    if pd.notna(test.ended_at) and pd.Timestamp(test.ended_at) > as_of:
+        return None
+    rule = rule_of(test)
+    method = rule["method"] if method is None else method
+    cuped = rule["cuped"] if cuped is None else cuped
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}.")
+    exposure = pd.DataFrame(stored.exposure.iloc[0], columns=["variant", "assigned", "reached", "reached_before"])
+    lookback = stored.lookback_from.iloc[0]
+    results = analyze_summary(test, variants_of(db, test_id), _numeric(stored.drop(columns=["as_of", "exposure",
+                                                                                            "lookback_from"])),
+                              exposure, method, cuped, difference, as_of,
+                              pd.Timestamp(lookback) if pd.notna(lookback) else None)
+    results.as_of = as_of.to_pydatetime()
+    return results
+
+
+def analyze_for_screen(db, test_id: int, method: str | None = None, cuped: bool | None = None,
+                       difference: str = "relative") -> TrackerResults:
+    """The results screen's analysis: the snapshot job's last stored inputs (analyze_stored;
+    `as_of` says when) when it has some for the test as it stands, else the live analysis."""
+    return (analyze_stored(db, test_id, method, cuped, difference)
+            or analyze_test(db, test_id, method=method, cuped=cuped, difference=difference))
 
 
 def analyze_summary(test: pd.Series, variants: pd.DataFrame, raw: pd.DataFrame, exposure: pd.DataFrame,

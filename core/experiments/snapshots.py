@@ -32,7 +32,7 @@ from core.platform.db import execute, fetch_df
 from core.experiments import results as tracker
 from core.experiments import verdicts
 from core.experiments.outcomes import OUTCOMES, PRE_PERIOD_DAYS
-from core.experiments.tests_repo import assign_reached_members, list_tests
+from core.experiments.tests_repo import assign_reached_members, get_test, list_tests, rule_of, variants_of
 from core.platform.jobs import JobOutput, try_exclusive
 
 JOB_NAME = "ab_snapshots"
@@ -59,11 +59,12 @@ def store_pre_period(db: Engine, test: pd.Series) -> int:
         return int(execute(conn, "ab_pre_period_fill", test_id=int(test.test_id), pre_days=PRE_PERIOD_DAYS).rowcount)
 
 
-def store_snapshots(db: Engine, test: pd.Series, now: datetime) -> int:
+def store_snapshots(db: Engine, test: pd.Series, now: datetime) -> pd.DataFrame:
+    """Store the days without a final snapshot (see days_to_store); returns the rows stored."""
     stored = tracker.snapshot_history(db, int(test.test_id))
     frame = tracker.daily_summaries(db, test, days_to_store(test, stored, now), now)
     if frame.empty:
-        return 0
+        return frame
     with db.begin() as conn:
         execute(conn, "ab_snapshots_upsert", test_id=int(test.test_id),
                 snapshot_dates=frame.snapshot_date.tolist(), metrics=frame.metric.tolist(),
@@ -71,7 +72,31 @@ def store_snapshots(db: Engine, test: pd.Series, now: datetime) -> int:
                 ns=frame.n.astype(int).tolist(), sums=frame["sum"].tolist(), sum_squares=frame.sum_squares.tolist(),
                 pre_sums=frame.pre_sum.tolist(), pre_sum_squares=frame.pre_sum_squares.tolist(),
                 pre_sum_products=frame.pre_sum_product.tolist())
-    return len(frame)
+    return frame
+
+
+def analyze_snapshot(db: Engine, test_id: int, frame: pd.DataFrame, now: datetime) -> tracker.TrackerResults:
+    """Analyse the test by its rule on the rows just stored as of `now` and the exposure of
+    this moment, and store the summary with that exposure: tracker.analyze_stored reads the
+    same inputs back, so the screen shows what the job alerted on, without aggregating every
+    member on every view. Without rows of this moment (nothing reached yet), the live analysis."""
+    current = frame[frame.as_of == pd.Timestamp(now)] if len(frame) else frame
+    if current.empty:
+        outcome = tracker.analyze_test(db, test_id, now=now)
+        store_summary(db, outcome, now)
+        return outcome
+    test = get_test(db, test_id)
+    rule = rule_of(test)
+    end = pd.Timestamp(now)
+    lookback = tracker.lookback_start(test, end)
+    exposure = fetch_df(db, "ab_assigned_counts", test_id=int(test_id), before=(lookback or end).to_pydatetime(),
+                        as_of=None)
+    outcome = tracker.analyze_summary(test, variants_of(db, test_id),
+                                      current.drop(columns=["snapshot_date", "as_of"]).reset_index(drop=True),
+                                      exposure, rule["method"], rule["cuped"], "relative", end, lookback)
+    outcome.as_of = now
+    store_summary(db, outcome, now, exposure=exposure, lookback_from=lookback)
+    return outcome
 
 
 def raise_alert(db: Engine, test: pd.Series, kind: str, message: str, details: dict) -> bool:
@@ -114,8 +139,10 @@ def alerts_for(outcome: tracker.TrackerResults) -> list[tuple[str, str, dict]]:
     return found
 
 
-def store_summary(db: Engine, outcome: tracker.TrackerResults, as_of: datetime) -> None:
-    """Keep the test's summary as of this analysis (an older analysis never overwrites a newer)."""
+def store_summary(db: Engine, outcome: tracker.TrackerResults, as_of: datetime, exposure: pd.DataFrame | None = None,
+                  lookback_from: pd.Timestamp | None = None) -> None:
+    """Keep the test's summary as of this analysis (an older analysis never overwrites a newer),
+    with the exposure it read when it analysed stored rows (analyze_snapshot)."""
     winner, probability = outcome.predicted_winner
     if outcome.srm_detected:
         winner, probability = None, None  # with a sample-ratio mismatch no arm's chance means anything
@@ -123,7 +150,14 @@ def store_summary(db: Engine, outcome: tracker.TrackerResults, as_of: datetime) 
         execute(conn, "ab_test_summary_upsert", test_id=int(outcome.test.test_id), as_of=as_of,
                 verdict=outcome.verdict, members=int(outcome.n_per_arm.sum()) if len(outcome.n_per_arm) else 0,
                 predicted_winner=winner, winner_probability=probability,
-                sample_ratio_mismatch=bool(outcome.srm_detected), ready_for_decision=bool(outcome.ready_for_decision))
+                sample_ratio_mismatch=bool(outcome.srm_detected), ready_for_decision=bool(outcome.ready_for_decision),
+                exposure=None if exposure is None else json.dumps(_exposure_rows(exposure)),
+                lookback_from=None if lookback_from is None else pd.Timestamp(lookback_from).to_pydatetime())
+
+
+def _exposure_rows(exposure: pd.DataFrame) -> list[dict]:
+    return [{"variant": str(r.variant), "assigned": int(r.assigned), "reached": int(r.reached),
+             "reached_before": int(r.reached_before)} for r in exposure.itertuples(index=False)]
 
 
 def summaries(db) -> pd.DataFrame:
@@ -145,9 +179,9 @@ def take_snapshots(db: Engine, now: datetime | None = None) -> JobOutput:
             if test.status == "running":
                 assigned += assign_reached_members(db, int(test.test_id))
             store_pre_period(db, test)
-            rows += store_snapshots(db, test, now)
-            outcome = tracker.analyze_test(db, int(test.test_id), now=now)
-            store_summary(db, outcome, now)
+            frame = store_snapshots(db, test, now)
+            rows += len(frame)
+            outcome = analyze_snapshot(db, int(test.test_id), frame, now)
             found = alerts_for(outcome)
             for kind, message, details in found:
                 new_alerts += raise_alert(db, test, kind, message, details)

@@ -61,7 +61,10 @@ AB_QUERY_PARAMS: dict[str, dict] = {
     "ab_test_summaries_read": {},
     "ab_test_summary_upsert": {"test_id": 1, "as_of": T0, "verdict": "keep running", "members": 10,
                                "predicted_winner": None, "winner_probability": None,
-                               "sample_ratio_mismatch": False, "ready_for_decision": False},
+                               "sample_ratio_mismatch": False, "ready_for_decision": False,
+                               "exposure": '[{"variant": "control", "assigned": 5, "reached": 4, "reached_before": 1}]',
+                               "lookback_from": T0},
+    "ab_results_stored": {"test_id": 1},
     "ab_test_insert": {"campaign_id": 1, "test_name": "t", "hypothesis": "", "primary_metric": "clicked",
                        "guardrail_metrics": [], "minimum_detectable_effect": 0.05, "alpha": 0.05, "status": "draft",
                        "created_by": "a@example.com", "started_at": None, "ended_at": None, "decision": None,
@@ -411,6 +414,37 @@ def test_snapshot_job_stores_each_tests_summary_for_the_list(demo_copy):
     snapshots.store_summary(demo_copy, dataclasses.replace(outcome, decision=older),
                             now - timedelta(hours=1))
     assert snapshots.summaries(demo_copy).set_index("test_id").loc[TEST_IDS["winner"]].verdict == outcome.verdict
+
+
+def test_results_from_the_stored_snapshot_equal_the_live_analysis(demo_copy):
+    """The results screen analyses the inputs the snapshot job stored (a few rows whatever the
+    number of members): the same verdict, statistics, exposure and plan as the live analysis of
+    that moment, in every view; nothing to use before the job ran, nor for a test ended after it
+    (the screen then analyses live)."""
+    assert results.analyze_stored(demo_copy, TEST_IDS["three_way"]) is None
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    snapshots.take_snapshots(demo_copy, now=now)
+    for test_id in TEST_IDS.values():
+        for method in results.METHODS:
+            for cuped in (True, False):
+                live = results.analyze_test(demo_copy, test_id, method=method, cuped=cuped, now=now)
+                stored = results.analyze_stored(demo_copy, test_id, method=method, cuped=cuped)
+                assert stored is not None and stored.as_of == now and live.as_of is None
+                assert stored.verdict == live.verdict and stored.problem == live.problem
+                assert stored.n_per_arm.equals(live.n_per_arm) and stored.srm_detected == live.srm_detected
+                assert stored.srm_p_value == pytest.approx(live.srm_p_value)
+                assert (stored.exposure.reset_index(drop=True).astype({"assigned": int, "reached": int})
+                        [["variant", "assigned", "reached"]]
+                        .equals(live.exposure.reset_index(drop=True).astype({"assigned": int, "reached": int})
+                                [["variant", "assigned", "reached"]]))
+                assert stored.needed_per_arm == live.needed_per_arm
+                assert stored.expected_days_left == pytest.approx(live.expected_days_left)
+                if len(live.analysis):
+                    pd.testing.assert_frame_equal(stored.analysis.reset_index(drop=True),
+                                                  live.analysis.reset_index(drop=True), check_dtype=False)
+    ended = TEST_IDS["three_way"]
+    tests_repo.control(demo_copy, MANAGER, ended, "stop_test", note="ended after the snapshot")
+    assert results.analyze_stored(demo_copy, ended) is None
 
 
 def test_snapshot_job_stores_every_day_raises_alerts_once_and_is_idempotent(demo_copy):

@@ -55,6 +55,7 @@ SYSTEM_WORK = {
     "core.demo.simulator.load_world": "python -m core simulate (reads the settings, records new tests' assignments)",
     "core.__main__.cmd_evaluate": "python -m core evaluate (operator: a demo in a database of its own, retrained)",
     "core.experiments.snapshots.store_snapshots": "the worker's ab_snapshots job",
+    "core.experiments.snapshots.analyze_snapshot": "the worker's ab_snapshots job (stores the summary it analysed)",
     "core.experiments.snapshots.raise_alert": "the worker's ab_snapshots job",
     "core.experiments.snapshots.close_alerts": "the worker's ab_snapshots job",
     "core.experiments.snapshots.store_pre_period": "the worker's ab_snapshots job",
