@@ -27,6 +27,9 @@ MATCH_DISTANCE = 1.5          # in standardised units: farther than this is a ne
 # clearly better: silhouettes within this margin are noise of the sample (0.20-0.23 on the demo),
 # and a count that flips on noise renames segments under the managers who use them.
 K_SWITCH_MARGIN = 0.02
+# A count whose smallest segment holds less than this share of the members is not chosen: a
+# segment of a few dozen members is nothing a manager can target, and its silhouette is noise.
+MIN_SEGMENT_SHARE = 0.02
 CATEGORY_SMOOTHING = 1.0      # pseudo-engagements spread like everyone's
 RFM = ["recency_days", "frequency", "monetary", "open_rate"]
 
@@ -92,15 +95,24 @@ def fit(features: pd.DataFrame, previous: pd.DataFrame | None = None, seed: int 
     z = (raw - mean) / std * weights
     rng = np.random.default_rng(seed)
     sample = rng.choice(len(z), min(SILHOUETTE_SAMPLE, len(z)), replace=False)
-    scores = {}
+    previous_z = _previous_centroids(previous, names, mean, std, weights)
+    scores, too_small = {}, {}
     for i, k in enumerate(K_RANGE):
         if k >= len(sample):
             break
-        labels = KMeans(n_clusters=k, n_init=2, random_state=seed).fit_predict(z[sample])
-        scores[k] = float(silhouette_score(z[sample], labels))
-        say((i + 1) / (len(K_RANGE) + 1), f"segments: k = {k}, silhouette {scores[k]:.3f}")
+        # the previous run's count is judged by its own segments (started from its centroids):
+        # the question is whether the old structure still fits, not a fresh random start's luck
+        start = previous_z if previous_z is not None and len(previous_z) == k else "k-means++"
+        labels = KMeans(n_clusters=k, n_init=1 if isinstance(start, np.ndarray) else 2, init=start,
+                        random_state=seed).fit_predict(z[sample])
+        score = float(silhouette_score(z[sample], labels))
+        if np.bincount(labels, minlength=k).min() < MIN_SEGMENT_SHARE * len(sample):
+            too_small[k] = score  # a segment too small to target
+        else:
+            scores[k] = score
+        say((i + 1) / (len(K_RANGE) + 1), f"segments: k = {k}, silhouette {score:.3f}")
+    scores = scores or too_small
     k = max(scores, key=scores.get)
-    previous_z = _previous_centroids(previous, names, mean, std, weights)
     if previous_z is not None and len(previous_z) in scores and scores[k] - scores[len(previous_z)] < K_SWITCH_MARGIN:
         k = len(previous_z)
     init = previous_z if previous_z is not None and len(previous_z) == k else "k-means++"

@@ -5,6 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.optimize.segments import K_SWITCH_MARGIN, MIN_SEGMENT_SHARE
 from screens.optimization.model_run import as_dict
 from ui import optimize_data as opt
 from ui.format import BLUE, GREY, RED, chart_layout
@@ -56,8 +57,10 @@ def segments_section(run: dict, campaigns: pd.DataFrame) -> None:
     meta = as_dict(run["metrics"]).get("segments", {})
     table = profile_table(profiles)
     st.caption(f"k-means on recency, frequency, monetary value, open rate and channel and category mix; "
-               f"{meta.get('k', len(table))} segments chosen by the best silhouette score "
-               f"({', '.join(f'k={k}: {v:.3f}' for k, v in meta.get('silhouette', {}).items())}); "
+               f"{meta.get('k', len(table))} segments chosen by the best silhouette score among counts whose "
+               f"every segment holds at least {MIN_SEGMENT_SHARE:.0%} of the members "
+               f"({', '.join(f'k={k}: {v:.3f}' for k, v in meta.get('silhouette', {}).items())}), the previous "
+               f"run's count kept unless another beats it by {K_SWITCH_MARGIN}; "
                f"{meta.get('kept_from_previous_run', 0)} kept their name from the previous run."
                + (f" Segments are found from behaviour before {str(meta['features_before'])[:10]} and each segment's "
                   "ROI in a campaign is measured on the outcomes from then on, so no segment is judged on the "

@@ -36,3 +36,17 @@ def test_a_clearly_better_count_replaces_the_previous_one():
     assert again.k == 5 and again.silhouette[5] - again.silhouette[3] >= segments.K_SWITCH_MARGIN
     assert again.matched == 3                          # the three it knew keep their keys
     assert set(three.segment_key) <= set(again.profiles.segment_key)
+
+
+def test_a_segment_too_small_to_target_is_not_chosen():
+    # four groups of 600 and a far-off handful of 20 (under MIN_SEGMENT_SHARE): k-means gives the
+    # handful a cluster of its own from k = 4 on, but a segment of 20 members is nothing to target,
+    # so the handful joins its nearest segment
+    centres = np.array([[0, 0, 0, 0], [6, 0, 0, 0], [0, 6, 0, 0], [0, 0, 6, 0]], dtype=float)
+    big = blobs(centres, 600, 0.6, seed=3)
+    handful = blobs(np.array([[0, 0, 0, 20.0]]), 20, 0.3, seed=4)
+    members = pd.concat([big, handful], ignore_index=True).rename_axis("member_id")
+    fitted = segments.fit(members, seed=0)
+    # (without the rule the best silhouette gives the handful a segment of its own)
+    assert fitted.profiles.members.min() >= segments.MIN_SEGMENT_SHARE * len(members), fitted.profiles.members
+    assert 3 <= fitted.k <= 4
