@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats as scipy_stats
 
 from core.optimize import offers as offer_model
 from core.optimize.economics import normal_draws
@@ -192,7 +193,10 @@ def _margin_per_open_draws(row, draws: int, rng) -> np.ndarray:
 def _refit_spread(ctx: Context, campaign_id: int, audience: np.ndarray, best: np.ndarray, h0: int) -> np.ndarray | float:
     """Model uncertainty of a send-time card: multipliers (DRAWS) spread like the expected extra
     opens that the member-clustered bootstrap refits (send_time.bootstrap_fits) predict for the
-    same change, on the log scale, with Student-t tails for their small number (1.0 without refits)."""
+    same change, on the log scale, as wide at 90 % as a Student-t for their small number (1.0
+    without refits). Log-normal with mean 1, so the full fit's estimate stays the expected
+    impact: the exponential of a Student-t has no mean, and with it a card's "expected impact"
+    was whatever its largest draw happened to be (above the interval's upper end at times)."""
     refits = ctx.send_time_refits or []
     gains = []
     for refit in refits:
@@ -207,7 +211,8 @@ def _refit_spread(ctx: Context, campaign_id: int, audience: np.ndarray, best: np
     if len(gains) < 2 or (gains <= 0).any():
         return 1.0
     spread = float(np.std(np.log(gains), ddof=1))
-    return np.exp(spread * ctx.rng.standard_t(len(gains) - 1, DRAWS))
+    sigma = spread * float(scipy_stats.t.ppf(0.95, len(gains) - 1) / scipy_stats.norm.ppf(0.95))
+    return np.exp(sigma * ctx.rng.standard_normal(DRAWS) - sigma * sigma / 2)
 
 
 def send_time_cards(ctx: Context) -> list[dict]:
