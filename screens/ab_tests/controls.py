@@ -19,10 +19,11 @@ def rule_text(test: pd.Series) -> str:
     """The decision rule in one line of Markdown (names escaped)."""
     rule = tests_repo.rule_of(test)
     guardrails = ", ".join(OUTCOMES[g].label for g in rule["guardrails"] if g in OUTCOMES) or "none"
-    planned = f"{count(rule['planned_per_arm'])} members per arm" if rule["planned_per_arm"] else "no stored plan"
+    planned = (f"planned sample {count(rule['planned_per_arm'])} members per arm" if rule["planned_per_arm"]
+               else "no planned sample stored")
     return (f"**{tracker.METHODS[rule['method']]}**{' with CUPED' if rule['cuped'] else ''} on "
             f"**{OUTCOMES[rule['primary_metric']].label}** · α = {rule['alpha']:g} · MDE "
-            f"{percent(rule['mde'], 1)} relative · planned {planned} · guardrails {guardrails} · correction "
+            f"{percent(rule['mde'], 1)} relative · {planned} · guardrails {guardrails} · correction "
             f"{CORRECTION_LABELS.get(rule['correction'], escape_markdown(rule['correction']))}")
 
 

@@ -200,8 +200,12 @@ def test_detail(user: User, tz: str, test_id: int, prefix: str) -> None:
     decided = str(test.status) in tests_repo.ENDED_STATUSES and decision_section(outcome, tz, prefix)
     if not decided:
         verdict_box(outcome.verdict)
-    data_time = (f"Data as of {date_time(outcome.as_of, tz)} (the snapshot job refreshes them every 5 minutes)"
-                 if outcome.as_of is not None else "Data as of now")
+    if outcome.as_of is not None:
+        data_time = f"Data as of {date_time(outcome.as_of, tz)} (the snapshot job refreshes them every 5 minutes)"
+    elif pd.notna(test.ended_at):
+        data_time = f"Data up to the test's end, {date_time(test.ended_at, tz)}"
+    else:
+        data_time = "Data as of now"
     st.caption(f"Verdict by the test's rule ({tracker.METHODS[rule['method']]}); the view below is "
                f"{tracker.METHODS[method]}{' with CUPED' if cuped else ''}, {difference} lift. {data_time}.")
     if outcome.srm_detected:
