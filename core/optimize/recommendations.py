@@ -36,6 +36,7 @@ DRAWS = 400
 INTERVAL = (5, 95)
 PROJECTION_WEEKS = 8
 MIN_CONFIDENCE = 0.8          # propose only changes whose impact is positive with this probability
+MIN_SUPPORTED_SHARE = 0.9     # an added segment's members the offer model knows on the campaign's offer
 MAX_CONFIDENCE = 0.99         # 400 draws cannot support more: the screen shows "> 99 %"
 FDR = 0.10                    # Benjamini–Hochberg false-discovery rate across all candidates of a run
 MIN_IMPACT_PER_WEEK = 1.0     # USD
@@ -430,6 +431,14 @@ def _addition_per_send(model: offer_model.OfferModel, people: pd.DataFrame, camp
     return p * margin - float(campaign.cost_per_send), p
 
 
+def _supported_share(people: pd.DataFrame, offer: pd.DataFrame, models) -> float:
+    """Share of `people` whose (planted) segment every model has seen converting on the offer's
+    category and reward type often enough (offers.OfferModel.supported)."""
+    shares = people.segment.value_counts(normalize=True)
+    return float(sum(share for segment, share in shares.items()
+                     if all(model.supported(segment, offer)[0] for model in models)))
+
+
 def _best_addition(ctx: Context, campaign, row, members: pd.DataFrame) -> dict | None:
     """The behavioural segment whose members outside the campaign's audience are expected to be
     most profitable for this campaign: chosen by the selection half's offer model, its impact
@@ -446,10 +455,13 @@ def _best_addition(ctx: Context, campaign, row, members: pd.DataFrame) -> dict |
     chooser = ctx.segment_select_model or ctx.offer_model
     estimator = ctx.segment_model or ctx.offer_model
     best = None
+    offer_frame = pd.DataFrame([{"category": offer.category, "reward_type": offer.reward_type}])
     for key, group in outside.groupby(outside):
         if len(group) < MIN_SEGMENT_MEMBERS:
             continue
         people = members.reindex(group.index)[["segment", "device"]].reset_index()
+        if _supported_share(people, offer_frame, (chooser, estimator)) < MIN_SUPPORTED_SHARE:
+            continue  # for most of them the model would extrapolate from other segments' campaigns
         score = _addition_per_send(chooser, people, campaign, offer)[0][0] * len(group)
         if best is None or score > best[1]:
             best = (key, score, people)
