@@ -23,15 +23,26 @@ SCREENS = [
 # Executives land on the overview; everyone else on campaign analytics, where their work is.
 LANDING = {"exec": "screens/overview.py"}
 HERE = Path(__file__).parent
-# The root URL is the landing page, which differs by role; campaign analytics writes view=campaigns
-# into its URL, so a link to it opens it for every reader (an executive too), in their own role.
+# The root URL opens the reader's landing screen, which differs by role. It is a hidden page of
+# its own, so every screen keeps its own URL (/campaigns, /overview) for every role: a default
+# page is served at the root only, and a link to it from a reader whose default it is not said
+# "Page not found". Older links to campaign analytics say so with view=campaigns.
 CAMPAIGNS_VIEW = "campaigns"
-landing = ("screens/campaigns/campaigns.py" if st.query_params.get("view") == CAMPAIGNS_VIEW
-           else LANDING.get(user.role, "screens/campaigns/campaigns.py"))
-navigation = st.navigation([
-    st.Page(path, title=title, icon=icon, default=path == landing)
-    for path, title, icon in SCREENS if (HERE / path).exists()
-])
+
+
+def open_landing_screen() -> None:
+    landing = ("screens/campaigns/campaigns.py" if st.query_params.get("view") == CAMPAIGNS_VIEW
+               else LANDING.get(user.role, "screens/campaigns/campaigns.py"))
+    # every parameter travels with the switch (this run draws no widget that binds one)
+    st.switch_page(landing, query_params={key: st.query_params.get_all(key) for key in st.query_params})
+
+
+navigation = st.navigation(
+    [st.Page(open_landing_screen, title="Home", url_path="home", default=True, visibility="hidden")]
+    + [st.Page(path, title=title, icon=icon) for path, title, icon in SCREENS if (HERE / path).exists()])
+
+if navigation.title == "Home":  # straight to the reader's screen, before any widget binds the URL
+    navigation.run()
 
 if not identity_provider_configured():
     st.sidebar.info("**Demo mode** — no identity provider is configured. Pick a role below to "

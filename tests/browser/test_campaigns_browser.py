@@ -175,6 +175,22 @@ def test_a_shared_link_opens_the_same_view_in_a_fresh_context(page, app_url, chr
         fresh.close()
 
 
+def test_every_screen_has_its_own_url_and_the_root_keeps_a_links_filters(page, app_url):
+    """The root opens the reader's landing screen at its own URL, with every parameter of the
+    link; /campaigns opens for a reader whose landing screen it is (it used to say "Page not
+    found": a default page is served at the root only)."""
+    page.goto(app_url + "/?view=campaigns&period=Last+week&tab=Campaign+detail")
+    wait_for_app(page)
+    url = urlparse(page.url)
+    query = parse_qs(url.query)
+    assert url.path == "/campaigns" and query["period"] == ["Last week"] and query["tab"] == ["Campaign detail"]
+    assert page.get_by_role("tab", selected=True).first.inner_text().strip() == "Campaign detail"
+    page.goto(app_url + "/campaigns")
+    wait_for_app(page)
+    assert page.get_by_text("Page not found").count() == 0
+    assert page.get_by_role("heading", name="Campaign analytics").count() > 0
+
+
 def test_screenshots_for_the_readme(page, app_url):
     """The Overview at 1400 and 390 px and Campaign analytics' detail at 1400 px, for the README."""
     DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
