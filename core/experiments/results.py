@@ -261,20 +261,23 @@ def analyze_test(db, test_id: int, method: str | None = None, cuped: bool | None
     choose the view."""
     now = as_of or now or datetime.now(timezone.utc)
     test = get_test(db, test_id)
-    rule = rule_of(test)
-    method = rule["method"] if method is None else method
-    cuped = rule["cuped"] if cuped is None else cuped
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}.")
+    method, cuped = view_of(rule_of(test), method, cuped)
     variants = variants_of(db, test_id)
     end = pd.Timestamp(test.ended_at if pd.notna(test.ended_at) else now)
     if as_of is not None:
         end = min(end, pd.Timestamp(as_of))
     lookback_from = lookback_start(test, end)
     raw = current_summary(db, test_id, as_of=as_of)
-    exposure = fetch_df(db, "ab_assigned_counts", test_id=int(test_id),
-                        before=(lookback_from or end).to_pydatetime(), as_of=as_of)
+    exposure = current_exposure(db, test_id, end, lookback_from, as_of=as_of)
     return analyze_summary(test, variants, raw, exposure, method, cuped, difference, end, lookback_from)
+
+
+def view_of(rule: dict, method: str | None, cuped: bool | None) -> tuple[str, bool]:
+    """The view's method and CUPED setting (the rule's where not given)."""
+    method = rule["method"] if method is None else method
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}.")
+    return method, rule["cuped"] if cuped is None else cuped
 
 
 def lookback_start(test: pd.Series, end: pd.Timestamp) -> pd.Timestamp | None:
@@ -282,6 +285,14 @@ def lookback_start(test: pd.Series, end: pd.Timestamp) -> pd.Timestamp | None:
     if pd.isna(test.started_at):
         return None
     return max(pd.Timestamp(test.started_at), end - pd.Timedelta(days=GROWTH_LOOKBACK_DAYS))
+
+
+def current_exposure(db, test_id: int, end: pd.Timestamp, lookback_from: pd.Timestamp | None,
+                     as_of: datetime | None = None) -> pd.DataFrame:
+    """Members assigned and reached per variant, now (or as of `as_of`), and reached by the
+    start of the traffic-rate window."""
+    return fetch_df(db, "ab_assigned_counts", test_id=int(test_id), before=(lookback_from or end).to_pydatetime(),
+                    as_of=as_of)
 
 
 def analyze_stored(db, test_id: int, method: str | None = None, cuped: bool | None = None,
@@ -298,11 +309,7 @@ def analyze_stored(db, test_id: int, method: str | None = None, cuped: bool | No
     as_of = pd.Timestamp(stored.as_of.iloc[0])
     if pd.notna(test.ended_at) and pd.Timestamp(test.ended_at) > as_of:
         return None
-    rule = rule_of(test)
-    method = rule["method"] if method is None else method
-    cuped = rule["cuped"] if cuped is None else cuped
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}.")
+    method, cuped = view_of(rule_of(test), method, cuped)
     exposure = pd.DataFrame(stored.exposure.iloc[0], columns=["variant", "assigned", "reached", "reached_before"])
     lookback = stored.lookback_from.iloc[0]
     results = analyze_summary(test, variants_of(db, test_id), _numeric(stored.drop(columns=["as_of", "exposure",

@@ -86,14 +86,13 @@ def analyze_snapshot(db: Engine, test_id: int, frame: pd.DataFrame, now: datetim
         store_summary(db, outcome, now)
         return outcome
     test = get_test(db, test_id)
-    rule = rule_of(test)
+    method, cuped = tracker.view_of(rule_of(test), None, None)
     end = pd.Timestamp(now)
     lookback = tracker.lookback_start(test, end)
-    exposure = fetch_df(db, "ab_assigned_counts", test_id=int(test_id), before=(lookback or end).to_pydatetime(),
-                        as_of=None)
+    exposure = tracker.current_exposure(db, test_id, end, lookback)
     outcome = tracker.analyze_summary(test, variants_of(db, test_id),
                                       current.drop(columns=["snapshot_date", "as_of"]).reset_index(drop=True),
-                                      exposure, rule["method"], rule["cuped"], "relative", end, lookback)
+                                      exposure, method, cuped, "relative", end, lookback)
     outcome.as_of = now
     store_summary(db, outcome, now, exposure=exposure, lookback_from=lookback)
     return outcome
