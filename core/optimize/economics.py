@@ -77,6 +77,11 @@ def campaign_economics(outcomes: pd.DataFrame, campaigns: pd.DataFrame, recent: 
         .reindex(out.campaign_id).fillna(0.0).to_numpy()
     out["campaign_revenue_per_week"] = observed_revenue
     out["campaign_cost_per_week"] = observed_cost
+    # What an open earns now (the recent days' margin per open and the conversions behind it):
+    # a running test or a broken release changes it, and the whole history would hide that.
+    for column in ("opens", "conversions", "revenue", "reward_cost"):
+        out[f"recent_{column}"] = weekly[column].reindex(out.campaign_id).fillna(0.0).to_numpy() \
+            if column in weekly else np.zeros(len(out))
     if by is None:
         out["weekly_sends"] = campaign_weekly_sends
     else:  # the campaign's weekly sends split by each group's share of its sends

@@ -30,6 +30,7 @@ from scipy import stats as scipy_stats
 
 from core.optimize import offers as offer_model
 from core.optimize.economics import normal_draws
+from core.optimize.shrinkage import shrink_normal
 from core.optimize.send_time import DISTANCE, HOURS, SendTimeFit
 
 DRAWS = 400
@@ -41,6 +42,7 @@ MAX_CONFIDENCE = 0.99         # 400 draws cannot support more: the screen shows 
 FDR = 0.10                    # Benjamini–Hochberg false-discovery rate across all candidates of a run
 MIN_IMPACT_PER_WEEK = 1.0     # USD
 MIN_SEGMENT_MEMBERS = 30
+MIN_RECENT_CONVERSIONS = 30   # what an open earns is read from the recent days when they hold this many
 DEFAULT_HOLDOUT_SHARE = 0.10
 LIVE = ("live",)
 
@@ -183,11 +185,23 @@ def _economics(ctx: Context, campaign_id: int):
     return rows.iloc[0] if len(rows) else None
 
 
-def _margin_per_open_draws(row, draws: int, rng) -> np.ndarray:
-    """What one more open earns (revenue − reward cost per open), with member-level noise."""
+def _per_open(row) -> tuple[float, float, float]:
+    """What an open earns (revenue − reward cost), the reward it costs, and the conversions behind
+    them: over the recent days (core.optimize.inputs.RECENT_DAYS) when they hold
+    MIN_RECENT_CONVERSIONS, since what an open earns moves (a test's winning variant, a broken app
+    release) and next week's opens earn what opens earn now; else over the whole history."""
+    recent = float(getattr(row, "recent_conversions", 0.0) or 0.0)
+    if recent >= MIN_RECENT_CONVERSIONS and float(row.recent_opens) > 0:
+        opens = float(row.recent_opens)
+        return float(row.recent_revenue - row.recent_reward_cost) / opens, float(row.recent_reward_cost) / opens, recent
     opens = max(float(row.opens), 1.0)
-    per_open = float(row.revenue - row.reward_cost) / opens
-    se = abs(per_open) / np.sqrt(max(float(row.conversions), 1.0))
+    return float(row.revenue - row.reward_cost) / opens, float(row.reward_cost) / opens, float(row.conversions)
+
+
+def _margin_per_open_draws(row, draws: int, rng) -> np.ndarray:
+    """What one more open earns (_per_open) with the counting error of its conversions."""
+    per_open, _, conversions = _per_open(row)
+    se = abs(per_open) / np.sqrt(max(conversions, 1.0))
     return per_open + se * rng.standard_normal(draws)
 
 
@@ -258,8 +272,8 @@ def send_time_cards(ctx: Context) -> list[dict]:
         why = (f"{moved.sum():,} of {len(rows):,} members open more at another local hour than {h0:02d}:00. "
                f"Sending each at their best hour lifts the expected open rate from {now_rate:.1%} to {new_rate:.1%} "
                f"(+{extra_opens.mean():,.0f} opens a week), and an open earns "
-               f"{usd((row.revenue - row.reward_cost) / max(row.opens, 1), 2)} on this campaign after its reward.")
-        extra_reward = float(extra_opens.mean()) * float(row.reward_cost) / max(float(row.opens), 1.0)
+               f"{usd(_per_open(row)[0], 2)} on this campaign now, after its reward.")
+        extra_reward = float(extra_opens.mean()) * _per_open(row)[1]
         made = card("send_time", campaign, f"Send at each member's best local hour instead of {h0:02d}:00",
                     why, evidence, {"field": "member_send_hours", "before": h0, "after": "per member"}, impact, row,
                     cost_change_per_week=extra_reward)
@@ -373,28 +387,56 @@ def pause_cards(ctx: Context) -> list[dict]:
     return cards
 
 
+def shrunk_segment_profit(parts: pd.DataFrame) -> pd.DataFrame:
+    """Each (campaign, segment)'s profit per week after empirical-Bayes shrinkage
+    (shrinkage.shrink_normal) toward its campaign's profit per send over the same days (the
+    sends-weighted mean of its segments, with that mean's error): the segments proposed for
+    dropping are the ones that look worst, partly by chance. Segments differ in how they respond,
+    so a campaign that earns more per send has segments further apart: the spread is learnt on
+    each campaign's margin per send as the unit (relative), across every campaign's segments."""
+    if parts.empty:
+        return parts.assign(shrunk_profit_per_week=[], shrunk_profit_per_week_se=[])
+    by = parts.groupby("campaign_id")
+    sends = by.sends.transform("sum").to_numpy(float)
+    share = parts.sends.to_numpy(float) / np.where(sends > 0, sends, np.nan)
+    parent = (by.profit.transform("sum").to_numpy(float)) / np.where(sends > 0, sends, np.nan)
+    parent_se = np.sqrt(pd.Series(share ** 2 * parts.profit_per_send_se.to_numpy(float) ** 2)
+                        .groupby(parts.campaign_id.to_numpy()).transform("sum").to_numpy())
+    margin = (by.revenue.transform("sum") - by.reward_cost.transform("sum")).to_numpy(float) / np.where(sends > 0, sends, np.nan)
+    unit = np.where(np.isfinite(margin) & (margin > 0), margin, 1.0)
+    mean, sd, _ = shrink_normal(parts.profit_per_send.to_numpy(float) / unit,
+                                parts.profit_per_send_se.to_numpy(float) / unit, parent / unit, parent_se / unit,
+                                groups=parts.campaign_id.to_numpy())
+    weekly = parts.weekly_sends.to_numpy(float)
+    return parts.assign(shrunk_profit_per_week=mean * unit * weekly, shrunk_profit_per_week_se=sd * unit * weekly)
+
+
 def segment_drop_cards(ctx: Context) -> list[dict]:
     """Candidates to drop a behavioural segment from a live campaign's audience: segments that
     lost money in the campaign after the segments' split (ctx.segment_economics)."""
     cards = []
+    parts_all = shrunk_segment_profit(ctx.segment_economics)
     for campaign in ctx.campaigns[ctx.campaigns.status.isin(LIVE)].itertuples():
         row = _economics(ctx, campaign.campaign_id)
         if row is None or row.weekly_sends <= 0:
             continue
-        parts = ctx.segment_economics[ctx.segment_economics.campaign_id == campaign.campaign_id]
+        parts = parts_all[parts_all.campaign_id == campaign.campaign_id]
         for part in parts.itertuples():
             if part.members < MIN_SEGMENT_MEMBERS:
                 continue  # every segment is a candidate (its p-value counts in the false-discovery control)
-            impact = -normal_draws(part.profit_per_week, part.profit_per_week_se, DRAWS, ctx.rng)[:, 0]
+            impact = -normal_draws(part.shrunk_profit_per_week, part.shrunk_profit_per_week_se, DRAWS, ctx.rng)[:, 0]
             name = ctx.segment_names.get(part.segment_key, f"segment {part.segment_key}")
             evidence = {"segment_key": int(part.segment_key), "segment_name": name, "members": int(part.members),
                         "roi": float(part.roi), "roi_se": float(part.roi_se), "p_roi_negative": float(part.p_negative),
-                        "profit_per_week": float(part.profit_per_week)}
+                        "profit_per_week": float(part.profit_per_week),
+                        "profit_per_week_shrunk": float(part.shrunk_profit_per_week),
+                        "shrinkage": "empirical Bayes toward the campaign's profit per send (core.optimize.shrinkage.shrink_normal)"}
             evidence["segments_fitted_before"] = str(ctx.segment_split) if ctx.segment_split is not None else None
             why = (f"Within this campaign, the {part.members:,} members of “{name}” (a segment found from behaviour "
                    f"before the last {ctx.judged_days} days) returned {part.roi:+.0%} on their cost in those days "
-                   f"(P(ROI < 0) = {part.p_negative:.0%}): leaving them out saves about "
-                   f"{usd(-part.profit_per_week)} a week.")
+                   f"(P(ROI < 0) = {part.p_negative:.0%}), {usd(part.profit_per_week)} a week. Part of a worst "
+                   f"segment's loss is chance, so its profit is pulled toward the rest of the campaign's: leaving "
+                   f"them out saves about {usd(-part.shrunk_profit_per_week)} a week.")
             made = card("segment_drop", campaign, f"Drop “{name}” from the audience", why, evidence,
                         {"field": "audience", "action": "exclude", "segment_key": int(part.segment_key),
                          "segment_name": name, "before": "included", "after": "excluded"}, impact, row, segment=name,

@@ -3,6 +3,7 @@ amount the data chooses (the prior's strength is fitted by maximum marginal like
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import minimize_scalar
 from scipy.special import betaln
 
@@ -64,3 +65,41 @@ def dirichlet_smooth(counts: np.ndarray, prior: np.ndarray, strength: float) -> 
     counts = np.asarray(counts, float)
     total = counts.sum(axis=-1, keepdims=True)
     return (counts + strength * prior) / (total + strength)
+
+
+def shrink_normal(estimates, standard_errors, parent, parent_se=None, groups=None) -> tuple[np.ndarray, np.ndarray, float]:
+    """Normal–normal empirical Bayes: each estimate x_i (standard error s_i) pulled toward its
+    parent value μ_i (standard error `parent_se`, 0 if not given) by s_i² / (s_i² + τ²). τ², the
+    spread of the true values around their parents, is DerSimonian and Laird's moment estimate
+    with inverse-variance weights w = 1/s², within `groups` (the estimates sharing a parent; each
+    group's weighted mean is fitted, so the degrees of freedom are k − groups): τ² = max(0,
+    (Q − df) / (Σw − Σ_g Σ_g w² / Σ_g w)), Q = Σ w (x − x̄_g)². Without groups the parents are taken
+    as known (df = k, denominator Σw). Returns the posterior means, their standard deviations
+    sqrt(w_i s_i² + (1 − w_i)² parent_se_i²) with w_i = τ² / (τ² + s_i²), and τ.
+
+    Why: a change chosen because its estimate looks best (or worst) among many is partly chosen
+    for its noise (the winner's curse); the posterior is what the group really is, on average over
+    the groups, and its interval keeps its coverage after the selection (Efron, "Tweedie's
+    formula and selection bias", 2011)."""
+    x = np.asarray(estimates, float)
+    s = np.asarray(standard_errors, float)
+    mu = np.asarray(parent, float)
+    mu_se = np.zeros(len(x)) if parent_se is None else np.nan_to_num(np.asarray(parent_se, float))
+    keep = np.isfinite(x) & np.isfinite(s) & (s > 0) & np.isfinite(mu)
+    if keep.sum() < 3:  # too few groups to learn the spread from: leave them as they are
+        return x.copy(), s.copy(), float("nan")
+    w = 1.0 / s[keep] ** 2
+    if groups is None:
+        q, df, denominator = float(np.sum(w * (x[keep] - mu[keep]) ** 2)), int(keep.sum()), float(w.sum())
+    else:
+        frame = pd.DataFrame({"g": np.asarray(groups)[keep], "w": w, "wx": w * x[keep], "w2": w ** 2})
+        sums = frame.groupby("g")[["w", "wx", "w2"]].sum()
+        centre = (sums.wx / sums.w).reindex(frame.g).to_numpy()
+        q = float(np.sum(w * (x[keep] - centre) ** 2))
+        df = int(keep.sum()) - len(sums)
+        denominator = float(sums.w.sum() - (sums.w2 / sums.w).sum())
+    tau2 = max((q - df) / denominator, 0.0) if denominator > 0 else 0.0
+    weight = np.where(s > 0, tau2 / (tau2 + s ** 2), 1.0)
+    mean = mu + weight * (x - mu)
+    sd = np.sqrt(weight * s ** 2 + (1 - weight) ** 2 * mu_se ** 2)
+    return np.where(keep, mean, x), np.where(keep, sd, s), float(np.sqrt(tau2))
