@@ -224,53 +224,81 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    """The demo's cards against its planted truth (core.optimize.truth_check), per card kind."""
+    """The demo's cards against its planted truth (core.optimize.truth_check), per card kind, for
+    each seed's world and over all of them together."""
+    import pandas as pd
+
+    from core.demo import truth
+    from core.optimize import truth_check
+
+    if not hasattr(truth, "expected_profit_per_send"):
+        print("skipped: core.demo.truth has no expected_profit_per_send yet, so cards cannot be checked")
+        return 0
+    seeds = args.seeds or [args.seed]
+    runs = {}
+    for seed in seeds:
+        database = args.database if len(seeds) == 1 else f"{args.database}_{seed}"
+        print(f"seed {seed} (database {database}):")
+        result, metrics = _evaluate_seed(args, seed, database)
+        print(truth_check.table(result))
+        print(json.dumps(metrics.get("recommendations", {}), default=str))
+        runs[seed] = (result, metrics)
+    pooled = truth_check.by_kind(pd.concat([r.cards.assign(seed=s) for s, (r, _) in runs.items()], ignore_index=True))
+    if len(seeds) > 1:
+        print(f"all {len(seeds)} seeds together:")
+        print(truth_check.table(pooled))
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump({"seeds": seeds, "end": args.end, "by_kind": pooled.by_kind.to_dict("records"),
+                       "cards": pooled.cards.to_dict("records"),
+                       "runs": {str(s): {"by_kind": r.by_kind.to_dict("records"), "selection": m.get("recommendations"),
+                                         "train_seconds": m.get("seconds"), "timings": m.get("timings_seconds")}
+                                for s, (r, m) in runs.items()}},
+                      out, indent=1, default=str)
+    return 0
+
+
+def _evaluate_seed(args, seed: int, database: str):
+    """One seed's demo world in `database` (reloaded with --fresh), retrained and checked."""
     from datetime import datetime
 
     from sqlalchemy import create_engine
 
     from core.demo import generator as demo
-    from core.demo import truth
+    from core.demo import simulator, truth
     from core.optimize import truth_check
     from core.platform import db as core_db, migrate, rollup
 
-    if not hasattr(truth, "expected_profit_per_send"):
-        print("skipped: core.demo.truth has no expected_profit_per_send yet, so cards cannot be checked")
-        return 0
     end = datetime.fromisoformat(args.end)
-    url = core_db.with_database(core_db.database_url(), args.database)
     admin = create_engine(core_db.with_database(core_db.database_url(), "postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         if args.fresh:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
-        if not conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (args.database,)).scalar():
-            conn.exec_driver_sql(f'CREATE DATABASE "{args.database}"')
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        if not conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).scalar():
+            conn.exec_driver_sql(f'CREATE DATABASE "{database}"')
     admin.dispose()
-    db = core_db.make_engine(url, pool_size=3)
+    db = core_db.make_engine(core_db.with_database(core_db.database_url(), database), pool_size=3)
     migrate.upgrade(db)
 
     def load(engine) -> None:
-        data = demo.generate(seed=args.seed, members=args.members, campaigns=args.campaigns, days=args.days, end=end)
+        data = demo.generate(seed=seed, members=args.members, campaigns=args.campaigns, days=args.days, end=end)
         demo.load(engine, data)
         rollup.refresh_all(engine)
 
-    expected = truth_check.averaged(lambda *a: truth.expected_profit_per_send(args.seed, *a),
+    expected = truth_check.averaged(lambda *a: truth.expected_profit_per_send(seed, *a),
                                     getattr(truth, "SESSION_HOUR_WEIGHT", None))
-    result, metrics = truth_check.evaluate(db, load, expected, end, progress=_progress_printer("  "))
-    caveats = {i: f"A/B test '{t['name']}': its variants' planted click multipliers are not in the truth function"
-               for i, t in enumerate(getattr(truth, "AB_TESTS", []), start=1)}
-    drop = getattr(truth, "PLANTED_DROP", None)
-    if drop:
-        caveats[drop["campaign_id"]] = f"planted drop ({drop['story']}, the last {drop['days']} days): not in the truth function"
-    print(truth_check.table(result, caveats))
-    print(json.dumps(metrics.get("recommendations", {}), default=str))
-    if args.json:
-        with open(args.json, "w") as out:
-            json.dump({"seed": args.seed, "end": args.end, "by_kind": result.by_kind.to_dict("records"),
-                       "cards": result.cards.to_dict("records"), "selection": metrics.get("recommendations"),
-                       "train_seconds": metrics.get("seconds"), "timings": metrics.get("timings_seconds")},
-                      out, indent=1, default=str)
-    return 0
+    factors = {}
+
+    def conversion_factor(campaign_id, member_ids):  # the running tests' variants and the drop, read once loaded
+        if "world" not in factors:
+            factors["world"] = simulator.conversion_factor(simulator.load_world(db, end, assign=False), end)
+        return factors["world"](campaign_id, member_ids)
+
+    try:
+        return truth_check.evaluate(db, load, expected, end, progress=_progress_printer("  "),
+                                    conversion_factor=conversion_factor)
+    finally:
+        db.dispose()
 
 
 def cmd_bench(args) -> int:
@@ -392,6 +420,7 @@ def main(argv=None) -> int:
 
     p = sub.add_parser("evaluate", help="check the demo's recommendations against its planted truth, per card kind")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--seeds", type=int, nargs="+", help="several demo worlds (a database each), also checked together")
     p.add_argument("--end", default="2026-11-02T00:00:00+00:00", help="the demo's fixed end (ISO time)")
     p.add_argument("--members", type=int, default=15_000)
     p.add_argument("--campaigns", type=int, default=36)

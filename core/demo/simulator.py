@@ -148,6 +148,33 @@ def load_world(db: Engine, now: datetime, assign: bool = True) -> WorldState:
     return WorldState(members, campaigns, seed, demo_end)
 
 
+def conversion_factor(state: WorldState, at) -> Callable[[int, np.ndarray], np.ndarray]:
+    """What the world does to each member's conversion probability in a campaign from `at` on,
+    beyond truth.expected_profit_per_send (which leaves them out): the planted click multiplier
+    of the member's variant in a test still running at `at`, and the planted drop (it never
+    ends). For checking a recommendation against what would really happen next week
+    (core.optimize.truth_check)."""
+    at = pd.Timestamp(at).tz_convert("UTC") if pd.Timestamp(at).tzinfo else pd.Timestamp(at, tz="UTC")
+    by_id = {c.campaign_id: c for c in state.campaigns}
+    drop = world.planted_drop(state.demo_end) if state.demo_end is not None else None
+
+    def factor(campaign_id: int, member_ids) -> np.ndarray:
+        member_ids = np.asarray(member_ids, dtype=np.int64)
+        out = np.ones(len(member_ids))
+        campaign = by_id.get(int(campaign_id))
+        for test in campaign.tests if campaign else []:
+            if test.started_at <= at and (test.ended_at is None or test.ended_at > at):
+                variant = test.variant_of.reindex(member_ids).to_numpy(object)
+                for name, multiplier in test.click_multiplier.items():
+                    out[variant == name] *= multiplier
+        if drop and drop["campaign_id"] == int(campaign_id):
+            device = pd.Series(state.members.device, index=state.members.member_id).reindex(member_ids).to_numpy(object)
+            out[device == drop["device"]] *= drop["convert_factor"]
+        return out
+
+    return factor
+
+
 @dataclass
 class SimulationReport:
     events: int = 0

@@ -58,8 +58,13 @@ class CardTruth:
     by_kind: pd.DataFrame   # per kind: cards, coverage, sign_right, claimed_total, true_total
 
 
-def true_impacts(db, expected, run_id: int | None = None) -> CardTruth:
-    """Every open card of the current run (or `run_id`) with its true weekly impact."""
+def true_impacts(db, expected, run_id: int | None = None, conversion_factor=None) -> CardTruth:
+    """Every open card of the current run (or `run_id`) with its true weekly impact.
+
+    `conversion_factor(campaign_id, member_ids) -> multipliers` (optional): what the world does to
+    a campaign's conversion probability beyond the truth function, member by member, from now on
+    (the demo's running A/B tests' variants, a planted drop). The expected profit of a send is
+    p × margin − cost, so a factor m makes it m × (profit + cost) − cost."""
     run = store.current_run(db)
     run_id = run_id or int(run["run_id"])
     metrics = run["metrics"] if isinstance(run["metrics"], dict) else {}
@@ -92,8 +97,13 @@ def true_impacts(db, expected, run_id: int | None = None) -> CardTruth:
 
         def profit(ids, hour=None, offer=None):
             offer = offer if offer is not None else offers.loc[int(c.offer_id)]
-            return expected(ids, members.segment.reindex(ids).to_numpy(), c.send_hour if hour is None else hour,
-                            c.channel, offer.category, offer.reward_type, float(offer.reward_value), float(c.cost_per_send))
+            value = expected(ids, members.segment.reindex(ids).to_numpy(), c.send_hour if hour is None else hour,
+                             c.channel, offer.category, offer.reward_type, float(offer.reward_value),
+                             float(c.cost_per_send))
+            if conversion_factor is None:
+                return value
+            cost = float(c.cost_per_send)
+            return np.asarray(conversion_factor(int(card.campaign_id), np.asarray(ids)), float) * (value + cost) - cost
 
         per_member_week = weekly / max(len(audience), 1)
         if card.kind == "send_time":
@@ -126,16 +136,19 @@ def true_impacts(db, expected, run_id: int | None = None) -> CardTruth:
     frame["covered"] = (frame["true"] >= frame.low) & (frame["true"] <= frame.high)
     frame["sign_right"] = np.sign(frame["true"]) == np.sign(frame.claimed)
     frame["overstated"] = frame.claimed > frame["true"]
-    by_kind = frame.groupby("kind").agg(cards=("claimed", "size"), coverage=("covered", "mean"),
+    return by_kind(frame)
+
+
+def by_kind(cards: pd.DataFrame) -> CardTruth:
+    """The per-kind summary of checked cards (one run's, or several runs' together)."""
+    summary = cards.groupby("kind").agg(cards=("claimed", "size"), coverage=("covered", "mean"),
                                         sign_right=("sign_right", "mean"), claimed_total=("claimed", "sum"),
                                         true_total=("true", "sum"), overstated=("overstated", "sum")).reset_index()
-    return CardTruth(frame, by_kind)
+    return CardTruth(cards, summary)
 
 
-def table(result: CardTruth, caveats: dict | None = None) -> str:
-    """The per-kind results as a Markdown table; `caveats` (campaign_id -> why) names campaigns
-    whose world has planted effects the truth function leaves out (A/B variants, a planted
-    drop): a last row repeats the totals without them."""
+def table(result: CardTruth) -> str:
+    """The per-kind results as a Markdown table, with a last row over every card."""
     lines = ["| kind | cards | 90 % interval covers truth | sign right | claimed $/week | true $/week | overstated |",
              "|---|---|---|---|---|---|---|"]
     for row in result.by_kind.itertuples():
@@ -145,25 +158,13 @@ def table(result: CardTruth, caveats: dict | None = None) -> str:
     if len(total):
         lines.append(f"| all | {len(total)} | {total.covered.mean():.0%} | {total.sign_right.mean():.0%} | "
                      f"{total.claimed.sum():,.0f} | {total['true'].sum():,.0f} | {int(total.overstated.sum())} of {len(total)} |")
-    if caveats and len(total):
-        clean = total[~total.campaign_id.isin(list(caveats))]
-        if len(clean):
-            lines.append(f"| all, without campaigns {', '.join(str(c) for c in sorted(caveats))} | {len(clean)} | "
-                         f"{clean.covered.mean():.0%} | {clean.sign_right.mean():.0%} | {clean.claimed.sum():,.0f} | "
-                         f"{clean['true'].sum():,.0f} | {int(clean.overstated.sum())} of {len(clean)} |")
-            send = clean[clean.kind == "send_time"]
-            if len(send):
-                lines.append(f"| send_time, without them | {len(send)} | {send.covered.mean():.0%} | "
-                             f"{send.sign_right.mean():.0%} | {send.claimed.sum():,.0f} | {send['true'].sum():,.0f} | "
-                             f"{int(send.overstated.sum())} of {len(send)} |")
-        lines.append("")
-        lines.extend(f"Campaign {c}: {why}" for c, why in sorted(caveats.items()))
     return "\n".join(lines)
 
 
-def evaluate(db, load_demo, expected, as_of, progress=None) -> tuple[CardTruth, dict]:
+def evaluate(db, load_demo, expected, as_of, progress=None, conversion_factor=None) -> tuple[CardTruth, dict]:
     """Load the demo into `db` if it is empty (`load_demo(db)`), retrain as of `as_of`, and check
-    the cards against `expected` (see `averaged`). Returns the check and the run's metrics."""
+    the cards against `expected` (see `averaged`) and `conversion_factor` (see `true_impacts`).
+    Returns the check and the run's metrics."""
     from core.optimize import training
     from core.platform.db import fetch_scalar
 
@@ -175,4 +176,4 @@ def evaluate(db, load_demo, expected, as_of, progress=None) -> tuple[CardTruth, 
     if outcome.skipped:
         raise RuntimeError(f"the retrain skipped: {outcome.detail}")
     say(0.97, "computing each card's true impact from the planted truth")
-    return true_impacts(db, expected, outcome.run_id), {**outcome.metrics, "seconds": outcome.seconds}
+    return true_impacts(db, expected, outcome.run_id, conversion_factor), {**outcome.metrics, "seconds": outcome.seconds}
