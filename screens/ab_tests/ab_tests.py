@@ -49,6 +49,11 @@ with database_guard():
         "Create a test": lambda: create_tab(user, all_tests),
         "Calculator": calculator_tab,
     }
-    for tab, show in zip(st.tabs(list(sections)), sections.values()):
-        with tab:
-            show()
+    if "ab_open_tab" in st.session_state:  # an action's result is on another tab (set before the tabs are drawn)
+        st.session_state["ab_tab"] = st.session_state.pop("ab_open_tab")
+    # Only the open tab runs (a tab is a rerun away, and its name is in the URL): drawing every
+    # tab on each visit cost seconds in the browser (issue 15).
+    for tab, show in zip(st.tabs(list(sections), key="ab_tab", bind="query-params"), sections.values()):
+        if tab.open:
+            with tab:
+                show()

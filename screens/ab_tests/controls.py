@@ -107,6 +107,7 @@ def controls(user: User, outcome: tracker.TrackerResults, prefix: str) -> None:
                 st.session_state["ab_flash"] = f"{labels[action]}: done for “{name}”."
                 if action in ("stop_test", "declare_winner"):  # History shows the test just ended
                     st.session_state["ab_pick_next"] = int(test.test_id)
+                    st.session_state["ab_open_tab"] = "History"
                 st.rerun()
 
 

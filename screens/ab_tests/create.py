@@ -133,5 +133,6 @@ def create_tab(user: User, tests: pd.DataFrame) -> None:
         else:
             ab_data.clear()
             st.session_state["ab_pick_next"] = test_id   # the new test is the one shown next
+            st.session_state["ab_open_tab"] = "Active tests"
             st.session_state["ab_flash"] = f"Test #{test_id} “{escape_markdown(name)}” created."
             st.rerun()

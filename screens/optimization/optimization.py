@@ -38,7 +38,10 @@ with database_guard():
             "Segments": lambda: segments_section(run, campaigns),
             "History": lambda: history_section(tz),
         }
-        for tab, show in zip(st.tabs(list(sections)), sections.values()):
-            with tab:
-                show()
+        # Only the open tab runs (each tab is a rerun away, and its name is in the URL): drawing
+        # every tab's charts and tables on each visit cost seconds in the browser (issue 15).
+        for tab, show in zip(st.tabs(list(sections), key="opt_tab", bind="query-params"), sections.values()):
+            if tab.open:
+                with tab:
+                    show()
         model_quality(run)

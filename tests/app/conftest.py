@@ -84,6 +84,17 @@ def new_app(role: str = "manager", page: str | None = None) -> AppTest:
     return at
 
 
+def open_tab(at: AppTest, key: str, label: str) -> AppTest:
+    """The same session on another tab of a screen whose tabs are lazy (st.tabs with `key`: only
+    the open tab runs): what clicking the tab does. The tabs are bound to the URL, whose value
+    wins over the session's in AppTest when the label is the default one: both are set."""
+    at.session_state[key] = label
+    at.query_params[key] = label
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 @pytest.fixture
 def app_env(demo_db):
     """The app pointed at the shared demo database (read-only); yields its engine."""

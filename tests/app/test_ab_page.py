@@ -12,7 +12,7 @@ from core.platform import rollup
 from core.access.auth import ROLES
 from core.access.auth import User
 from core.experiments import decisions, snapshots, tests_repo, verdicts
-from tests.app.conftest import app_database, clear_streamlit_caches, database_url_of, new_app, screen_path
+from tests.app.conftest import app_database, clear_streamlit_caches, database_url_of, new_app, open_tab, screen_path
 from ui.format import escape_markdown
 
 PAGE = screen_path("A/B tests")
@@ -49,19 +49,22 @@ def test_page_renders_for_every_role(app_env, role):
     overview = app.dataframe[0].value
     running = tests_repo.list_tests(app_env).query("status == 'running'")
     assert len(overview) == len(running) >= 1 and set(overview.Status) == {"running"}
-    history = next(d.value for d in app.tabs[1].dataframe if "Verdict when decided" in d.value.columns)
+    controls = [r for r in app.radio if r.label == "Action"]
+    downloads = app.get("download_button")
+    assert bool(downloads) == (role != "exec")
+    assert not any(b.label == "Create test" for b in app.button)   # only the open tab runs
+    history = next(d.value for d in open_tab(app, "ab_tab", "History").tabs[1].dataframe
+                   if "Verdict when decided" in d.value.columns)
     assert len(history) + len(overview) == 4                   # the demo's tests: ended ones in History
     for row in history.itertuples():                           # each with the verdict stored when it ended
         assert verdicts.kind_of(row[history.columns.get_loc("Verdict when decided") + 1]) in verdicts.VOCABULARY
-    controls = [r for r in app.radio if r.label == "Action"]
-    downloads = app.get("download_button")
+    open_tab(app, "ab_tab", "Create a test")
     if role in ("manager", "admin"):
         assert controls and {"Pause", "Stop", "Declare a winner"} <= set(controls[0].options)
         assert any(b.label == "Create test" for b in app.button)
     else:
         assert not controls and not any(b.label == "Create test" for b in app.button)
-        assert "Only marketing managers and admins create tests." in shown
-    assert bool(downloads) == (role != "exec")
+        assert "Only marketing managers and admins create tests." in texts(app)
 
 
 def test_method_switch_changes_the_variant_table(app_env):
@@ -90,6 +93,9 @@ def test_stop_through_the_screen_is_confirmed_and_audited(demo_copy):
                              {"t": f"ab_test:{test_id}"}).all()
     assert status == "stopped"
     assert audit == [("demo-manager@swipesavvy.example", "manager", "stop_test")]
+    assert app.selectbox(key="ab_history_test").value == test_id   # History opens on the test just stopped
+    with app_database(database_url_of(demo_copy)):
+        open_tab(app, "ab_tab", "Active tests")
     assert len(app.dataframe[0].value) == 3                  # three tests left active (nothing concluded here)
 
 
@@ -110,7 +116,7 @@ def test_alerts_show_on_the_tracker_and_the_system_screen(demo_copy):
 
 def test_create_form_shows_the_plan_and_creates_the_test(demo_copy):
     with app_database(database_url_of(demo_copy)):
-        app = open_page("manager")
+        app = open_tab(open_page("manager"), "ab_tab", "Create a test")
         metrics = {m.label: m.value for m in app.metric}
         needed = int(metrics["Members needed per arm"].replace(",", ""))
         assert "Expected duration" in metrics and needed > 0
@@ -166,6 +172,7 @@ def test_every_demo_test_has_one_verdict_in_every_view(app_env):
             assert {m.label: m.value for m in app.metric}["Predicted winner"].startswith("none")
         assert "None" not in texts(app) and "nan" not in texts(app).split()
     # The demo's ended tests: History shows the verdict stored when each ended, in every view.
+    open_tab(app, "ab_tab", "History")
     ended = tests_repo.list_tests(app_env).query("status in ('stopped', 'completed')")
     assert len(ended) >= 1
     for test_id in ended.test_id:

@@ -19,8 +19,8 @@ from core.access.auth import User
 from core.experiments import tests_repo
 from core.platform import config, rollup
 from core.platform.db import execute, make_engine
-from tests.app.conftest import (UNREACHABLE_URL, app_database, database_url_of, new_app, plain, screen_path,
-                                shown_metrics, shown_period)
+from tests.app.conftest import (UNREACHABLE_URL, app_database, database_url_of, new_app, open_tab, plain,
+                                screen_path, shown_metrics, shown_period)
 from tests.factories import events_frame, insert_events, seed_dimensions
 from ui import errors
 
@@ -247,6 +247,7 @@ def test_a_nul_character_in_a_test_name_is_refused_with_a_message(db):
     with app_database(database_url_of(db)):
         at = new_app("manager", screen_path("A/B tests")).run()
         assert not at.exception, [e.value for e in at.exception]
+        open_tab(at, "ab_tab", "Create a test")
         at.text_input(key="new_name").input("Night\x00owl").run()
         at.button(key="new_create").click().run()
     assert not at.exception, [e.value for e in at.exception]

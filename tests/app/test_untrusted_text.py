@@ -15,7 +15,7 @@ from core.access.auth import User
 from core.demo import generator as demo
 from core.experiments import snapshots, tests_repo
 from core.platform import rollup
-from tests.app.conftest import app_database, database_url_of, formula_cells, new_app, plain, screen_path
+from tests.app.conftest import app_database, database_url_of, formula_cells, new_app, open_tab, plain, screen_path
 
 MARKDOWN_PAYLOADS = ["![px](http://127.0.0.1:9/track.png)", "[click](http://127.0.0.1:9/)", ":red[FAKE VERDICT]",
                      "$$\\frac{a}{b}$$", "<img src=x onerror=alert(1)>", "**bold**"]
@@ -122,9 +122,11 @@ def test_ab_screen_shows_names_hypotheses_and_notes_as_text(payload_db):
         at.selectbox(key="ab_active_test").set_value(formula_test(payload_db)).run()   # a test with members:
         at.radio(key="active_action").set_value("declare_winner").run()               # its controls
         texts += markdown_texts(at)
+        open_tab(at, "ab_tab", "History")
         at.selectbox(key="ab_history_test").set_value(tests[MARKDOWN_PAYLOADS[0]]).run()
         texts += markdown_texts(at)
         # The flash after creating a test on the screen names it.
+        open_tab(at, "ab_tab", "Create a test")
         at.text_input(key="new_name").input(MARKDOWN_PAYLOADS[3]).run()
         at.button(key="new_create").click().run()
         assert not at.exception, [e.value for e in at.exception]
