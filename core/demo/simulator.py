@@ -109,7 +109,7 @@ def load_campaigns(db: Engine, seed: int, now: datetime) -> list[world.Campaign]
             int(cadence[k]), float(share[k]),
             member_send_hour=my_hours.set_index("member_id").send_hour if len(my_hours) else None,
             added=treated[treated.kind == "segment_add"].member_id.to_numpy(np.int64),
-            removed=treated[treated.kind == "segment_drop"].member_id.to_numpy(np.int64),
+            removed=treated[treated.kind.isin(["segment_drop", "pause"])].member_id.to_numpy(np.int64),
             offer_of={int(m): offers[int(o)] for m, o in zip(held_offer.member_id, held_offer.before_offer_id)
                       if int(o) in offers},
             tests=tests))

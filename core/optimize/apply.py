@@ -87,6 +87,11 @@ def apply(db: Engine, user: User, recommendation_id: int, holdout_share: float =
                     member_ids=[int(m) for m in affected], share=float(holdout_share))
             holdout = int(fetch_df(conn, "opt_holdout_count", campaign_id=campaign_id,
                                    recommendation_id=int(recommendation_id)).held_out.iloc[0])
+        if kind == "pause" and holdout == 0:
+            # Nobody keeps receiving it: the campaign itself stops. With a holdout it stays live
+            # for the holdout only (the sender leaves the paused members out), so the comparison
+            # measures what pausing saves and loses.
+            execute(conn, "opt_campaign_update", campaign_id=campaign_id, offer_id=None, status="paused", budget=None)
         if kind == "send_time":
             execute(conn, "opt_member_send_hours_apply", campaign_id=campaign_id,
                     recommendation_id=int(recommendation_id), run_id=int(card["run_id"]))
@@ -112,10 +117,9 @@ def _apply_change(conn, kind: str, card: dict, change: dict, campaign: pd.Series
             raise _stale("offer", int(campaign.offer_id), change["before"])
         execute(conn, "opt_campaign_update", campaign_id=campaign_id, offer_id=int(change["after"]), status=None, budget=None)
         return audience()
-    if kind == "pause":
+    if kind == "pause":  # the audience stops receiving it, but for the holdout (see apply)
         if campaign.status != change.get("before", "live"):
             raise _stale("status", campaign.status, change.get("before"))
-        execute(conn, "opt_campaign_update", campaign_id=campaign_id, offer_id=None, status="paused", budget=None)
         return audience()
     if kind in ("segment_drop", "segment_add"):
         key = int(change["segment_key"])

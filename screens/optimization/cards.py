@@ -113,6 +113,9 @@ def apply_dialog(user: User, row: dict) -> None:
     st.caption(f"Changes: {escape_markdown(change.get('field'))} from {escape_markdown(change.get('before'))} "
                f"to {escape_markdown(change.get('after'))}. "
                "The change, the holdout and the audit-log entry are written together or not at all.")
+    if row.get("kind") == "pause":
+        st.caption("With a holdout the campaign stays live for the holdout only, so what pausing saves and loses "
+                   "is measured; with no holdout its status becomes paused.")
     if st.button("Confirm and apply", type="primary", key=f"confirm_{row['recommendation_id']}"):
         try:
             result = opt.apply_recommendation(user, int(row["recommendation_id"]), share)

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from core.platform import rollup
 from core.access.auth import PermissionDenied, User
-from core.platform.db import query, query_names
+from core.platform.db import fetch_df, query, query_names
 from core.platform.ingest import copy_frame
 from core.optimize import apply as optimize_apply
 from core.optimize.apply import RecommendationError
@@ -190,7 +190,7 @@ def test_pause_budget_and_audience_cards(shop):
     with shop.begin() as conn:
         conn.execute(text("UPDATE campaigns SET budget = CASE campaign_id WHEN 1 THEN 1000 ELSE 500 END"))
     pause = add_card(shop, "pause", {"field": "status", "before": "live", "after": "paused"})
-    optimize_apply.apply(shop, MANAGER, pause)
+    optimize_apply.apply(shop, MANAGER, pause, holdout_share=0.0)   # nobody held out: the campaign stops
     budget = add_card(shop, "budget", {"field": "budget", "from_campaign_id": 2, "to_campaign_id": 3, "amount": 125.0,
                                        "before": {"from": 500.0, "to": 500.0}, "after": {"from": 375.0, "to": 625.0}},
                       campaign_id=2)
@@ -201,6 +201,20 @@ def test_pause_budget_and_audience_cards(shop):
     assert status == "paused"
     assert budgets == {1: 1000.0, 2: 375.0, 3: 625.0}
     assert result["holdout_members"] == 0 and result["holdout_share"] == 0.0
+
+
+def test_a_pause_with_a_holdout_stops_the_campaign_for_all_but_the_holdout(shop):
+    """Paused with a holdout, the campaign stays live for the holdout only: the sender (the
+    simulator's applied changes) leaves every other affected member out, so the comparison can
+    measure what pausing saves and loses."""
+    pause = add_card(shop, "pause", {"field": "status", "before": "live", "after": "paused"})
+    result = optimize_apply.apply(shop, MANAGER, pause, holdout_share=0.3)
+    with shop.connect() as conn:
+        status = conn.execute(text("SELECT status FROM campaigns WHERE campaign_id = 1")).scalar()
+    changes = fetch_df(shop, "live_simulator_applied_changes", campaign_ids=[1])
+    paused = changes[(changes.kind == "pause") & ~changes.in_holdout.astype(bool)]
+    assert status == "live" and 0 < result["holdout_members"] < result["affected_members"]
+    assert len(paused) == result["affected_members"] - result["holdout_members"]
 
 
 def test_dismiss_is_audited(shop):
