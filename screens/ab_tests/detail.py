@@ -7,8 +7,6 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.access.auth import User, can
@@ -17,29 +15,12 @@ from core.experiments import tests_repo, verdicts
 from core.experiments.outcomes import OUTCOMES
 from screens.ab_tests.controls import controls, plan_text, rule_section
 from screens.ab_tests.decided import decision_section, verdict_box
-from ui import ab_data
-from ui.format import (GREY, MISSING, RED, count, date_time, decimal, escape_markdown, outcome_value, p_value, percent,
-                       points, probability)
+from ui import ab_charts, ab_data
+from ui.format import count, date_time, decimal, escape_markdown, p_value, percent, probability
 from ui.widgets import csv_download
 
 STATUS_BADGE = {"draft": ":gray[draft]", "running": ":green[running]", "paused": ":orange[paused]",
                 "stopped": ":red[stopped]", "completed": ":blue[completed]"}
-COLORS = px.colors.qualitative.Safe
-INTERVALS = {"sequential": "always-valid interval", "frequentist": "confidence interval",
-             "bayesian": "credible interval"}
-
-
-def lift_text(row, difference: str, metric: str) -> str:
-    if pd.isna(row.get("estimate")):
-        return MISSING
-    low, estimate, high = row["ci_low"], row["estimate"], row["ci_high"]
-    if difference == "relative":
-        return f"{percent(estimate, signed=True)} [{percent(low, signed=True)}, {percent(high, signed=True)}]"
-    unit = OUTCOMES[metric].unit
-    if unit == "%":
-        return f"{points(estimate, 2)} [{points(low, 2)}, {points(high, 2)}]"
-    suffix = " USD" if unit == "USD" else ""
-    return f"{decimal(estimate, 2, True)} [{decimal(low, 2, True)}, {decimal(high, 2, True)}]{suffix}"
 
 
 def summary_cards(outcome: tracker.TrackerResults) -> None:
@@ -81,84 +62,6 @@ def summary_cards(outcome: tracker.TrackerResults) -> None:
               delta_color="off", delta_arrow="off",
               help=f"New members per day in the smallest arm over the last {tracker.GROWTH_LOOKBACK_DAYS} days: "
                    f"{decimal(outcome.members_per_day_smallest_arm or 0, 1)}.")
-
-
-def variant_table(outcome: tracker.TrackerResults) -> pd.DataFrame:
-    table = tracker.metrics_table(outcome)
-    primary = table[table.metric == outcome.primary]
-    shown = pd.DataFrame({
-        "Variant": primary.variant + np.where(primary.is_control, " (control)", ""),
-        "Members": primary.n.astype(int),
-        OUTCOMES[outcome.primary].label: [outcome_value(outcome.primary, v) for v in primary["mean"]],
-        f"Lift, {outcome.difference} ({1 - float(outcome.test.alpha):.0%} interval)":
-            [lift_text(r, outcome.difference, outcome.primary) for _, r in primary.iterrows()],
-    })
-    if outcome.method == "bayesian":
-        shown["Chance to beat control"] = [probability(v) if not c else MISSING for v, c in
-                                           zip(primary.get("chance_to_win", np.nan), primary.is_control)]
-    else:
-        column = "adjusted_p_value" if "adjusted_p_value" in primary else "p_value"
-        shown["p-value (Holm)" if column == "adjusted_p_value" else "p-value"] = [p_value(v) for v in primary[column]]
-    return shown
-
-
-def forest_plot(outcome: tracker.TrackerResults) -> go.Figure:
-    """Every treatment's lift and interval per metric, the primary metric on top."""
-    rows = outcome.analysis.dropna(subset=["estimate"]).copy()
-    metrics = [outcome.primary] + [m for m in rows.metric.unique() if m != outcome.primary]
-    position = {m: len(metrics) - 1 - i for i, m in enumerate(metrics)}
-    treatments = list(dict.fromkeys(rows.variant))
-    spread = 0.5 / max(len(treatments), 1)
-    relative = outcome.difference == "relative"
-    scale = 100 if relative else 1
-    figure = go.Figure()
-    for index, variant in enumerate(treatments):
-        group = rows[rows.variant == variant]
-        offset = (index - (len(treatments) - 1) / 2) * spread
-        figure.add_trace(go.Scatter(
-            x=group.estimate * scale, y=group.metric.map(position) - offset, mode="markers", name=str(variant),
-            marker=dict(size=10, color=COLORS[index % len(COLORS)]), customdata=group.metric.map(lambda m: OUTCOMES[m].label),
-            error_x=dict(type="data", symmetric=False, array=(group.ci_high - group.estimate) * scale,
-                         arrayminus=(group.estimate - group.ci_low) * scale),
-            hovertemplate="%{customdata}: %{x:.2f}" + ("%" if relative else "") + "<extra>" + str(variant) + "</extra>"))
-    figure.add_vline(x=0, line_dash="dot", line_color="grey")
-    labels = [OUTCOMES[m].label + (" ★" if m == outcome.primary else "") for m in metrics]
-    figure.update_yaxes(tickvals=[position[m] for m in metrics], ticktext=labels, range=[-0.6, len(metrics) - 0.4])
-    unit = "relative lift (%)" if relative else "absolute difference (metric units; rates as fractions)"
-    figure.update_layout(height=110 + 50 * len(metrics), margin=dict(l=0, r=0, t=10, b=0),
-                         xaxis_title=unit, legend=dict(orientation="h", y=-0.3, title_text="treatment"))
-    return figure
-
-
-def sample_chart(outcome: tracker.TrackerResults) -> go.Figure:
-    frame = outcome.n_per_arm.rename_axis("variant").reset_index(name="members")
-    figure = px.bar(frame, x="members", y="variant", orientation="h", text="members",
-                    labels={"members": "Members reached", "variant": ""})
-    if outcome.needed_per_arm:
-        figure.add_vline(x=outcome.needed_per_arm, line_dash="dash", line_color=RED,
-                         annotation_text=f"needed {count(outcome.needed_per_arm)}", annotation_position="bottom left")
-    figure.update_layout(height=110 + 40 * len(frame), margin=dict(l=0, r=0, t=10, b=0))
-    return figure
-
-
-def over_time_chart(frame: pd.DataFrame, relative: bool) -> go.Figure:
-    scale = 100 if relative else 1
-    figure = go.Figure()
-    for index, (variant, group) in enumerate(frame.groupby("variant", sort=False)):
-        color = COLORS[index % len(COLORS)]
-        days = pd.to_datetime(group.snapshot_date)
-        figure.add_trace(go.Scatter(x=list(days) + list(days[::-1]),
-                                    y=list(group.ci_high * scale) + list(group.ci_low[::-1] * scale),
-                                    fill="toself", fillcolor=color, opacity=0.2, line=dict(width=0),
-                                    name=f"{variant} interval", hoverinfo="skip", showlegend=False))
-        figure.add_trace(go.Scatter(x=days, y=group.estimate * scale, mode="lines+markers", name=variant,
-                                    line=dict(color=color), customdata=group.members,
-                                    hovertemplate="%{x|%Y-%m-%d}: %{y:.2f} · %{customdata:,} members<extra></extra>"))
-    figure.add_hline(y=0, line_dash="dot", line_color=GREY)
-    figure.update_layout(height=320, margin=dict(l=0, r=0, t=10, b=0), legend=dict(orientation="h", y=-0.25),
-                         xaxis_title="Day (UTC)",
-                         yaxis_title="Relative lift (%)" if relative else "Absolute difference")
-    return figure
 
 
 def header(test: pd.Series, tz: str) -> None:
@@ -233,17 +136,18 @@ def test_detail(user: User, tz: str, test_id: int, prefix: str) -> None:
 def results_section(user: User, outcome: tracker.TrackerResults, prefix: str) -> None:
     """The view's tables and charts, once every arm has members."""
     test_id, method, cuped, difference = int(outcome.test.test_id), outcome.method, outcome.cuped, outcome.difference
+    view = (test_id, method, cuped, difference, ab_charts.as_of_key(outcome))
     if outcome.srm_detected:
         return  # with a broken split the numbers would only invite reading a winner into them
     st.markdown(f"**{OUTCOMES[outcome.primary].label}** (primary) per variant · {tracker.METHODS[method]} view")
-    st.dataframe(variant_table(outcome), hide_index=True, width="stretch")
+    st.dataframe(ab_charts.variant_table(*view), hide_index=True, width="stretch")
     if len(outcome.variants) > 2 and method != "bayesian":
         st.caption("p-values are Holm-adjusted across the treatments; the interval is not.")
     left, right = st.columns([3, 2])
     left.markdown(f"**Lift per metric, treatment vs control** · {tracker.METHODS[method]}")
-    left.plotly_chart(forest_plot(outcome), width="stretch", key=f"{prefix}_forest")
+    left.plotly_chart(ab_charts.forest_plot(*view), width="stretch", key=f"{prefix}_forest")
     right.markdown("**Sample size reached against needed** (members per arm)")
-    right.plotly_chart(sample_chart(outcome), width="stretch", key=f"{prefix}_sample")
+    right.plotly_chart(ab_charts.sample_chart(*view), width="stretch", key=f"{prefix}_sample")
     right.caption("★ primary metric (decides). Other metrics are for exploration; guardrails only "
                   "check that nothing got worse.")
     if len(outcome.guardrails):
@@ -261,9 +165,11 @@ def results_section(user: User, outcome: tracker.TrackerResults, prefix: str) ->
         st.info("No daily snapshot of this metric yet: totals such as revenue are stored once a day by the "
                 "worker's ab_snapshots job.", icon=":material/timeline:")
     else:
-        st.markdown(f"**{OUTCOMES[metric].label}: estimate and its {INTERVALS[method]}** at the end of each UTC day")
-        st.plotly_chart(over_time_chart(series, difference == "relative"), width="stretch", key=f"{prefix}_over_time")
+        st.markdown(f"**{OUTCOMES[metric].label}: estimate and its {ab_charts.INTERVALS[method]}** at the end of each "
+                    "UTC day")
+        st.plotly_chart(ab_charts.over_time_chart(test_id, metric, method, cuped, difference), width="stretch",
+                        key=f"{prefix}_over_time")
 
     if can(user, "export"):
-        csv_download(tracker.export_frame(outcome), "Download test metrics (CSV)",
+        csv_download(ab_charts.export_frame(*view), "Download test metrics (CSV)",
                      f"ab_test_{test_id}_{method}_{difference}", f"{prefix}_download")

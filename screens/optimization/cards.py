@@ -2,46 +2,18 @@
 interval, why, evidence and 8-week ROI projection; apply (with a holdout) or dismiss."""
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.access.auth import User, can
 from core.optimize.apply import RecommendationError
 from core.optimize.recommendations import DEFAULT_HOLDOUT_SHARE, EASE_RULE, KIND_LABELS, MAX_CONFIDENCE
 from screens.optimization.model_run import as_dict
+from ui import optimize_charts
 from ui import optimize_data as opt
-from ui.format import (BLUE, GREY, MISSING, chart_layout, count, escape_markdown, money, percent, probability,
-                       segment_label)
+from ui.format import MISSING, count, escape_markdown, money, percent, probability, segment_label
 from ui.widgets import csv_download
 
 PAGE_SIZE = 8
-
-
-def projection_chart(details: dict) -> tuple[go.Figure | None, str]:
-    """The card's 8-week projection (cumulative profit, 90 % bands) and its ROI in words."""
-    p = details.get("projection")
-    if not p:
-        return None, ""
-    weeks = p["weeks"]
-    figure = go.Figure()
-    for key, name, colour, fill in (("current", "As is", GREY, "rgba(148,163,184,0.25)"),
-                                     ("with_change", "With the change", BLUE, "rgba(37,99,235,0.18)")):
-        figure.add_trace(go.Scatter(x=weeks + weeks[::-1], y=p[f"{key}_profit_high"] + p[f"{key}_profit_low"][::-1],
-                                    fill="toself", fillcolor=fill, line=dict(width=0), hoverinfo="skip", mode="lines",
-                                    name=f"{name}: 90 % band", showlegend=False))
-        figure.add_trace(go.Scatter(x=weeks, y=p[f"{key}_profit"], mode="lines+markers", name=name,
-                                    line=dict(color=colour, dash="dot" if key == "current" else "solid")))
-    figure.update_xaxes(title="Weeks from now", dtick=1)
-    figure.update_yaxes(title="Cumulative profit (USD)", tickprefix="$")
-    roi_now, roi_new = p.get("current_roi"), p.get("with_change_roi")
-    words = ""
-    if roi_now is not None and roi_new is not None:
-        words = (f"ROI {percent(roi_now, 0, True)} as is → {percent(roi_new, 0, True)} with the change "
-                 f"(90 %: {percent(p['with_change_roi_low'], 0, True)} to {percent(p['with_change_roi_high'], 0, True)}); "
-                 "cost changes included.")
-    elif roi_now is not None:
-        words = f"ROI {percent(roi_now, 0, True)} as is; with the change the campaign spends nothing (ROI undefined)."
-    return chart_layout(figure, 280, "ROI projection, next 8 weeks"), words
 
 
 def confidence_text(value) -> str:
@@ -166,7 +138,7 @@ def recommendation_card(user: User, row: dict) -> None:
         c2.caption(revenue_share_text(details))
         c3.metric("Implementation", escape_markdown(str(row["ease"]).capitalize()), help=EASE_RULE, border=True)
         st.markdown(escape_markdown(details.get("why", "")))
-        chart, roi_words = projection_chart(details)
+        chart, roi_words = optimize_charts.projection_chart(int(row["recommendation_id"]))
         left, right = st.columns([3, 2])
         with left:
             if chart is not None:
