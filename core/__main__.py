@@ -243,7 +243,7 @@ def cmd_evaluate(args) -> int:
         print(truth_check.table(result))
         print(json.dumps(metrics.get("recommendations", {}), default=str))
         runs[seed] = (result, metrics)
-    pooled = truth_check.by_kind(pd.concat([r.cards.assign(seed=s) for s, (r, _) in runs.items()], ignore_index=True))
+    pooled = truth_check.summarised(pd.concat([r.cards.assign(seed=s) for s, (r, _) in runs.items()], ignore_index=True))
     if len(seeds) > 1:
         print(f"all {len(seeds)} seeds together:")
         print(truth_check.table(pooled))

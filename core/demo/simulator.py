@@ -154,9 +154,10 @@ def conversion_factor(state: WorldState, at) -> Callable[[int, np.ndarray], np.n
     of the member's variant in a test still running at `at`, and the planted drop (it never
     ends). For checking a recommendation against what would really happen next week
     (core.optimize.truth_check)."""
-    at = pd.Timestamp(at).tz_convert("UTC") if pd.Timestamp(at).tzinfo else pd.Timestamp(at, tz="UTC")
+    at = _as_utc(at)
     by_id = {c.campaign_id: c for c in state.campaigns}
     drop = world.planted_drop(state.demo_end) if state.demo_end is not None else None
+    device_of = pd.Series(state.members.device, index=state.members.member_id)
 
     def factor(campaign_id: int, member_ids) -> np.ndarray:
         member_ids = np.asarray(member_ids, dtype=np.int64)
@@ -168,7 +169,7 @@ def conversion_factor(state: WorldState, at) -> Callable[[int, np.ndarray], np.n
                 for name, multiplier in test.click_multiplier.items():
                     out[variant == name] *= multiplier
         if drop and drop["campaign_id"] == int(campaign_id):
-            device = pd.Series(state.members.device, index=state.members.member_id).reindex(member_ids).to_numpy(object)
+            device = device_of.reindex(member_ids).to_numpy(object)
             out[device == drop["device"]] *= drop["convert_factor"]
         return out
 

@@ -269,11 +269,12 @@ def send_time_cards(ctx: Context) -> list[dict]:
             "best_hour_counts": {int(h): int(c) for h, c in hours.items()},
             "held_out_check": ctx.evaluations.get("send_time", {}),
         }
+        margin_per_open, reward_per_open, _ = _per_open(row)
         why = (f"{moved.sum():,} of {len(rows):,} members open more at another local hour than {h0:02d}:00. "
                f"Sending each at their best hour lifts the expected open rate from {now_rate:.1%} to {new_rate:.1%} "
                f"(+{extra_opens.mean():,.0f} opens a week), and an open earns "
-               f"{usd(_per_open(row)[0], 2)} on this campaign now, after its reward.")
-        extra_reward = float(extra_opens.mean()) * _per_open(row)[1]
+               f"{usd(margin_per_open, 2)} on this campaign now, after its reward.")
+        extra_reward = float(extra_opens.mean()) * reward_per_open
         made = card("send_time", campaign, f"Send at each member's best local hour instead of {h0:02d}:00",
                     why, evidence, {"field": "member_send_hours", "before": h0, "after": "per member"}, impact, row,
                     cost_change_per_week=extra_reward)

@@ -136,10 +136,10 @@ def true_impacts(db, expected, run_id: int | None = None, conversion_factor=None
     frame["covered"] = (frame["true"] >= frame.low) & (frame["true"] <= frame.high)
     frame["sign_right"] = np.sign(frame["true"]) == np.sign(frame.claimed)
     frame["overstated"] = frame.claimed > frame["true"]
-    return by_kind(frame)
+    return summarised(frame)
 
 
-def by_kind(cards: pd.DataFrame) -> CardTruth:
+def summarised(cards: pd.DataFrame) -> CardTruth:
     """The per-kind summary of checked cards (one run's, or several runs' together)."""
     summary = cards.groupby("kind").agg(cards=("claimed", "size"), coverage=("covered", "mean"),
                                         sign_right=("sign_right", "mean"), claimed_total=("claimed", "sum"),
