@@ -49,7 +49,7 @@ def _progress_printer(indent: str = ""):
 def cmd_demo(args) -> int:
     from core.demo import generator as demo
     from core.experiments import snapshots
-    from core.platform import migrate
+    from core.platform import maintenance, migrate
     from core.platform import rollup
     from core.platform.db import fetch_scalar
 
@@ -76,6 +76,8 @@ def cmd_demo(args) -> int:
     demo.load(db, data, progress=lambda m: print("  " + m))
     print("rolling up")
     total = rollup.refresh_all(db, progress=lambda r: print(f"  {r.to_id:,} events rolled up"))
+    print("refreshing the planner's statistics")
+    maintenance.refresh_planner_statistics(db)
     print("ending the demo's finished A/B tests on the day their rule decided")
     from core.demo.demo_tests import conclude
     conclude(db, data.end, progress=lambda m: print("  " + m))

@@ -18,13 +18,27 @@ rows_in_range AS (
     JOIN rollup_campaign_day d
       ON d.campaign_id = ANY(:campaign_ids) AND d.day >= p.day_from AND d.day < p.day_to
     UNION ALL
-    SELECT p.period, h.campaign_id, h.sends, h.delivered, h.opens, h.impressions, h.clicks,
+    -- The partial days before the whole ones and after them, of each period (disjoint, since
+    -- day_from <= day_to), written out from the parameters so that the index seeks to them:
+    -- taken from the periods above, the planner read every hour of every campaign (2.9 s at
+    -- 1,500 campaigns).
+    SELECT 'current', h.campaign_id, h.sends, h.delivered, h.opens, h.impressions, h.clicks,
            h.conversions, h.revenue, h.reward_cost
-    FROM periods p
-    JOIN rollup_campaign_hour h
-      ON h.campaign_id = ANY(:campaign_ids)
-     AND (   (h.bucket >= p.start_at AND h.bucket < least(p.end_at, p.day_from::timestamp AT TIME ZONE 'UTC'))
-          OR (h.bucket >= greatest(p.start_at, p.day_to::timestamp AT TIME ZONE 'UTC') AND h.bucket < p.end_at))
+    FROM rollup_campaign_hour h
+    WHERE h.campaign_id = ANY(:campaign_ids)
+      AND (   (h.bucket >= CAST(:start_at AS timestamptz)
+               AND h.bucket < least(CAST(:end_at AS timestamptz), CAST(:day_from AS date)::timestamp AT TIME ZONE 'UTC'))
+           OR (h.bucket >= greatest(CAST(:start_at AS timestamptz), CAST(:day_to AS date)::timestamp AT TIME ZONE 'UTC')
+               AND h.bucket < CAST(:end_at AS timestamptz)))
+    UNION ALL
+    SELECT 'comparison', h.campaign_id, h.sends, h.delivered, h.opens, h.impressions, h.clicks,
+           h.conversions, h.revenue, h.reward_cost
+    FROM rollup_campaign_hour h
+    WHERE h.campaign_id = ANY(:campaign_ids)
+      AND (   (h.bucket >= CAST(:cmp_start_at AS timestamptz)
+               AND h.bucket < least(CAST(:cmp_end_at AS timestamptz), CAST(:cmp_day_from AS date)::timestamp AT TIME ZONE 'UTC'))
+           OR (h.bucket >= greatest(CAST(:cmp_start_at AS timestamptz), CAST(:cmp_day_to AS date)::timestamp AT TIME ZONE 'UTC')
+               AND h.bucket < CAST(:cmp_end_at AS timestamptz)))
 ),
 per_campaign AS (
     SELECT period, campaign_id, sum(sends) AS sends, sum(delivered) AS delivered,

@@ -55,15 +55,23 @@ day_upsert AS (
         revenue = r.revenue + excluded.revenue, reward_cost = r.reward_cost + excluded.reward_cost
     RETURNING 1
 ),
-breakdown_upsert AS (
-    INSERT INTO rollup_breakdown_day AS r
-    SELECT campaign_id, (event_time AT TIME ZONE 'UTC')::date, d.dimension, d.value,
-           count(*) FILTER (WHERE event_type = 1), count(*) FILTER (WHERE event_type = 2),
-           count(*) FILTER (WHERE event_type = 3), count(*) FILTER (WHERE event_type = 4),
-           count(*) FILTER (WHERE event_type = 5), count(*) FILTER (WHERE event_type = 6),
-           sum(revenue), sum(reward_cost)
+-- The batch by campaign, hour, dimension and value: the per-campaign daily breakdown and the
+-- all-campaigns breakdowns below are sums of these (the batch's events are grouped once).
+breakdown_cells AS MATERIALIZED (
+    SELECT campaign_id, date_trunc('hour', event_time, 'UTC') AS bucket, d.dimension, d.value,
+           count(*) FILTER (WHERE event_type = 1) AS sends, count(*) FILTER (WHERE event_type = 2) AS delivered,
+           count(*) FILTER (WHERE event_type = 3) AS opens, count(*) FILTER (WHERE event_type = 4) AS impressions,
+           count(*) FILTER (WHERE event_type = 5) AS clicks, count(*) FILTER (WHERE event_type = 6) AS conversions,
+           sum(revenue) AS revenue, sum(reward_cost) AS reward_cost
     FROM new_events
     CROSS JOIN LATERAL (VALUES ('segment', segment), ('device', device), ('region', region_code)) AS d(dimension, value)
+    GROUP BY 1, 2, 3, 4
+),
+breakdown_upsert AS (
+    INSERT INTO rollup_breakdown_day AS r
+    SELECT campaign_id, (bucket AT TIME ZONE 'UTC')::date, dimension, value, sum(sends), sum(delivered),
+           sum(opens), sum(impressions), sum(clicks), sum(conversions), sum(revenue), sum(reward_cost)
+    FROM breakdown_cells
     GROUP BY 1, 2, 3, 4
     ON CONFLICT (campaign_id, day, dimension, value) DO UPDATE SET
         sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
@@ -153,6 +161,76 @@ live_actors_insert AS (
     ON CONFLICT DO NOTHING
     RETURNING 1
 ),
+-- Every campaign summed, for "All campaigns" (only campaigns in campaigns, each with its cost per
+-- send and channel): per hour and per day by segment, device, region and channel, per hour the
+-- totals (the channels' sum) and the reach changes.
+all_cells AS MATERIALIZED (
+    SELECT b.bucket, b.dimension, b.value, sum(b.sends) AS sends, sum(b.delivered) AS delivered,
+           sum(b.opens) AS opens, sum(b.impressions) AS impressions, sum(b.clicks) AS clicks,
+           sum(b.conversions) AS conversions, sum(b.revenue) AS revenue, sum(b.reward_cost) AS reward_cost,
+           sum(b.sends * c.cost_per_send) AS send_cost
+    FROM breakdown_cells b
+    JOIN campaigns c ON c.campaign_id = b.campaign_id
+    GROUP BY 1, 2, 3
+    UNION ALL
+    SELECT date_trunc('hour', p.bucket, 'UTC'), 'channel', c.channel, sum(p.sends), sum(p.delivered), sum(p.opens),
+           sum(p.impressions), sum(p.clicks), sum(p.conversions), sum(p.revenue), sum(p.reward_cost),
+           sum(p.sends * c.cost_per_send)
+    FROM per_minute p
+    JOIN campaigns c ON c.campaign_id = p.campaign_id
+    GROUP BY 1, 2, 3
+),
+all_hour_upsert AS (
+    INSERT INTO rollup_all_campaigns_hour AS r
+    SELECT bucket, sum(sends), sum(delivered), sum(opens), sum(impressions), sum(clicks), sum(conversions),
+           sum(revenue), sum(reward_cost), sum(send_cost)
+    FROM all_cells
+    WHERE dimension = 'channel'
+    GROUP BY bucket
+    ON CONFLICT (bucket) DO UPDATE SET
+        sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+        opens = r.opens + excluded.opens, impressions = r.impressions + excluded.impressions,
+        clicks = r.clicks + excluded.clicks, conversions = r.conversions + excluded.conversions,
+        revenue = r.revenue + excluded.revenue, reward_cost = r.reward_cost + excluded.reward_cost,
+        send_cost = r.send_cost + excluded.send_cost
+    RETURNING 1
+),
+all_reach_upsert AS (
+    INSERT INTO rollup_all_campaigns_reach_hour AS r
+    SELECT rc.bucket, sum(rc.delivered_members), sum(rc.converting_members)
+    FROM reach_changes rc
+    JOIN campaigns c ON c.campaign_id = rc.campaign_id
+    GROUP BY rc.bucket
+    ON CONFLICT (bucket) DO UPDATE SET
+        delivered_members = r.delivered_members + excluded.delivered_members,
+        converting_members = r.converting_members + excluded.converting_members
+    RETURNING 1
+),
+all_breakdown_hour_upsert AS (
+    INSERT INTO rollup_all_campaigns_breakdown_hour AS r
+    SELECT * FROM all_cells
+    ON CONFLICT (bucket, dimension, value) DO UPDATE SET
+        sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+        opens = r.opens + excluded.opens, impressions = r.impressions + excluded.impressions,
+        clicks = r.clicks + excluded.clicks, conversions = r.conversions + excluded.conversions,
+        revenue = r.revenue + excluded.revenue, reward_cost = r.reward_cost + excluded.reward_cost,
+        send_cost = r.send_cost + excluded.send_cost
+    RETURNING 1
+),
+all_breakdown_day_upsert AS (
+    INSERT INTO rollup_all_campaigns_breakdown_day AS r
+    SELECT (bucket AT TIME ZONE 'UTC')::date, dimension, value, sum(sends), sum(delivered), sum(opens),
+           sum(impressions), sum(clicks), sum(conversions), sum(revenue), sum(reward_cost), sum(send_cost)
+    FROM all_cells
+    GROUP BY 1, 2, 3
+    ON CONFLICT (day, dimension, value) DO UPDATE SET
+        sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+        opens = r.opens + excluded.opens, impressions = r.impressions + excluded.impressions,
+        clicks = r.clicks + excluded.clicks, conversions = r.conversions + excluded.conversions,
+        revenue = r.revenue + excluded.revenue, reward_cost = r.reward_cost + excluded.reward_cost,
+        send_cost = r.send_cost + excluded.send_cost
+    RETURNING 1
+),
 reach_upsert AS (
     INSERT INTO rollup_reach_hour AS r
     SELECT * FROM reach_changes
@@ -170,4 +248,8 @@ SELECT (SELECT count(*) FROM new_events) AS events,
        (SELECT count(*) FROM member_upsert) AS member_rows,
        (SELECT count(*) FROM reach_upsert) AS reach_rows,
        (SELECT count(*) FROM live_cells_upsert) AS live_cell_rows,
-       (SELECT count(*) FROM live_actors_insert) AS live_actor_rows
+       (SELECT count(*) FROM live_actors_insert) AS live_actor_rows,
+       (SELECT count(*) FROM all_hour_upsert) AS all_hour_rows,
+       (SELECT count(*) FROM all_reach_upsert) AS all_reach_rows,
+       (SELECT count(*) FROM all_breakdown_hour_upsert) AS all_breakdown_hour_rows,
+       (SELECT count(*) FROM all_breakdown_day_upsert) AS all_breakdown_day_rows

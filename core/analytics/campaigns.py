@@ -31,12 +31,17 @@ def _ids(db: Engine, campaign_ids) -> list[int]:
     return [int(i) for i in campaign_ids]
 
 
+def _comparison_bounds(comparison: Period | None) -> dict:
+    """The comparison period's bind parameters (cmp_start_at, …), all None without one."""
+    other = comparison.bounds() if comparison else dict.fromkeys(["start_at", "end_at", "day_from", "day_to"])
+    return {f"cmp_{key}": value for key, value in other.items()}
+
+
 def _totals_frame(db: Engine, period: Period, campaign_ids, comparison: Period | None = None,
                   with_reach: bool = False) -> pd.DataFrame:
     """Per campaign and period ('current', and 'comparison' when given): counts, money, metrics."""
-    other = comparison.bounds() if comparison else dict.fromkeys(["start_at", "end_at", "day_from", "day_to"])
     frame = fetch_df(db, "campaign_totals", campaign_ids=_ids(db, campaign_ids), with_reach=with_reach,
-                     **period.bounds(), **{f"cmp_{key}": value for key, value in other.items()})
+                     **period.bounds(), **_comparison_bounds(comparison))
     if not with_reach:
         frame = frame.drop(columns=["delivered_members", "converting_members"])
     return frame
@@ -64,8 +69,14 @@ def top_campaigns(portfolio_frame: pd.DataFrame, by: str = "revenue", n: int = 5
 
 def period_summaries(db: Engine, period: Period, campaign_ids, comparison: Period | None = None) -> dict[str, pd.Series]:
     """Totals of the chosen campaigns with reach and every metric, for the period and the
-    comparison period, from one query: {"current": …, "comparison": …}."""
-    frame = _totals_frame(db, period, campaign_ids, comparison, with_reach=True)
+    comparison period, from one query: {"current": …, "comparison": …}. All campaigns (None)
+    read the all-campaigns rollups: the same sums, without one row per campaign."""
+    if campaign_ids is None:
+        frame = fetch_df(db, "all_campaigns_totals", start_at=period.start_at, end_at=period.end_at,
+                         cmp_start_at=comparison.start_at if comparison else None,
+                         cmp_end_at=comparison.end_at if comparison else None)
+    else:
+        frame = _totals_frame(db, period, campaign_ids, comparison, with_reach=True)
     summed = totals(frame, by="period", groups=["current"] + (["comparison"] if comparison else []))
     return {name: summed.loc[name] for name in summed.index}
 
@@ -104,8 +115,12 @@ def series(db: Engine, period: Period, campaign_ids, grain: str = "day", now: da
     the bucket that has not ended yet."""
     if grain not in ("hour", "day", "week"):
         raise ValueError(f"Unknown grain {grain!r}; choose hour, day or week.")
-    frame = fetch_df(db, "campaign_series", campaign_ids=_ids(db, campaign_ids), grain=grain, tz=period.tz,
-                     start_at=period.start_at, end_at=period.end_at)
+    if campaign_ids is None:  # all campaigns: the all-campaigns rollup, the same sums
+        frame = fetch_df(db, "all_campaigns_series", grain=grain, tz=period.tz, start_at=period.start_at,
+                         end_at=period.end_at)
+    else:
+        frame = fetch_df(db, "campaign_series", campaign_ids=_ids(db, campaign_ids), grain=grain, tz=period.tz,
+                         start_at=period.start_at, end_at=period.end_at)
     frame = add_metrics(frame)
     now_local = (now or datetime.now(timezone.utc)).astimezone(ZoneInfo(period.tz)).replace(tzinfo=None)
     step = {"hour": pd.Timedelta(hours=1), "day": pd.Timedelta(days=1), "week": pd.Timedelta(weeks=1)}[grain]
@@ -121,9 +136,11 @@ def breakdowns(db: Engine, period: Period, campaign_ids, comparison: Period | No
     """Metrics by segment, device, region and channel for the period and, when given, the
     comparison period (column `period`: "current", "comparison"), over the viewer's local days:
     each dimension's rows add up to the KPI cards of the same period (see the query)."""
-    other = comparison.bounds() if comparison else dict.fromkeys(["start_at", "end_at", "day_from", "day_to"])
-    frame = fetch_df(db, "campaign_breakdown", campaign_ids=_ids(db, campaign_ids), **period.bounds(),
-                     **{f"cmp_{key}": value for key, value in other.items()})
+    if campaign_ids is None:  # all campaigns: the all-campaigns rollups, the same rows
+        frame = fetch_df(db, "all_campaigns_breakdown", **period.bounds(), **_comparison_bounds(comparison))
+    else:
+        frame = fetch_df(db, "campaign_breakdown", campaign_ids=_ids(db, campaign_ids), **period.bounds(),
+                         **_comparison_bounds(comparison))
     return add_metrics(frame)
 
 

@@ -320,7 +320,9 @@ def import_experiment(db: Engine, path: str | Path, spec: ImportSpec, user: User
             pre_values = {target: units[column].to_numpy(float) for column, target in spec.pre_period.items()}
             pre_sent = pd.Series(pd.Timestamp(started_at - timedelta(days=1)), index=units.index)
             copy_frame(conn, "campaign_members", _member_outcomes(pre_campaign_id, member_ids, None, pre_values, pre_sent))
-        execute(conn, "reach_from_members", campaign_ids=[campaign_id] + ([pre_campaign_id] if pre_campaign_id else []))
+        imported = [campaign_id] + ([pre_campaign_id] if pre_campaign_id else [])
+        execute(conn, "reach_from_members", campaign_ids=imported)
+        execute(conn, "reach_all_campaigns_add", campaign_ids=imported)  # "All campaigns" counts them too
 
         test_id = execute(conn, "ab_test_insert", campaign_id=campaign_id, test_name=spec.name, hypothesis=spec.hypothesis,
                           primary_metric=spec.primary_metric, guardrail_metrics=list(spec.guardrail_metrics),

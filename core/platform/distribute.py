@@ -16,7 +16,10 @@ it does not know, so a new migration's table cannot be forgotten):
   point at opt_model_runs, a reference table, which only a table Citus knows may do.
 - Plain tables, left as they are on the coordinator: bookkeeping that no statement joins with
   a distributed table (watermark, job runs, audit log, roles, imports, quarantine). Citus puts
-  no limits on them (job_run_finish's clock_timestamp(), user_role_upsert's now()).
+  no limits on them (job_run_finish's clock_timestamp(), user_role_upsert's now()). The
+  all-campaigns rollups too: keyed by hour or day (there is no campaign to distribute them by),
+  the roller adds the shards' sums to them on the coordinator, and "All campaigns" reads them
+  alone.
 
 Members are a reference table, not distributed by member_id. The statements that join members
 run per event: the roller fills in each event's device, region and segment from its member,
@@ -78,6 +81,10 @@ PLAIN = [
     "event_imports",       # one row per imported file
     "rollup_quarantine",   # keyed by event_id alone, and tiny
     "demo_world",          # the loaded demo's seed and end: one row
+    # every campaign summed ("All campaigns"), keyed by hour or day: no campaign_id to distribute
+    # by, a few rows per hour, written by the roller from the shards' sums and read alone
+    "rollup_all_campaigns_hour", "rollup_all_campaigns_reach_hour", "rollup_all_campaigns_breakdown_hour",
+    "rollup_all_campaigns_breakdown_day",
 ]
 PLACEMENTS = {**{t: "distributed" for t in DISTRIBUTED}, **{t: "reference" for t in REFERENCE},
               **{t: "coordinator" for t in COORDINATOR}, **{t: "plain" for t in PLAIN}}
@@ -136,9 +143,13 @@ def statement(db: Engine | Connection, name: str) -> str:
 # each seeing the changes of the ones before, and would pull the whole batch through the
 # coordinator. On Citus the roller is these statements, in this order, in the caller's
 # transaction: each an INSERT … SELECT that every shard runs on its own campaigns, the reach
-# changes first (they read campaign_members as it was before rollup_members changes it).
+# changes first (they read campaign_members as it was before rollup_members changes it), then
+# the all-campaigns sums (gathered on the coordinator; their reach changes, read the same way,
+# also before rollup_members).
 CITUS_ROLLUP_STATEMENTS = ["cluster/rollup_reach", "cluster/rollup_minute", "cluster/rollup_hour",
-                           "cluster/rollup_day", "cluster/rollup_breakdown", "cluster/rollup_members",
+                           "cluster/rollup_day", "cluster/rollup_breakdown", "cluster/rollup_all_campaigns_reach",
+                           "cluster/rollup_all_campaigns_hour", "cluster/rollup_all_campaigns_breakdown_hour",
+                           "cluster/rollup_all_campaigns_breakdown_day", "cluster/rollup_members",
                            "cluster/rollup_live_cells", "cluster/rollup_live_actors"]
 
 

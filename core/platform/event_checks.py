@@ -105,14 +105,17 @@ def _utc_micros(strings: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     if not pc.all(zoned).as_py():
         zoned = pc.or_(zoned, pc.match_substring_regex(strings, r"(?:Z|[+-]\d\d:?\d\d)$"))
     zoned = zoned.to_numpy(zero_copy_only=False)
-    try:
-        micros = pc.cast(pc.cast(strings, pa.timestamp("us", tz="UTC")), pa.int64()).to_numpy(zero_copy_only=False)
-        return micros.astype(float), zoned
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # some value is not a time: row by row, the checks name it
-        times = pd.to_datetime(pd.Series(strings.to_numpy(zero_copy_only=False)), errors="coerce", utc=True,
-                               format="ISO8601")
-        micros = times.to_numpy(dtype="datetime64[us]").astype(np.int64).astype(float)
-        return np.where(times.isna().to_numpy(), np.nan, micros), zoned
+    for unit, per_micro in (("us", 1), ("ns", 1000)):  # Arrow reads at most the unit's digits of a second
+        try:
+            parsed = pc.cast(pc.cast(strings, pa.timestamp(unit, tz="UTC")), pa.int64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        return (parsed // per_micro).astype(float), zoned  # nanoseconds cut to microseconds as pandas cuts them
+    # some value is not a time (or outside what nanoseconds hold): row by row, the checks name it
+    times = pd.to_datetime(pd.Series(strings.to_numpy(zero_copy_only=False)), errors="coerce", utc=True,
+                           format="ISO8601")
+    micros = times.to_numpy(dtype="datetime64[us]").astype(np.int64).astype(float)
+    return np.where(times.isna().to_numpy(), np.nan, micros), zoned
 
 
 def oldest_accepted_day(now: datetime) -> date:

@@ -3,15 +3,19 @@
 A CSV import is all or nothing: the file's shape is checked first (core.platform.event_file),
 then every row's values against the limits (core.platform.event_checks); the write itself is
 one transaction, so a rejected file leaves the database exactly as it was. The file's SHA-256
-is the import's key: the same content imported again writes nothing.
+is the import's key: the same content imported again writes nothing. Nothing is written (not
+even an event_id drawn from the sequence) until every row has passed. The rows then go by
+binary COPY straight into their day partitions, encoded in a thread while the server stores
+the rows before them.
 """
 from __future__ import annotations
 
 import io
-import re
+import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +31,9 @@ from sqlalchemy.engine import Connection
 from core.platform import config
 from core.platform import pgcopy
 from core.platform.db import execute, fetch_df, fetch_scalar
-from core.platform.event_checks import (CODED_COLUMNS, EVENT_COLUMNS, OPTIONAL_IMPORT_COLUMNS, REQUIRED_IMPORT_COLUMNS,
+from core.platform.event_checks import (CODED_COLUMNS, DAY_MICROS, EPOCH, EVENT_COLUMNS, OPTIONAL_IMPORT_COLUMNS, REQUIRED_IMPORT_COLUMNS,
                                         new_partition_days, validate_events)
+from core.platform.events import DAY_PARTITION, day_partition, partition_day
 from core.platform.event_file import MAX_REPORTED_PROBLEMS, ImportRejected, open_event_file, read_rows
 
 # Loaders and callers import these from here.
@@ -36,7 +41,6 @@ __all__ = ["EVENT_COLUMNS", "ImportRejected", "ImportResult", "import_events", "
            "after_bulk_load", "MAX_REPORTED_PROBLEMS"]
 
 COPY_CHUNK_ROWS = 500_000
-DAY_PARTITION = re.compile(r"events_p\d{8}")  # ensure_event_partitions' names; any other partition is not a day's
 
 
 def _arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
@@ -114,6 +118,77 @@ def write_events(conn: Connection, events: pd.DataFrame | pa.Table, ensure_parti
     return table.num_rows
 
 
+def _day_runs(table: pa.Table) -> tuple[pa.Table, list[tuple[date, int, int]]]:
+    """The rows grouped by UTC day (file order kept within a day; a file in time order is not
+    moved) and each day's [start, end) rows."""
+    micros = pc.cast(table["event_time"], pa.int64()).to_numpy(zero_copy_only=False)
+    days = micros // DAY_MICROS
+    if len(days) > 1 and (np.diff(days) < 0).any():
+        order = np.argsort(days, kind="stable")
+        table, days = table.take(pa.array(order)), days[order]
+    starts = np.flatnonzero(np.diff(days)) + 1
+    bounds = np.concatenate([[0], starts, [len(days)]])
+    return table, [(EPOCH + timedelta(days=int(days[a])), int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _write_events_by_day(conn: Connection, table: pa.Table) -> int:
+    """Append events (an Arrow table of EVENT_COLUMNS, every day's partition made) in the
+    caller's transaction, by binary COPY straight into each day's partition: the server skips
+    routing every row through events. A thread encodes the next rows while the server stores
+    the ones before. The parent is locked first, as a COPY into events locks it."""
+    table, runs = _day_runs(table.select(EVENT_COLUMNS))
+    columns = psql.SQL(", ").join(psql.Identifier(name) for name, _ in EVENT_COPY_COLUMNS)
+    pieces: queue.Queue = queue.Queue(maxsize=4)
+    stop = threading.Event()
+
+    def hand_over(item) -> bool:
+        """Queue item for the writer; False when the writer has stopped."""
+        while not stop.is_set():
+            try:
+                pieces.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def encode() -> None:
+        try:
+            for day, start, end in runs:
+                for first in range(start, end, EVENT_COPY_CHUNK_ROWS):
+                    chunk = table.slice(first, min(EVENT_COPY_CHUNK_ROWS, end - first))
+                    data = pgcopy.encode([(kind, chunk[name]) for name, kind in EVENT_COPY_COLUMNS],
+                                         header=first == start, trailer=first + EVENT_COPY_CHUNK_ROWS >= end)
+                    if not hand_over((day, data)):
+                        return
+            hand_over(None)
+        except BaseException as error:  # handed to the writer, which raises it
+            hand_over(error)
+
+    encoder = threading.Thread(target=encode, name="import-encode", daemon=True)
+    execute(conn, "events_lock_for_writing")
+    raw = conn.connection.driver_connection
+    encoder.start()
+    try:
+        with raw.cursor() as cursor:
+            piece = pieces.get()
+            while piece is not None:
+                if isinstance(piece, BaseException):
+                    raise piece
+                day = piece[0]
+                statement = psql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(
+                    psql.Identifier(day_partition(day)), columns)
+                with cursor.copy(statement) as copy:
+                    while piece is not None and piece[0] == day:
+                        copy.write(piece[1])
+                        piece = pieces.get()
+                        if isinstance(piece, BaseException):  # inside the COPY: it is aborted, not ended
+                            raise piece
+    finally:
+        stop.set()
+        encoder.join()
+    return table.num_rows
+
+
 @dataclass
 class ImportResult:
     rows: int
@@ -180,8 +255,8 @@ def import_events(engine: Engine, path: str | Path, user, attribution_days: int 
     with engine.connect() as conn:
         known_campaigns = execute(conn, "campaign_ids").scalars().all()
         known_members = execute(conn, "member_ids").scalars().all()
-        existing_days = {datetime.strptime(name[len("events_p"):], "%Y%m%d").date()
-                         for name in execute(conn, "event_partitions").scalars() if DAY_PARTITION.fullmatch(name)}
+        existing_days = {partition_day(name) for name in execute(conn, "event_partitions").scalars()
+                         if DAY_PARTITION.fullmatch(name)}
     typed, problems, total = validate_events(raw, known_campaigns, known_members, now=now)
     if total:
         raise ImportRejected(problems, total)
@@ -195,7 +270,7 @@ def import_events(engine: Engine, path: str | Path, user, attribution_days: int 
                             imported_by=getattr(user, "email", str(user))) is None:
                 raise _ImportedMeanwhile
             created = fetch_scalar(conn, "events_ensure_partition_days", days=new_days) if new_days else 0
-            written = write_events(conn, typed, ensure_partitions=False)
+            written = _write_events_by_day(conn, typed)
     except _ImportedMeanwhile:  # rolled back: nothing of this import was written
         return _already_imported(fetch_df(engine, "event_import_find", content_sha256=file.sha256))
     after_bulk_load(engine, typed["event_time"], analyze=False)

@@ -1,8 +1,9 @@
 """Incremental rollups of events: advance every rollup table from the watermark, exactly once.
 
 One transaction reads the watermark, waits for in-flight event writers, folds the new events
-into the minute, hour, day, breakdown and per-member tables, and moves the watermark. A crash
-anywhere rolls all of it back; a second worker at the same time skips (advisory lock).
+into the minute, hour, day, breakdown and per-member tables and the all-campaigns sums, and
+moves the watermark. A crash anywhere rolls all of it back; a second worker at the same time
+skips (advisory lock).
 
 No single event can stop the rollups. The batch is folded in a savepoint; when the database
 refuses it because of the data (a value too large for an index row, a number out of range, a
@@ -10,6 +11,12 @@ constraint — SQLSTATE classes 22, 23 and 54), the batch is split in halves and
 on its own, down to single events: the halves that fold are kept, and an event that cannot be
 folded alone is moved from events to rollup_quarantine with the database's reason. Anything
 else (a timeout, a lost connection, no memory) fails the refresh as before, to be retried.
+
+A live-sized batch (at most JIT_MAX_BATCH_EVENTS) is folded without JIT compilation: the
+statement reads events by event_id across every daily partition, so its estimated cost passes
+jit_above_cost whatever the batch's size, and compiling its expressions took 0.3-1.7 s of a
+refresh that folds a few thousand events in 0.1-0.7 s (at 1,500 live campaigns the rollup lag
+went over 5 s for that alone). Bulk batches (a demo load, an import) keep the server's setting.
 """
 from __future__ import annotations
 
@@ -27,6 +34,7 @@ ROLLUP_LOCK_KEY = 7_301_001
 DEFAULT_BATCH_EVENTS = 2_000_000
 DATA_ERROR_CLASSES = ("22", "23", "54")  # data exception, integrity constraint, program limit exceeded
 MAX_QUARANTINED_PER_REFRESH = 1000       # more than this in one batch is not bad rows but a broken roller
+JIT_MAX_BATCH_EVENTS = 100_000           # up to this many events, no JIT (see above)
 
 
 @dataclass
@@ -101,6 +109,8 @@ def refresh(engine: Engine, batch_events: int = DEFAULT_BATCH_EVENTS, lock_timeo
             execute(conn, "events_wait_for_writers")
             savepoint.rollback()
             to_id = min(window_end, from_id + batch_events)
+            if to_id - from_id <= JIT_MAX_BATCH_EVENTS:
+                conn.execute(text("SET LOCAL jit = off"))
             folded = _fold(conn, from_id, to_id, [MAX_QUARANTINED_PER_REFRESH])
             execute(conn, "rollup_watermark_advance", to_id=to_id, latest_event_at=folded.latest_event_at)
             return RollupResult(folded.events, from_id, to_id, quarantined=folded.quarantined)

@@ -1,4 +1,4 @@
--- The Citus roller, statement 9 of 9: who acted (opened, saw, clicked or converted) per minute
+-- The Citus roller, statement 13 of 13: who acted (opened, saw, clicked or converted) per minute
 -- among the events in (:from_id, :to_id] less than 70 minutes older than the batch's newest
 -- (:latest_event_at).
 INSERT INTO rollup_live_actor_minute (campaign_id, bucket, member_id)

@@ -1,4 +1,4 @@
--- The Citus roller, statement 8 of 9: live activity by region and device of the events in
+-- The Citus roller, statement 12 of 13: live activity by region and device of the events in
 -- (:from_id, :to_id] less than 70 minutes older than the batch's newest (:latest_event_at, from
 -- rollup_batch: one bound every shard applies alike).
 INSERT INTO rollup_live_cell_minute AS r

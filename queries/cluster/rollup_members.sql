@@ -1,5 +1,5 @@
--- The Citus roller, statement 7 of 9 (after rollup_reach, which reads the rows it changes):
--- the exact per-member state of the events in (:from_id, :to_id].
+-- The Citus roller, statement 11 of 13 (after rollup_reach and rollup_all_campaigns_reach, which
+-- read the rows it changes): the exact per-member state of the events in (:from_id, :to_id].
 INSERT INTO campaign_members AS cm
     (campaign_id, member_id, variant, first_send_at, first_delivered_at, first_open_at,
      first_click_at, first_conversion_at, last_engaged_at, sends, opens, clicks, conversions,

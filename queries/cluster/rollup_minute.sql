@@ -1,4 +1,4 @@
--- The Citus roller, statement 3 of 9: the events in (:from_id, :to_id] added to the
+-- The Citus roller, statement 3 of 13: the events in (:from_id, :to_id] added to the
 -- per-minute rollup, each shard folding its own campaigns (an INSERT … SELECT pushed down).
 INSERT INTO rollup_campaign_minute AS r
 SELECT campaign_id, date_trunc('minute', event_time, 'UTC'),

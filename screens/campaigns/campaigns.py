@@ -2,8 +2,8 @@
 campaign's) KPI cards, time series with annotations, "why did this change" and breakdowns.
 
 The view lives in the URL (bind="query-params"): the sidebar's time zone, period and comparison,
-and here the tab, the campaign and the grain — a link opens the same view, with the reader's
-own role."""
+and here the tab, the campaign, the grain and the breakdown's tab — a link opens the same view,
+with the reader's own role."""
 from datetime import datetime, timezone
 
 import streamlit as st
@@ -15,8 +15,6 @@ from ui.format import channel_label, escape_markdown, segment_label
 from ui.session import current_user
 from ui.errors import database_guard
 from ui.widgets import current_comparison, current_period
-
-TABS = ["Portfolio", "Campaign detail"]
 
 # A link to this screen says so (app.py opens it for readers whose landing page is another).
 st.query_params["view"] = "campaigns"
@@ -53,14 +51,26 @@ def guarded_detail(*args) -> None:
         detail_section(*args)
 
 
+def detail_tab() -> None:
+    """The campaign picker, then the detail: live (a fragment rerun every 30 s) while a live
+    campaign's period is still running."""
+    campaign_ids, live = campaign_picker()
+    if live and period.is_incomplete(datetime.now(timezone.utc)):
+        st.caption(":green[●] Live — this section refreshes every 30 seconds.")
+        st.fragment(run_every=30)(guarded_detail)(user, period, comparison, campaign_ids)
+    else:
+        detail_section(user, period, comparison, campaign_ids)
+
+
 with database_guard():
-    portfolio_tab, detail_tab = st.tabs(TABS, key="tab", bind="query-params")
-    with portfolio_tab:
-        portfolio_section(user, period, comparison)
-    with detail_tab:
-        campaign_ids, live = campaign_picker()
-        if live and period.is_incomplete(datetime.now(timezone.utc)):
-            st.caption(":green[●] Live — this section refreshes every 30 seconds.")
-            st.fragment(run_every=30)(guarded_detail)(user, period, comparison, campaign_ids)
-        else:
-            detail_section(user, period, comparison, campaign_ids)
+    sections = {
+        "Portfolio": lambda: portfolio_section(user, period, comparison),
+        "Campaign detail": detail_tab,
+    }
+    # Only the open tab runs (a tab is a rerun away, and its name is in the URL): drawing both
+    # tabs' charts and tables on each visit cost seconds in the browser (issue 15). A closed
+    # tab's bound widgets (the campaign, the grain) keep their values in the session, not the URL.
+    for tab, show in zip(st.tabs(list(sections), key="tab", bind="query-params"), sections.values()):
+        if tab.open:
+            with tab:
+                show()

@@ -60,15 +60,21 @@ def breakdown_section(user: User, period: Period, campaign_ids) -> None:
     if views is None:
         st.info("No activity in these days.")
         return
-    tabs = st.tabs(["Segment", "Device", "Region", "Channel"])
+    # Only the open tab is drawn: each is a Plotly chart, a table and an export, and drawing all
+    # four on every run cost the browser time for three nobody sees (issue 15). The views are
+    # built together and cached, so a click on another tab (a rerun) only draws it. Bound to the
+    # URL (breakdown_tab), so a link opens the same breakdown.
+    tabs = st.tabs([dimension.title() for dimension in views], key="breakdown_tab", bind="query-params")
     for tab, (dimension, view) in zip(tabs, views.items()):
-        with tab:
-            st.plotly_chart(view.figure, width="stretch", key=f"breakdown_chart_{dimension}")
-            st.dataframe(view.table, hide_index=True, width="stretch", column_config=column_config(list(view.table.columns)))
-            if can(user, "export"):
-                csv_download(view.export, f"Download {dimension} breakdown (CSV)",
-                             file_stem(f"breakdown_{dimension}", period.first, period.last, period.tz),
-                             f"dl_breakdown_{dimension}")
+        if tab.open:
+            with tab:
+                st.plotly_chart(view.figure, width="stretch", key=f"breakdown_chart_{dimension}")
+                st.dataframe(view.table, hide_index=True, width="stretch",
+                             column_config=column_config(list(view.table.columns)))
+                if can(user, "export"):
+                    csv_download(view.export, f"Download {dimension} breakdown (CSV)",
+                                 file_stem(f"breakdown_{dimension}", period.first, period.last, period.tz),
+                                 f"dl_breakdown_{dimension}")
 
 
 def detail_section(user: User, period: Period, comparison: Period | None, campaign_ids) -> None:

@@ -5,9 +5,19 @@ from __future__ import annotations
 import pytest
 
 from core.access.auth import ROLE_LABELS, ROLES, User, grant_role
-from tests.app.conftest import AUTH_SECRETS, UNREACHABLE_URL, app_database, database_url_of, new_app, screens
+from tests.app.conftest import (AUTH_SECRETS, UNREACHABLE_URL, app_database, database_url_of, new_app, open_tab,
+                                screens)
 
 ADMIN = User("admin@swipesavvy.example", "Admin", "admin")
+# Campaign analytics draws only its open tab: its other tab is opened too, as a click would
+# (tab key, label, the key of a select box drawn on that tab).
+OTHER_TABS = {"Campaign analytics": ("tab", "Campaign detail", "campaign_id")}
+
+
+def open_other_tab(at, title: str) -> None:
+    key, label, widget = OTHER_TABS[title]
+    open_tab(at, key, label)  # fails on an exception
+    assert widget in [s.key for s in at.selectbox], f"{title}: {label} was not drawn"
 
 
 def test_app_lists_screens_that_exist():
@@ -22,6 +32,9 @@ def test_every_screen_renders_for_every_role(app_env, role):
         assert not at.exception, f"{path} as {role}: {[e.value for e in at.exception]}"
         assert at.title, f"{path} as {role} showed no title"
         assert not [e.value for e in at.error], f"{path} as {role} showed errors"
+        if title in OTHER_TABS:
+            open_other_tab(at, title)
+            assert not [e.value for e in at.error], f"{path} ({OTHER_TABS[title][1]}) as {role} showed errors"
 
 
 def test_signed_out_visitor_sees_only_the_sign_in_screen(app_env):
@@ -56,9 +69,11 @@ def test_signed_in_person_gets_the_role_an_admin_granted(db, granted):
 def test_every_screen_renders_on_an_empty_database(db):
     """A fresh install before any data arrives: explanations, not exceptions."""
     with app_database(database_url_of(db)):
-        for path, _ in screens():
+        for path, title in screens():
             at = new_app("admin", path).run()
             assert not at.exception, f"{path}: {[e.value for e in at.exception]}"
+            if title in OTHER_TABS:
+                open_other_tab(at, title)
 
 
 # Streamlit 1.67 runs a folder named pages/ beside app.py as a v1 multipage app: from the

@@ -17,13 +17,15 @@ from sqlalchemy import text
 from core.analytics import decomposition
 from core.analytics.calendar import holidays
 from core.analytics.presets import COMPARISONS, PRESETS, comparison_for, preset_period, versus
-from tests.app.conftest import (app_database, database_url_of, new_app, plain, screen_path, shown_period,
+from tests.app.conftest import (app_database, database_url_of, new_app, open_tab, plain, screen_path, shown_period,
                                 table_with)
 from tests.factories import events_frame, insert_events, seed_dimensions
 from core.platform import rollup
 from ui import format as fmt
 
 CAMPAIGNS = screen_path("Campaign analytics")
+DETAIL = "Campaign detail"  # the tabs are lazy: the KPI cards, series, "why" and breakdowns are drawn on this one
+BREAKDOWNS = ["Segment", "Device", "Region", "Channel"]  # lazy too: one breakdown drawn at a time (breakdown_tab)
 RAW = text("""
     SELECT e.campaign_id,
            count(*) FILTER (WHERE e.event_type = 1) AS sends,
@@ -45,7 +47,8 @@ def raw_by_campaign(db, period) -> pd.DataFrame:
         .set_index("campaign_id").astype(float)
 
 
-def opened(role="analyst", query=None, **state):
+def opened(role="analyst", query=None, tab=None, **state):
+    """The screen opened with this URL and session state, then on `tab` as a click opens it."""
     # Executives land on the overview: open the screen, unless the URL says it (view=campaigns).
     at = new_app(role, CAMPAIGNS if role == "exec" and "view" not in (query or {}) else None)
     for key, value in (query or {}).items():
@@ -54,7 +57,7 @@ def opened(role="analyst", query=None, **state):
         at.session_state[key] = value
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    return at
+    return at if tab is None else open_tab(at, "tab", tab)
 
 
 def chart(at, key: str) -> dict:
@@ -92,8 +95,9 @@ def test_custom_dates_show_the_date_input(app_env):
 def test_no_comparison_means_no_changes(app_env):
     at = opened(comparison="none")
     assert "no comparison" in compared_in_caption(at)
-    assert not [m.delta for m in at.metric if m.delta]
     assert "roi_change" not in table_with(at, "name", "channel").columns
+    open_tab(at, "tab", DETAIL)
+    assert at.metric and not [m.delta for m in at.metric if m.delta]
 
 
 # --- portfolio: Δ columns and totals ---------------------------------------------------------------
@@ -148,12 +152,13 @@ def test_a_link_opens_the_same_view_in_a_fresh_session(app_env):
     chosen = pd.read_sql(text("SELECT campaign_id, name FROM campaigns ORDER BY campaign_id OFFSET 1 LIMIT 1"), app_env)
     name, campaign_id = chosen.name[0], int(chosen.campaign_id[0])
     query = {"view": "campaigns", "tab": "Campaign detail", "campaign_id": name, "grain": "Week",
-             "tz": "Asia/Tokyo", "period": "Last week", "comparison": "Same period last year"}
+             "tz": "Asia/Tokyo", "period": "Last week", "comparison": "Same period last year", "breakdown_tab": "Region"}
     at = opened("exec", query)                        # the root URL, whose landing page is the overview
     assert [t.value for t in at.title] == ["Campaign analytics"]
-    state = {key: at.session_state[key] for key in ("tab", "grain", "tz", "period", "comparison")}
+    state = {key: at.session_state[key] for key in ("tab", "grain", "tz", "period", "comparison", "breakdown_tab")}
     assert state == {"tab": "Campaign detail", "grain": "week", "tz": "Asia/Tokyo", "period": "last_week",
-                     "comparison": "last_year"}
+                     "comparison": "last_year", "breakdown_tab": "Region"}
+    assert chart(at, "breakdown_chart_")["layout"]["xaxis"]["title"]["text"] == "Region"   # the only one drawn
     assert at.session_state["demo_role"] == "exec"                      # the reader's own role
     period = shown_period(at)
     assert period == preset_period("last_week", "Asia/Tokyo")
@@ -175,7 +180,7 @@ def test_custom_dates_travel_in_the_url(app_env):
 # --- annotations ------------------------------------------------------------------------------------
 
 def test_holidays_are_drawn_on_the_series(app_env):
-    at = opened(period="custom", date_range=(date(2026, 11, 20), date(2026, 11, 30)), tab="Campaign detail")
+    at = opened(period="custom", date_range=(date(2026, 11, 20), date(2026, 11, 30)), tab=DETAIL)
     figure = chart(at, "series_chart")
     expected = holidays(date(2026, 11, 20), date(2026, 11, 30))
     assert expected, "Thanksgiving is in these days"
@@ -199,7 +204,7 @@ def noted_db(db):
 def test_a_note_added_on_the_detail_is_drawn_escaped(noted_db):
     payload = "<b>Outage</b> [here](http://evil.example)"
     with app_database(database_url_of(noted_db)):
-        at = opened("analyst", period="last_7_days")
+        at = opened("analyst", tab=DETAIL, period="last_7_days")
         day = shown_period(at).last
         at.date_input(key="note_day").set_value(day)
         at.text_area(key="note_text").input(payload)
@@ -212,14 +217,15 @@ def test_a_note_added_on_the_detail_is_drawn_escaped(noted_db):
         assert any("analyst" in hover for hover in notes["hovertext"])                    # who wrote it
         shown = [d.value for d in at.dataframe if "created_by" in d.value.columns][0]
         assert shown.text.tolist() == [payload]
-        executive = opened("exec", period="last_7_days")
+        executive = opened("exec", tab=DETAIL, period="last_7_days")
+        assert chart(executive, "series_chart")                                            # the detail, drawn
         assert not [b for b in executive.button if b.label.startswith("Save note")]         # read-only
 
 
 # --- why did this change ----------------------------------------------------------------------------
 
 def test_the_detail_explains_a_change_with_the_overviews_waterfall(app_env):
-    at = opened(period="last_28_days", why_kpi="conversions", why_by="segment")
+    at = opened(period="last_28_days", tab=DETAIL, why_kpi="conversions", why_by="segment")
     period = shown_period(at)
     comparison = comparison_for(period, "previous", "last_28_days")
     result = decomposition.decompose(app_env, "conversions", period, comparison, None, "segment")
@@ -240,8 +246,13 @@ TEXT = {"campaign", "channel", "segment", "status", "device", "region", "time_zo
 def test_exports_say_their_units_and_hold_the_screens_numbers(app_env, downloads):
     at = opened(period="last_28_days", comparison="previous")
     period = shown_period(at)
+    screen = table_with(at, "name", "channel", "conversions_change").set_index("name")     # the Portfolio tab's
+    open_tab(at, "tab", DETAIL)                                                           # and the detail's exports
     stem = f"{period.first:%Y-%m-%d}_to_{period.last:%Y-%m-%d}_{period.tz.replace('/', '-')}"
-    assert {f"portfolio_{stem}.csv", f"series_day_{stem}.csv", f"breakdown_segment_{stem}.csv"} <= set(downloads)
+    for label in BREAKDOWNS[1:]:                                                          # and every breakdown's
+        open_tab(at, "breakdown_tab", label)
+    assert {f"portfolio_{stem}.csv", f"series_day_{stem}.csv"} | {
+        f"breakdown_{label.lower()}_{stem}.csv" for label in BREAKDOWNS} <= set(downloads)
     for name, content in downloads.items():
         frame = pd.read_csv(io.BytesIO(content))
         for column in frame.columns:
@@ -250,7 +261,6 @@ def test_exports_say_their_units_and_hold_the_screens_numbers(app_env, downloads
         for column in {"delivery_rate", "open_rate", "click_through_rate"} & set(frame.columns):
             assert frame[column].dropna().between(0, 1).all(), f"{name}: {column} is not a fraction"
     portfolio = pd.read_csv(io.BytesIO(downloads[f"portfolio_{stem}.csv"]))
-    screen = table_with(at, "name", "channel", "conversions_change").set_index("name")
     exported = portfolio.dropna(subset=["channel"]).set_index("campaign")
     assert sorted(exported.index) == sorted(screen.index)
     for column, exported_column, scale in [("open_rate", "open_rate", 100), ("ctr", "click_through_rate", 100),
@@ -266,11 +276,12 @@ def test_exports_say_their_units_and_hold_the_screens_numbers(app_env, downloads
 
 
 def test_breakdown_totals_equal_the_kpi_cards_in_a_non_utc_zone(app_env):
-    at = opened(tz="Asia/Kolkata", period="last_7_days")
+    at = opened(tz="Asia/Kolkata", period="last_7_days", tab=DETAIL)
     assert shown_period(at).tz == "Asia/Kolkata"
     cards = {m.label: m.value for m in at.metric}
-    for dimension in ("segment", "device", "region", "channel"):
-        table = next(d.value for d in at.dataframe if d.value.columns[0] == dimension)
+    for label in BREAKDOWNS:                                  # each tab in turn, as a click opens it
+        dimension = label.lower()
+        table = next(d.value for d in open_tab(at, "breakdown_tab", label).dataframe if d.value.columns[0] == dimension)
         assert f"{int(table.sends.sum()):,}" == cards["Sends"], dimension
         assert f"{int(table.conversions.sum()):,}" == cards["Conversions"], dimension
         assert fmt.metric_value("revenue", table.revenue.sum()) == cards["Revenue"], dimension

@@ -14,14 +14,18 @@ from core.analytics.metrics import METRICS
 from core.analytics.periods import Period
 from core.analytics.presets import Change, comparison_for
 from screens.campaigns.detail import CARDS
-from tests.app.conftest import (UNREACHABLE_URL, app_database, count, new_app, screen_path, shown_metrics,
-                                shown_period, table_with)
+from tests.app.conftest import (UNREACHABLE_URL, app_database, count, new_app, open_tab, screen_path,
+                                shown_metrics, shown_period, table_with)
 from ui import format as fmt
 from ui.format import metric_value
 
 # The campaigns screen is app.py's default page, so it is opened without switch_page. Sidebar
 # choices are set in session state before the first run and the period is read from the
-# screen's caption.
+# screen's caption. Its tabs are lazy (only the open one runs): the KPI cards, series and
+# breakdowns are on "Campaign detail", opened as a click would (open_tab); so are the breakdown's
+# own tabs (one dimension drawn at a time).
+DETAIL = "Campaign detail"
+BREAKDOWNS = ["Segment", "Device", "Region", "Channel"]
 RAW_SENDS = text("""
     SELECT count(*) FROM events
     WHERE event_type = 1 AND event_time >= :start_at AND event_time < :end_at
@@ -46,10 +50,10 @@ def chart_titles(at) -> list[str]:
 
 @pytest.fixture
 def open_campaigns(open_app):
-    def open_(role: str):
+    def open_(role: str, tab: str = "Portfolio"):
         at = open_app(role, None if role != "exec" else screen_path("Campaign analytics"))  # executives land on the overview
         assert [t.value for t in at.title] == ["Campaign analytics"], "campaigns.py is no longer the default page"
-        return at
+        return at if tab == "Portfolio" else open_tab(at, "tab", tab)
     return open_
 
 
@@ -60,8 +64,53 @@ def test_portfolio_has_one_row_per_campaign(open_campaigns, demo_data):
     assert sorted(portfolio.name) == sorted(demo_data.campaigns.name)
 
 
-def test_kpi_cards_show_core_numbers_and_sends_match_raw_events(open_campaigns, app_env, demo_data):
+def drawn_charts(at) -> set[str]:
+    """The keys of the Plotly charts on screen (a chart's element id ends with its key)."""
+    keys = ("top_campaigns", "revenue_cost", "series_chart", "why_waterfall", "breakdown_chart_")
+    return {key for c in at.get("plotly_chart") for key in keys if key in c.proto.id}
+
+
+def test_only_the_open_tab_is_drawn_and_the_chosen_campaign_survives_a_visit_to_the_other(open_campaigns, demo_data):
+    """Drawing both tabs on every run cost seconds in the browser (issue 15)."""
     at = open_campaigns("analyst")
+    assert drawn_charts(at) == {"top_campaigns", "revenue_cost"} and not at.metric
+    assert "campaign_id" not in [s.key for s in at.selectbox]
+    open_tab(at, "tab", DETAIL)
+    assert drawn_charts(at) == {"series_chart", "why_waterfall", "breakdown_chart_"} and at.metric
+    assert not [d for d in at.dataframe if {"name", "channel"} <= set(d.value.columns)]   # no portfolio table
+    chosen = all_ids(demo_data)[1]
+    at.selectbox(key="campaign_id").set_value(chosen).run()
+    open_tab(at, "tab", "Portfolio")
+    assert drawn_charts(at) == {"top_campaigns", "revenue_cost"} and not at.metric
+    open_tab(at, "tab", DETAIL)
+    assert at.selectbox(key="campaign_id").value == chosen
+
+
+def drawn_breakdowns(at) -> set[tuple[str, str]]:
+    """(what, dimension) of each breakdown on screen: its chart, its table, its export."""
+    dimensions = [label.lower() for label in BREAKDOWNS]
+    return ({("chart", d) for c in at.get("plotly_chart") for d in dimensions if f"breakdown_chart_{d}" in c.proto.id}
+            | {("table", d.value.columns[0]) for d in at.dataframe if d.value.columns[0] in dimensions}
+            | {("export", b.key.removeprefix("dl_breakdown_")) for b in at.get("download_button")
+               if b.key and b.key.startswith("dl_breakdown_")})
+
+
+def test_only_the_open_breakdown_tab_is_drawn(open_campaigns):
+    """Each breakdown is a chart, a table and an export: drawing the three hidden ones on every
+    run cost the browser time (issue 15). A click on another tab draws that one instead."""
+    at = open_campaigns("analyst", DETAIL)
+    assert drawn_breakdowns(at) == {("chart", "segment"), ("table", "segment"), ("export", "segment")}
+    for label in BREAKDOWNS[1:] + BREAKDOWNS[:1]:
+        open_tab(at, "breakdown_tab", label)
+        dimension = label.lower()
+        assert drawn_breakdowns(at) == {("chart", dimension), ("table", dimension), ("export", dimension)}, label
+        figure = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "breakdown_chart_" in c.proto.id)
+        assert figure["layout"]["xaxis"]["title"]["text"] == label            # that dimension's chart
+        assert at.session_state["breakdown_tab"] == label
+
+
+def test_kpi_cards_show_core_numbers_and_sends_match_raw_events(open_campaigns, app_env, demo_data):
+    at = open_campaigns("analyst", DETAIL)
     period = shown_period(at)
     shown = shown_metrics(at)
     current = analytics.period_summaries(app_env, period, None)["current"]
@@ -76,7 +125,7 @@ def test_kpi_cards_show_core_numbers_and_sends_match_raw_events(open_campaigns, 
 
 def test_the_comparison_period_is_shown_as_change(open_campaigns, app_env):
     """Counts and money in % and absolute, rates and ROI in points, reach conversion not at all."""
-    at = open_campaigns("analyst")
+    at = open_campaigns("analyst", DETAIL)
     period = shown_period(at)
     comparison = comparison_for(period, "previous", "last_28_days")
     summaries = analytics.period_summaries(app_env, period, None, comparison)
@@ -93,7 +142,7 @@ def test_the_comparison_period_is_shown_as_change(open_campaigns, app_env):
 
 
 def test_choosing_a_campaign_changes_the_kpis(open_campaigns, app_env, demo_data):
-    at = open_campaigns("analyst")
+    at = open_campaigns("analyst", DETAIL)
     before = shown_metrics(at)
     period = shown_period(at)
     per_campaign = analytics.portfolio(app_env, period).sort_values("sends")
@@ -111,7 +160,7 @@ def test_choosing_a_campaign_changes_the_kpis(open_campaigns, app_env, demo_data
 
 @pytest.mark.parametrize("grain,axis", [("hour", "Hour"), ("week", "Week"), ("day", "Day")])
 def test_grain_switch_redraws_the_series(open_campaigns, grain, axis):
-    at = open_campaigns("analyst")
+    at = open_campaigns("analyst", DETAIL)
     tz = shown_period(at).tz
     next(b for b in at.get("button_group") if b.key == "grain").set_value(grain).run()
     assert not at.exception
@@ -127,8 +176,7 @@ def test_grain_switch_redraws_the_series(open_campaigns, grain, axis):
 def test_time_zone_choice_reaches_every_number(app_env):
     at = new_app("analyst")
     at.session_state["tz"] = "Asia/Tokyo"
-    at.run()
-    assert not at.exception
+    open_tab(at, "tab", DETAIL)
     period = shown_period(at)
     assert period.tz == "Asia/Tokyo"
     new_york = Period(period.first, period.last, "America/New_York")
@@ -143,7 +191,13 @@ def test_time_zone_choice_reaches_every_number(app_env):
 @pytest.mark.parametrize("role,exports", [("exec", False), ("analyst", True), ("manager", True), ("admin", True)])
 def test_downloads_follow_the_role(open_campaigns, role, exports):
     at = open_campaigns(role)
+    assert len(table_with(at, "name", "channel", "sends", "roi"))           # the portfolio is drawn
     keys = {button.key for button in at.get("download_button")}
+    open_tab(at, "tab", DETAIL)
+    assert at.metric and at.get("plotly_chart")                            # and the detail too
+    keys |= {button.key for button in at.get("download_button")}
+    for label in BREAKDOWNS[1:]:                                            # one breakdown drawn at a time
+        keys |= {button.key for button in open_tab(at, "breakdown_tab", label).get("download_button")}
     if exports:
         assert {"dl_portfolio", "dl_series", "dl_breakdown_segment", "dl_breakdown_device",
                 "dl_breakdown_region", "dl_breakdown_channel"} <= keys
@@ -151,9 +205,12 @@ def test_downloads_follow_the_role(open_campaigns, role, exports):
         assert keys == set(), "executives are read-only: no exports"
 
 
-def test_database_down_shows_a_message_not_a_traceback():
+@pytest.mark.parametrize("tab", ["Portfolio", DETAIL])
+def test_database_down_shows_a_message_not_a_traceback(tab):
     with app_database(UNREACHABLE_URL):
         at = new_app("analyst").run()
+        if tab != "Portfolio":
+            open_tab(at, "tab", tab)
     assert not at.exception
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and "cannot be reached" in errors[0]

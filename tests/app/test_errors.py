@@ -25,7 +25,8 @@ from tests.factories import events_frame, insert_events, seed_dimensions
 from ui import errors
 
 CAMPAIGNS = screen_path("Campaign analytics")
-LOCKED_ROLLUPS = "rollup_campaign_day, rollup_campaign_hour"
+DETAIL = "Campaign detail"  # the campaigns screen's tab with the KPI cards (its tabs are lazy)
+LOCKED_ROLLUPS = "rollup_campaign_day, rollup_campaign_hour, rollup_all_campaigns_hour"  # the last: "All campaigns"
 MANAGER = User("manager@swipesavvy.example", "Manager", "manager")
 
 
@@ -146,9 +147,8 @@ def test_each_kind_of_database_error_is_told_apart(db):
 def test_a_locked_rollup_table_is_slow_not_down_and_the_last_numbers_say_since_when(app_env, short_timeout):
     at = new_app("analyst", CAMPAIGNS)
     before = datetime.now(timezone.utc)
-    at.run()
+    open_tab(at, "tab", DETAIL)
     after = datetime.now(timezone.utc)
-    assert not at.exception, [e.value for e in at.exception]
     numbers = shown_metrics(at)
     assert numbers and not at.warning
 
@@ -185,9 +185,8 @@ def test_an_outage_keeps_the_last_numbers_and_says_since_when(db, backends):
     with app_database(database_url_of(db)):
         at = new_app("analyst", CAMPAIGNS)
         before = datetime.now(timezone.utc)
-        at.run()
+        open_tab(at, "tab", DETAIL)
         after = datetime.now(timezone.utc)
-        assert not at.exception, [e.value for e in at.exception]
         numbers = shown_metrics(at)
         assert numbers
         try:  # the database goes away: no new connection, and the open ones are cut
@@ -211,8 +210,8 @@ def test_an_outage_keeps_the_last_numbers_and_says_since_when(db, backends):
 def test_a_query_error_says_this_view_failed_and_logs_the_detail(db, caplog):
     with_recent_events(db)
     with app_database(database_url_of(db)):
-        at = new_app("analyst", CAMPAIGNS).run()
-        assert not at.exception and shown_metrics(at)
+        at = open_tab(new_app("analyst", CAMPAIGNS), "tab", DETAIL)
+        assert shown_metrics(at)
         with db.begin() as conn:  # a broken schema: a bug, not a wait
             conn.execute(text("ALTER TABLE rollup_campaign_day RENAME TO rollup_campaign_day_moved"))
         st.cache_data.clear()

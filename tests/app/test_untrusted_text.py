@@ -139,14 +139,20 @@ def test_ab_screen_shows_names_hypotheses_and_notes_as_text(payload_db):
 
 def test_every_export_is_formula_safe(payload_db, downloads):
     with app_database(database_url_of(payload_db)):
-        campaigns = new_app("analyst").run()                       # portfolio, series, breakdowns
+        campaigns = new_app("analyst").run()                       # the portfolio
+        offered = {b.key for b in campaigns.get("download_button")}
+        open_tab(campaigns, "tab", "Campaign detail")              # the series and breakdowns (lazy tabs)
+        offered |= {b.key for b in campaigns.get("download_button")}
+        for breakdown in ("Device", "Region", "Channel"):         # one breakdown drawn at a time: each
+            open_tab(campaigns, "breakdown_tab", breakdown)
+            offered |= {b.key for b in campaigns.get("download_button")}
         tracker = new_app("analyst", AB_PAGE).run()
         test_id = formula_test(payload_db)
         tracker.selectbox(key="ab_active_test").set_value(test_id).run()
     for at in (campaigns, tracker):
         assert not at.exception, [e.value for e in at.exception]
-    assert {"dl_portfolio", "dl_series", "dl_breakdown_region", "active_download"} <= {
-        b.key for b in campaigns.get("download_button") + tracker.get("download_button")}
+    assert {"dl_portfolio", "dl_series", "dl_breakdown_region", "active_download"} <= offered | {
+        b.key for b in tracker.get("download_button")}
     assert len(downloads) >= 7
     for file_name, data in downloads.items():
         assert formula_cells(data) == [], file_name

@@ -35,6 +35,9 @@ ROLLUPS = {  # table: its key, for comparing whole tables
     "campaign_members": "campaign_id, member_id", "rollup_reach_hour": "campaign_id, bucket",
     "rollup_live_cell_minute": "campaign_id, bucket, region_code, device",
     "rollup_live_actor_minute": "campaign_id, bucket, member_id",
+    "rollup_all_campaigns_hour": "bucket", "rollup_all_campaigns_reach_hour": "bucket",
+    "rollup_all_campaigns_breakdown_day": "day, dimension, value",
+    "rollup_all_campaigns_breakdown_hour": "bucket, dimension, value",
 }
 
 

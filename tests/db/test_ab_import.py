@@ -98,6 +98,11 @@ def test_imported_experiment_reach_on_the_campaign_screen(imported):
     assert summary.reach_conversion == pytest.approx(cats.retention_7.mean())
     before = Period(started.date() - timedelta(days=3), started.date() - timedelta(days=2), "UTC")
     assert analytics.period_summary(engine, before, (campaign_id,)).delivered_members == 0
+    every = tuple(analytics.list_campaigns(engine).campaign_id.astype(int))
+    for period in (whole, before):  # "All campaigns" (its own rollup) counts the imported members too
+        together, each = analytics.period_summary(engine, period, None), analytics.period_summary(engine, period, every)
+        assert together.delivered_members == each.delivered_members >= (len(cats) if period == whole else 0)
+        assert together.converting_members == each.converting_members
 
 
 def test_ab_data_cleaned_as_published_and_not_significant(imported):

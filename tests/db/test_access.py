@@ -82,6 +82,7 @@ SYSTEM_WORK = {
     "core.worker.retrain_job": "the worker's schedule: the retrain in a child process at lower priority",
     "core.worker.run_in_child_process": "the worker runs a job in a child process",
     "core.platform.maintenance.maintain": "the worker's maintenance job",
+    "core.platform.maintenance.refresh_planner_statistics": "the worker's maintenance job and python -m core demo (ANALYZE)",
     "core.platform.migrate.upgrade": "python -m core migrate, the worker's start",
     "core.platform.migrate.downgrade": "python -m core migrate down",
     "core.platform.rollup.refresh": "the worker's rollup job",

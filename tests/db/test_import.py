@@ -138,3 +138,97 @@ def test_numbers_that_are_not_amounts_are_named(seeded, tmp_path, value, what):
     with pytest.raises(ImportRejected, match=f"line 3, column revenue: '{value}' {what}"):
         import_events(seeded, write(tmp_path, f"{at(2)},1,1,conversion,,5,1,,\n"
                                               f"{at(2)},1,1,conversion,,{value},1,,\n"), ADMIN)
+
+
+def expected_rows(content: str) -> list[tuple]:
+    """What an import file says, read here independently of the import (Python's csv, datetime
+    and Decimal): (event_time UTC, campaign, member, type code, revenue, reward_cost, variant,
+    device, region) with empty optional values as None and times cut to microseconds."""
+    import csv
+    import io
+    import re
+    codes = {"send": 1, "delivered": 2, "open": 3, "impression": 4, "click": 5, "conversion": 6}
+    rows = []
+    for record in csv.DictReader(io.StringIO(content)):
+        value = {k.strip(): v.strip() for k, v in record.items()}
+        when = re.sub(r"(\.\d{6})\d+", r"\1", value["event_time"])  # digits past microseconds are cut
+        moment = datetime.fromisoformat(when).astimezone(timezone.utc).replace(tzinfo=None)
+        amount = {k: Decimal(value[k]).quantize(Decimal("0.01")) if value.get(k) else None for k in ("revenue", "reward_cost")}
+        optional = {k: value.get(k) or None for k in ("variant", "device", "region_code")}
+        rows.append((moment, int(value["campaign_id"]), int(value["member_id"]), codes[value["event_type"].lower()],
+                     amount["revenue"], amount["reward_cost"], optional["variant"],
+                     optional["device"].lower() if optional["device"] else None, optional["region_code"]))
+    return rows
+
+
+def test_the_table_holds_what_the_file_says(seeded, tmp_path, monkeypatch):
+    """Every row lands with the file's values, compared field by field with the file read here:
+    quoted and unquoted values, empty optional fields, zones (Z, +hh:mm, -hhmm, a zone that moves
+    the event to the previous or next UTC day), fractions of a second up to nine digits, amounts
+    at the edges of numeric(12,2), rows out of time order spanning days (new ones) and
+    several COPY chunks per day (the chunk size made tiny)."""
+    import core.platform.ingest as ingest
+    monkeypatch.setattr(ingest, "EVENT_COPY_CHUNK_ROWS", 2)
+    d3, d4, d5, d46 = day(3), day(4), day(5), day(46)
+    content = (
+        "event_time,campaign_id,member_id,event_type,variant,revenue,reward_cost,device,region_code\n"
+        f"{d4}T10:00:00Z,1,1,send,control,,,ios,NYC\n"
+        f'"{d4}T10:00:01.5Z","2","3","open","variant B",,,"android","LAX"\n'
+        f"{d3}T23:30:00-0130,1,2,conversion,,0.1,0,web,\n"                     # 01:00 UTC on day 4
+        f"{d5}T00:30:00+02:00,3,4,click,,,,,\n"                                # 22:30 UTC on day 4
+        f"{d4}T10:00:02.123456789Z,1,5,conversion,A_1.x,9999999999.99,0.01,,SFO-2\n"
+        f'{d3}T08:00:00.000001Z,2,6,conversion,"",1234567.89,5,"",""\n'
+        f"{d46}T12:00:00Z,3,7, Impression ,,,,IOS,\n"
+        f"{d3}T08:00:00Z,1,8,delivered,,,,,\n"
+        f"{d4}T10:00:03Z,2,9,conversion, 7 , 7.25 , 0.50 ,web,NYC\n"
+        f"{d46}T12:00:00.5Z,1,1,send,,,,,\n"
+        f"{d4}T10:00:04Z,1,2,open,,,,,\n")
+    path = tmp_path / "edges.csv"
+    path.write_text(content)
+    before = snapshot(seeded)["events"][0]
+    result = import_events(seeded, path, ADMIN)
+    assert (result.rows, result.attributed, result.new_partitions) == (11, 0, 3)  # days 3, 4 and 46
+    with seeded.connect() as conn:
+        stored = conn.execute(text(
+            """SELECT event_time AT TIME ZONE 'UTC', campaign_id, member_id, event_type, revenue, reward_cost,
+                      variant, device, region_code, event_id
+               FROM events WHERE event_id > (SELECT min(event_id) FROM events) ORDER BY event_id""")).all()
+    assert snapshot(seeded)["events"][0] == before + 11
+    expected = expected_rows(content)
+    key = lambda r: (r[0], r[2], r[1])  # noqa: E731
+    assert sorted((tuple(r[:9]) for r in stored), key=key) == sorted(expected, key=key)
+    # Within a UTC day, the rows keep the file's order (event_id orders arrival).
+    for utc_day in {r[0].date() for r in expected}:
+        in_file = [(r[2], r[0]) for r in expected if r[0].date() == utc_day]
+        in_table = [(r[2], r[0]) for r in stored if r[0].date() == utc_day]
+        assert in_table == in_file
+
+
+def test_a_failure_while_writing_leaves_no_row_and_no_key(seeded, tmp_path, monkeypatch):
+    """The rows are encoded in a thread while earlier ones are stored: an error there (here the
+    encoder fails on the third chunk, after two were stored) aborts the COPY and rolls the whole
+    import back; the same file imports afterwards."""
+    import core.platform.ingest as ingest
+    from core.platform import pgcopy
+    monkeypatch.setattr(ingest, "EVENT_COPY_CHUNK_ROWS", 2)
+    original, calls = pgcopy.encode, []
+
+    def failing_encode(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("encoder broke")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pgcopy, "encode", failing_encode)
+    path = write(tmp_path, times("{d2},1,1,open,,,,,\n{d2},1,2,open,,,,,\n{d2},1,3,open,,,,,\n{d3},1,4,open,,,,,\n"
+                                 "{d3},1,5,open,,,,,\n"))
+    before = snapshot(seeded)
+    with pytest.raises(RuntimeError, match="encoder broke"):
+        import_events(seeded, path, ADMIN)
+    assert len(calls) == 3
+    after = snapshot(seeded)
+    assert (after["events"], after["partitions"], after["imports"]) == (before["events"], before["partitions"],
+                                                                        before["imports"])
+    monkeypatch.setattr(pgcopy, "encode", original)
+    assert import_events(seeded, path, ADMIN).rows == 5
+    assert snapshot(seeded)["events"][0] == before["events"][0] + 5

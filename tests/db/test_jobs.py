@@ -1,13 +1,17 @@
 """Jobs are recorded with duration and outcome, retried on failure, and hold a lease while they
 work (a run whose worker died is marked abandoned); maintenance creates partitions ahead and
-drops raw partitions past retention only once rolled up."""
+drops raw partitions past retention only once rolled up (and the all-campaigns hourly breakdown
+of their days with them)."""
 import time
 from datetime import date, timedelta
 
+import pandas as pd
 import pytest
 from sqlalchemy import text
 
 from core import worker
+from core.analytics import campaigns as analytics
+from core.analytics.periods import Period
 from core.platform import maintenance
 from core.platform import rollup
 from core.platform.db import execute
@@ -64,8 +68,28 @@ def test_maintenance_creates_ahead_and_respects_retention(db):
     assert old not in names
     with db.connect() as conn:  # the rollups keep the dropped day
         assert conn.execute(text("SELECT sends FROM rollup_campaign_day WHERE day = '2026-01-05'")).scalar() == 1
+    # A local day across the dropped UTC day's end: its hours there are no longer broken down,
+    # for "All campaigns" as for the campaigns one by one (which read the raw events there).
+    edge = Period(date(2026, 1, 5), date(2026, 1, 5), "America/New_York")  # 05:00 UTC 5 Jan .. 05:00 UTC 6 Jan
+    together, each = analytics.breakdown(db, edge, None), analytics.breakdown(db, edge, [1, 2, 3])
+    pd.testing.assert_frame_equal(together, each)
+    assert set(together.value) == {"(not broken down)", "push"} and together.sends.eq(1).all()
     again = maintenance.maintain(db, today=today, retention_days=30)  # safe to run twice
     assert again.rows == 0
+
+
+def test_maintenance_gives_every_table_planner_statistics(db):
+    """Where autovacuum is off (this machine's server) nothing else analyzes the rollups, members
+    or campaign_members: without statistics the planner guesses their sizes."""
+    seed_dimensions(db)
+    insert_events(db, events_frame([("2026-11-20T10:00:00Z", 1, 1, "send"), ("2026-11-20T11:00:00Z", 1, 2, "open")]))
+    rollup.refresh_all(db)
+    tables = ["members", "campaigns", "campaign_members", "rollup_campaign_hour", "rollup_campaign_day",
+              "rollup_breakdown_day"]
+    never = "SELECT relname FROM pg_class WHERE relname = ANY(:t) AND reltuples < 0 ORDER BY relname"
+    maintenance.maintain(db, today=date(2026, 11, 27), retention_days=30)
+    with db.connect() as conn:
+        assert conn.execute(text(never), {"t": tables}).scalars().all() == []
 
 
 def test_worker_once_runs_every_scheduled_job(db):
@@ -152,3 +176,23 @@ def test_the_demo_loads_first_training_counts_as_the_retrains_last_run(db):
     assert worker.latest_model_run_at(db) is None
     retrain = next(job for job in worker.SCHEDULE if job.name == "retrain")
     assert retrain.done_at is worker.latest_model_run_at
+
+
+def test_a_job_due_from_its_start_runs_every_interval_however_long_it_takes(db, monkeypatch):
+    """The rollup counts its interval from a run's start (its lag is two starts apart plus one
+    run); other jobs from a run's end, as before."""
+    starts: dict[str, list[float]] = {"from_start": [], "from_end": []}
+
+    def work(name):
+        starts[name].append(time.monotonic())
+        time.sleep(0.8)
+        return JobOutput()
+
+    monkeypatch.setattr(worker, "SCHEDULE", [
+        worker.ScheduledJob("from_start", 1.0, lambda db: work("from_start"), from_start=True),
+        worker.ScheduledJob("from_end", 1.0, lambda db: work("from_end"))])
+    monkeypatch.setattr(worker.signal, "signal", lambda *args: None)  # keep pytest's own Ctrl-C
+    worker.run_forever(db, stop_after_seconds=3.7)
+    gap = lambda times: [b - a for a, b in zip(times, times[1:])]
+    assert len(starts["from_start"]) >= 3 and max(gap(starts["from_start"])) < 1.6
+    assert len(starts["from_end"]) >= 2 and min(gap(starts["from_end"])) >= 1.8

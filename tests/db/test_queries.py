@@ -19,6 +19,9 @@ RANGE = {"campaign_ids": [1, 2], "start_at": T0, "end_at": T1, "day_from": date(
 
 PARAMS: dict[str, dict] = {
     "advisory_try_lock": {"lock_key": 1},
+    "all_campaigns_breakdown": {key: value for key, value in RANGE.items() if key not in ("campaign_ids", "with_reach")},
+    "all_campaigns_series": {"grain": "day", "tz": "America/New_York", "start_at": T0, "end_at": T1},
+    "all_campaigns_totals": {"start_at": T0, "end_at": T1, "cmp_start_at": T0 - (T1 - T0), "cmp_end_at": T0},
     "advisory_try_session_lock": {"lock_key": 1},
     "advisory_unlock": {"lock_key": 1},
     "annotation_insert": {"day": date(2026, 10, 1), "campaign_id": 1, "body": "note", "created_by": "a@example.com"},
@@ -34,6 +37,7 @@ PARAMS: dict[str, dict] = {
     "campaigns_list": {},
     "database_is_empty": {},
     "event_partitions": {},
+    "events_lock_for_writing": {},
     "events_ensure_partitions": {"first_day": date(2026, 10, 1), "last_day": date(2026, 10, 3)},
     "events_ensure_partition_days": {"days": [date(2026, 10, 1), date(2026, 10, 5)]},
     "event_import_claim": {"content_sha256": "0" * 64, "file_name": "events.csv", "rows": 1, "attributed": 0,
@@ -73,6 +77,8 @@ PARAMS: dict[str, dict] = {
     "rollup_quarantine_event": {"event_id": 1, "reason": "test"},
     "rollup_quarantine_recent": {"limit": 20},
     "reach_from_members": {"campaign_ids": [999]},
+    "reach_all_campaigns_add": {"campaign_ids": [999]},
+    "rollup_all_campaigns_breakdown_prune": {"day": date(2026, 10, 1)},
     "rollup_watermark_advance": {"to_id": 0, "latest_event_at": T0},
     "rollup_watermark_lock": {},
     "rollup_watermark_read": {},

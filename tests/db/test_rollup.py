@@ -1,16 +1,19 @@
 """Rollups equal the same aggregation run directly on the raw events: after random batches,
-with two workers at once, and after a crash half-way."""
+with two workers at once, and after a crash half-way; "All campaigns" equals every campaign
+summed, after late events and when the migration fills its rollups."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from core.platform import rollup
+from core.analytics import campaigns as analytics
+from core.analytics.periods import Period, comparison_period
+from core.platform import migrate, rollup
 from core.platform.db import fetch_scalar
 from tests.factories import insert_events, random_events, seed_dimensions
 
@@ -65,6 +68,37 @@ PAIRS = {
                      FROM firsts WHERE delivered_at IS NOT NULL AND converted_at IS NOT NULL) moments
                  GROUP BY 1, 2"""),
 }
+
+
+# Every campaign summed ("All campaigns"), counted straight from the raw events of the campaigns
+# in campaigns: per hour and per day, by segment, device, region and channel, the send cost
+# from each campaign's cost per send, and the reach per hour.
+ALL_DIRECT = DIRECT + """,
+    coalesce(sum(c.cost_per_send) FILTER (WHERE event_type = 1), 0) AS send_cost"""
+ALL_BREAKDOWN = f"""SELECT {{key}}, d.dimension, d.value, {ALL_DIRECT}
+    FROM events e JOIN campaigns c USING (campaign_id) LEFT JOIN members m USING (member_id)
+    CROSS JOIN LATERAL (VALUES ('segment', coalesce(m.segment, 'unknown')),
+                               ('device', coalesce(e.device, m.device, 'unknown')),
+                               ('region', coalesce(e.region_code, m.region_code, 'unknown')),
+                               ('channel', c.channel)) d(dimension, value)
+    GROUP BY 1, 2, 3"""
+PAIRS.update({
+    "all campaigns hour": (f"SELECT bucket, {COUNTS}, send_cost FROM rollup_all_campaigns_hour",
+                           f"""SELECT date_trunc('hour', event_time, 'UTC') AS bucket, {ALL_DIRECT}
+                               FROM events JOIN campaigns c USING (campaign_id) GROUP BY 1"""),
+    "all campaigns breakdown hour": (
+        f"SELECT bucket, dimension, value, {COUNTS}, send_cost FROM rollup_all_campaigns_breakdown_hour",
+        ALL_BREAKDOWN.format(key="date_trunc('hour', e.event_time, 'UTC') AS bucket")),
+    "all campaigns breakdown day": (
+        f"SELECT day, dimension, value, {COUNTS}, send_cost FROM rollup_all_campaigns_breakdown_day",
+        ALL_BREAKDOWN.format(key="(e.event_time AT TIME ZONE 'UTC')::date AS day")),
+    "all campaigns reach": ("""SELECT bucket, delivered_members, converting_members FROM rollup_all_campaigns_reach_hour
+                               WHERE delivered_members <> 0 OR converting_members <> 0""",
+                            f"""SELECT bucket, sum(delivered_members) AS delivered_members,
+                                       sum(converting_members) AS converting_members
+                                FROM ({PAIRS["reach"][1]}) per_campaign JOIN campaigns c USING (campaign_id)
+                                GROUP BY 1"""),
+})
 
 
 def table(engine, sql: str) -> pd.DataFrame:
@@ -301,3 +335,89 @@ def test_quarantined_events_are_reported_for_the_system_screen(db):
     assert report.total == 3 and len(report.latest) == 2
     assert (report.latest.region_code.str.len() == 40).all() and (report.latest.text_bytes >= 20_000).all()
     assert report.latest.reason.str.contains("index row").all()
+
+
+# --------------------------------------------------------------------------- all campaigns
+
+
+def assert_all_campaigns_equal_every_campaign(engine, periods) -> None:
+    """"All campaigns" (campaign_ids None, read from the all-campaigns rollups) shows the numbers of
+    every campaign summed (the per-campaign rollups of every campaign): KPI totals with reach
+    (money to the last bit or two of a float: the sum of every campaign's money is exact in SQL
+    now, where it was a float sum of the campaigns' rows), series and breakdowns exactly."""
+    every = analytics.list_campaigns(engine).campaign_id.astype(int).tolist()
+    for period in periods:
+        for comparison in (comparison_period(period, "previous"), None):
+            together = analytics.period_summaries(engine, period, None, comparison)
+            each = analytics.period_summaries(engine, period, every, comparison)
+            assert list(together) == list(each)
+            for name in together:
+                pd.testing.assert_series_equal(together[name], each[name], check_exact=False, rtol=1e-12,
+                                               obj=f"KPI totals {name} {period}")
+                counts = ["sends", "delivered", "opens", "impressions", "clicks", "conversions",
+                          "delivered_members", "converting_members"]
+                assert (together[name][counts] == each[name][counts]).all(), (name, period)
+            pd.testing.assert_frame_equal(analytics.breakdowns(engine, period, None, comparison),
+                                          analytics.breakdowns(engine, period, every, comparison), obj=f"breakdowns {period}")
+        for grain in ("hour", "day", "week"):
+            pd.testing.assert_frame_equal(analytics.series(engine, period, None, grain),
+                                          analytics.series(engine, period, every, grain), obj=f"{grain} series {period}")
+
+
+ALL_CAMPAIGNS_PERIODS = [Period(date(2026, 10, 20), date(2026, 11, 2), "America/New_York"),
+                         Period(date(2026, 10, 22), date(2026, 10, 22), "Asia/Kathmandu"),   # +05:45
+                         Period(date(2026, 10, 25), date(2026, 10, 31), "UTC"),
+                         Period(date(2026, 10, 1), date(2026, 12, 31), "Pacific/Chatham")]  # +13:45 / +12:45
+
+
+def test_all_campaigns_equal_every_campaign_summed_after_late_events_and_when_filled_by_the_migration(db):
+    seed_dimensions(db)
+    rng = np.random.default_rng(21)
+    start = datetime(2026, 10, 20, tzinfo=timezone.utc)
+    for batch in range(4):  # random times over 12 days: most batches hold events older than the last one's
+        insert_events(db, random_events(rng, int(rng.integers(200, 1500)), start, days=12))
+        rollup.refresh_all(db, batch_events=600)
+    assert_all_campaigns_equal_every_campaign(db, ALL_CAMPAIGNS_PERIODS)
+    # Late events: first deliveries and conversions hours before the ones already rolled up, so
+    # members move to earlier hours of the reach rollups, and events in hours already summed.
+    late = random_events(rng, 400, start - timedelta(hours=6), days=1)
+    late["event_type"] = rng.choice(np.array([2, 6], dtype=np.int16), len(late))
+    insert_events(db, late)
+    rollup.refresh_all(db, batch_events=150)
+    assert_rollups_match_raw(db)
+    assert_all_campaigns_equal_every_campaign(db, ALL_CAMPAIGNS_PERIODS)
+    # The migration fills the tables from what is rolled up already: the same rows as the roller's.
+    built = {name: table(db, PAIRS[name][0]) for name in PAIRS if name.startswith("all campaigns")}
+    migrate.downgrade(db, "0013_ab_stored_inputs")
+    migrate.upgrade(db)
+    for name, rows in built.items():
+        pd.testing.assert_frame_equal(table(db, PAIRS[name][0]), rows, obj=f"{name} filled by the migration")
+    insert_events(db, random_events(rng, 300, start, days=12))  # and the roller carries on from there
+    rollup.refresh_all(db)
+    assert_rollups_match_raw(db)
+    assert_all_campaigns_equal_every_campaign(db, ALL_CAMPAIGNS_PERIODS)
+
+
+def test_live_sized_batches_are_folded_without_jit(db, monkeypatch):
+    """The fold reads events by event_id across every daily partition, so its estimated cost
+    passes jit_above_cost however few events it folds; compiling it took seconds of a live
+    refresh (rollup lag over 5 s at 1,500 live campaigns). Bulk batches keep the server's jit."""
+    seed_dimensions(db)
+    insert_events(db, random_events(np.random.default_rng(11), 300, datetime(2026, 10, 1, tzinfo=timezone.utc)))
+    real_fold = rollup.fold_events
+    seen = []
+
+    def watched_fold(conn, from_id, to_id):
+        seen.append((to_id - from_id, conn.execute(text("SHOW jit")).scalar()))
+        return real_fold(conn, from_id, to_id)
+
+    monkeypatch.setattr(rollup, "fold_events", watched_fold)
+    with db.connect() as conn:
+        server_jit = conn.execute(text("SHOW jit")).scalar()
+    monkeypatch.setattr(rollup, "JIT_MAX_BATCH_EVENTS", 150)
+    assert rollup.refresh(db, batch_events=100).events == 100   # live-sized: no JIT
+    assert rollup.refresh(db, batch_events=1000).events == 200  # past the limit: the server's setting
+    assert seen == [(100, "off"), (200, server_jit)]
+    with db.connect() as conn:  # SET LOCAL: the pooled connection is back to the server's setting
+        assert conn.execute(text("SHOW jit")).scalar() == server_jit
+    assert_rollups_match_raw(db)
