@@ -129,7 +129,7 @@ def make_campaigns(rng, seed: int, count: int, days: int, end: datetime, offers:
             # Log-uniform so that some campaigns lose money and some earn a lot.
             "cost_per_send": round(float(np.exp(rng.uniform(np.log(0.01), np.log(0.5)))), 4),
             "cadence_days": int(truth.campaign_cadence(seed, np.array([i]))[0]),
-            "audience_share": float(truth.campaign_audience_share(seed, np.array([i]))[0]),
+            "audience_share": float(truth.campaign_audience_share(seed, np.array([i]), portfolio=count)[0]),
             "paused_days_ago": int(rng.integers(5, 15)) if status == "paused" else None,
         })
     return pd.DataFrame(rows)

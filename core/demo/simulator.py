@@ -73,7 +73,10 @@ def demo_identity(db: Engine) -> tuple[int, pd.Timestamp | None]:
 
 
 def load_members(db: Engine, seed: int) -> world.Members:
-    return world.Members.from_frame(fetch_df(db, "live_simulator_members"), seed)
+    # one row of arrays, a column per array (NULL when there are no members)
+    arrays = fetch_df(db, "live_simulator_members").iloc[0]
+    frame = pd.DataFrame({column: [] if values is None else values for column, values in arrays.items()})
+    return world.Members.from_frame(frame, seed)
 
 
 def load_campaigns(db: Engine, seed: int, now: datetime) -> list[world.Campaign]:
@@ -84,36 +87,67 @@ def load_campaigns(db: Engine, seed: int, now: datetime) -> list[world.Campaign]
     ids = frame.campaign_id.astype(int).tolist()
     offers = {int(o.offer_id): world.Offer(int(o.offer_id), o.category, o.reward_type, float(o.reward_value))
               for o in fetch_df(db, "live_simulator_offers").itertuples()}
-    assignments = fetch_df(db, "live_simulator_assignments", campaign_ids=ids)
-    changes = fetch_df(db, "live_simulator_applied_changes", campaign_ids=ids)
-    hours = fetch_df(db, "live_simulator_send_hours", campaign_ids=ids)
     cadence = truth.campaign_cadence(seed, np.array(ids))
-    share = truth.campaign_audience_share(seed, np.array(ids))
+    share = truth.campaign_audience_share(seed, np.array(ids), portfolio=int(frame.portfolio.iloc[0]))
+    # Each per-member table is split by campaign once (only the campaigns with rows get an
+    # entry), not filtered once per campaign: that was O(campaigns × rows) and took seconds
+    # every reload at 1,500 live campaigns.
+    tests_of = _tests_by_campaign(fetch_df(db, "live_simulator_assignments", campaign_ids=ids))
+    changes = fetch_df(db, "live_simulator_applied_changes", campaign_ids=ids)
+    added_of, removed_of, held_offer_of = _applied_changes_by_campaign(changes, offers)
+    send_hours_of = {int(row.campaign_id): _by_member(row.member_ids, row.send_hours, "send_hour")
+                     for row in fetch_df(db, "live_simulator_send_hours", campaign_ids=ids).itertuples()}
     out = []
     for k, row in enumerate(frame.itertuples()):
         c = int(row.campaign_id)
-        mine = changes[changes.campaign_id == c]
-        treated = mine[~mine.in_holdout.astype(bool)]
-        held_offer = mine[(mine.kind == "offer") & mine.in_holdout.astype(bool)]
-        tests = []
-        for test_id, group in assignments[assignments.campaign_id == c].groupby("test_id"):
-            planted = world.planted_test(group.test_name.iloc[0])
-            tests.append(world.Test(int(test_id), _as_utc(group.started_at.iloc[0]), None,
-                                    group.set_index("member_id").variant,
-                                    planted["click_multiplier"], planted["lost_share"]))
-        my_hours = hours[hours.campaign_id == c]
         out.append(world.Campaign(
             c, row.channel, row.segment,
             world.Offer(int(row.offer_id), row.category, row.reward_type, float(row.reward_value)),
             int(row.send_hour), float(row.cost_per_send), _as_utc(row.starts_at), _as_utc(row.ends_at),
             int(cadence[k]), float(share[k]),
-            member_send_hour=my_hours.set_index("member_id").send_hour if len(my_hours) else None,
-            added=treated[treated.kind == "segment_add"].member_id.to_numpy(np.int64),
-            removed=treated[treated.kind.isin(["segment_drop", "pause"])].member_id.to_numpy(np.int64),
-            offer_of={int(m): offers[int(o)] for m, o in zip(held_offer.member_id, held_offer.before_offer_id)
-                      if int(o) in offers},
-            tests=tests))
+            member_send_hour=send_hours_of.get(c),
+            added=added_of.get(c, np.empty(0, np.int64)),
+            removed=removed_of.get(c, np.empty(0, np.int64)),
+            offer_of=held_offer_of.get(c, {}),
+            tests=tests_of.get(c, [])))
     return out
+
+
+def _tests_by_campaign(assignments: pd.DataFrame) -> dict[int, list[world.Test]]:
+    """campaign_id -> its running tests (by test id) with their recorded variants."""
+    out: dict[int, list[world.Test]] = {}
+    for test in assignments.itertuples():  # a row per test, its members and variants as arrays
+        planted = world.planted_test(test.test_name)
+        out.setdefault(int(test.campaign_id), []).append(world.Test(
+            int(test.test_id), _as_utc(test.started_at), None, _by_member(test.member_ids, test.variants, "variant"),
+            planted["click_multiplier"], planted["lost_share"]))
+    return out
+
+
+def _by_member(member_ids: list, values: list, name: str) -> pd.Series:
+    """member_id -> value, from two arrays of a row in the same order."""
+    return pd.Series(values, index=pd.Index(member_ids, dtype=np.int64, name="member_id"), name=name)
+
+
+def _applied_changes_by_campaign(changes: pd.DataFrame, offers: dict[int, world.Offer]) -> tuple[dict, dict, dict]:
+    """campaign_id -> the member ids audience rules added, those they (or a pause) removed, and
+    the offer each member of an offer card's holdout keeps (member_id -> Offer). A holdout of an
+    audience rule or a pause is left as it was (it keeps receiving the campaign as before).
+    `changes` has a row per campaign, kind and replaced offer, with its members as an array."""
+    added: dict[int, list] = {}
+    removed: dict[int, list] = {}
+    kept_offer: dict[int, dict[int, world.Offer]] = {}
+    for row in changes.itertuples():
+        c = int(row.campaign_id)
+        if row.kind == "offer":
+            # a card that names no replaced offer (NULL) leaves its holdout on the campaign's offer
+            if bool(row.in_holdout) and pd.notna(row.before_offer_id) and int(row.before_offer_id) in offers:
+                kept = offers[int(row.before_offer_id)]
+                kept_offer.setdefault(c, {}).update((int(m), kept) for m in row.member_ids)
+        elif not bool(row.in_holdout):
+            (added if row.kind == "segment_add" else removed).setdefault(c, []).append(row.member_ids)
+    as_ids = lambda lists: {c: np.unique(np.concatenate([np.asarray(m, np.int64) for m in ms])) for c, ms in lists.items()}
+    return as_ids(added), as_ids(removed), kept_offer
 
 
 def assign_running_tests(db: Engine, members: world.Members, campaigns: list[world.Campaign]) -> int:
@@ -126,14 +160,11 @@ def assign_running_tests(db: Engine, members: world.Members, campaigns: list[wor
     for test in running.itertuples():
         campaign = by_id[int(test.campaign_id)]
         audience = members.member_id[campaign.audience(members)]
-        known = set()
-        for t in campaign.tests:
-            if t.test_id == int(test.test_id):
-                known = set(t.variant_of.index)
-        missing = [int(m) for m in audience if int(m) not in known]
-        if missing:
+        recorded = [t.variant_of.index for t in campaign.tests if t.test_id == int(test.test_id)]
+        missing = audience[~np.isin(audience, recorded[0])] if recorded else audience
+        if len(missing):
             try:
-                new += int(tests_repo.assign_members(db, int(test.test_id), missing).new.sum())
+                new += int(tests_repo.assign_members(db, int(test.test_id), missing.tolist()).new.sum())
             except ValueError:  # the test stopped in between
                 continue
     return new
@@ -212,8 +243,21 @@ class Simulator:
         self.pending = earlier[earlier.event_ns >= world.to_ns(self.clock) + 1_000]
 
     def reload(self, state: WorldState) -> None:
+        """Take the settings read again. A campaign keeps its audience and its days' sends when
+        neither the members nor its settings that decide them changed: recomputing them for every
+        campaign stalled the tick after each reload (seconds at 1,500 live campaigns)."""
+        before = {c.campaign_id: c for c in self.state.campaigns}
+        unchanged = set()
+        if world.same_members(self.state.members, state.members):
+            unchanged = {c.campaign_id for c in state.campaigns
+                         if c.campaign_id in before and world.same_sends(before[c.campaign_id], c)}
+        # sends_between asks for days from the day before its start on, and the clock only moves
+        # on: older days are never asked for again
+        first_day = world.to_ns(self.clock) // world.NS_PER_DAY - 1
+        self._audiences = {c: audience for c, audience in self._audiences.items() if c in unchanged}
+        self._day_sends = {c: {day: sends for day, sends in days.items() if day >= first_day}
+                           for c, days in self._day_sends.items() if c in unchanged}
         self.state = state
-        self._audiences, self._day_sends = {}, {}
         if state.demo_end is not None:
             self.drop = world.planted_drop(state.demo_end)
 
@@ -237,19 +281,22 @@ class Simulator:
             return world.funnel_columns()
         sizes = np.array([len(self._audience(c)) for c in campaigns], dtype=float)
         which = self.rng.choice(len(campaigns), size=count, p=sizes / sizes.sum())
-        frames = []
         span = max(world.to_ns(end) - world.to_ns(start), 1)
-        for k in np.unique(which):
-            n = int((which == k).sum())
+        chosen, counts = np.unique(which, return_counts=True)
+        positions, send_ns, hours, draw_keys = [], [], [], []
+        for k, n in zip(chosen, counts):  # the random draws in their order, so a --seed gives the same load
             audience = self._audience(campaigns[k])
-            send_ns = world.to_ns(start) + self.rng.integers(0, span, n)
-            local_day = send_ns // world.NS_PER_DAY
-            sends = pd.DataFrame({"member": audience[self.rng.integers(0, len(audience), n)], "send_ns": send_ns,
-                                  "local_day": local_day, "local_hour": np.full(n, campaigns[k].send_hour),
-                                  "weekday": (local_day + 3) % 7,
-                                  "draw_key": self.rng.integers(1 << 40, 1 << 62, n)})
-            frames.append(world.funnel(campaigns[k], self.state.members, sends, self.drop))
-        return pd.concat(frames, ignore_index=True)
+            send_ns.append(world.to_ns(start) + self.rng.integers(0, span, n))
+            positions.append(audience[self.rng.integers(0, len(audience), n)])
+            draw_keys.append(self.rng.integers(1 << 40, 1 << 62, n))
+            hours.append(np.full(n, campaigns[k].send_hour))
+        local_day = np.concatenate(send_ns) // world.NS_PER_DAY
+        sends = pd.DataFrame({"member": np.concatenate(positions), "send_ns": np.concatenate(send_ns),
+                              "local_day": local_day, "local_hour": np.concatenate(hours), "weekday": (local_day + 3) % 7,
+                              "draw_key": np.concatenate(draw_keys)})
+        # one funnel for every chosen campaign: a call per campaign was most of a tick at 1,500 campaigns
+        return world.funnel_many([campaigns[k] for k in chosen], self.state.members, sends,
+                                 np.repeat(np.arange(len(chosen)), counts), self.drop)
 
     def step(self, now: datetime, load_seconds: float | None = None) -> pd.DataFrame:
         """The events due in (the last step, now]: new sends of that stretch and the later

@@ -75,12 +75,18 @@ class Members:
         self.favourite_1, self.favourite_2 = truth.favourite_categories(self.seed, self.member_id, self.segment)
         self._position = pd.Series(np.arange(len(self.member_id)), index=self.member_id)
         self.zone_names, self.zone_code = np.unique(np.asarray(self.timezone).astype(str), return_inverse=True)
+        # found once, not once per campaign: every campaign's audience starts from its segment
+        self._segment_positions = {s: np.flatnonzero(self.segment == s) for s in pd.unique(self.segment)}
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, seed: int) -> Members:
         return cls(frame.member_id.to_numpy(np.int64), frame.segment.to_numpy(object),
                    frame.region_code.to_numpy(object), frame.device.to_numpy(object),
                    frame.timezone.to_numpy(object), frame.notifications_opt_in.to_numpy(bool), seed)
+
+    def in_segment(self, segment: str) -> np.ndarray:
+        """Positions of the segment's members, in order."""
+        return self._segment_positions.get(segment, np.empty(0, dtype=np.intp))
 
     def positions(self, member_ids) -> np.ndarray:
         """Positions of the given member ids (members not known are left out)."""
@@ -132,15 +138,49 @@ class Campaign:
     def audience(self, members: Members) -> np.ndarray:
         """Positions of the members the campaign reaches (segment, opt-in for push, the planted
         audience share, then the applied audience rules)."""
-        inside = members.segment == self.segment
-        inside &= uniforms(members.seed, "in_audience", self.campaign_id, members.member_id) < self.audience_share
+        # The planted share is a draw per (campaign, member): only the segment's members need
+        # one (drawing for everyone cost a pass over all members per campaign).
+        inside = members.in_segment(self.segment)
+        drawn = uniforms(members.seed, "in_audience", self.campaign_id, members.member_id[inside])
+        inside = inside[drawn < self.audience_share]
         if self.removed is not None and len(self.removed):
-            inside &= ~np.isin(members.member_id, self.removed)
+            inside = inside[~np.isin(members.member_id[inside], self.removed)]
         if self.added is not None and len(self.added):
-            inside |= np.isin(members.member_id, self.added)
+            inside = np.union1d(inside, members.positions(self.added))  # sorted, each member once
         if self.channel == "push":
-            inside &= members.opt_in
-        return np.flatnonzero(inside)
+            inside = inside[members.opt_in[inside]]
+        return inside
+
+
+def same_members(a: Members, b: Members) -> bool:
+    """Whether two readings of the members give every campaign the same audience (as positions)
+    and the same send times: the same ids in the same order, segments, opt-ins, time zones and seed."""
+    return (a.seed == b.seed and np.array_equal(a.member_id, b.member_id) and np.array_equal(a.segment, b.segment)
+            and np.array_equal(a.opt_in, b.opt_in) and np.array_equal(a.timezone, b.timezone))
+
+
+def same_sends(a: Campaign, b: Campaign) -> bool:
+    """Whether two readings of a campaign (over the same members) send to the same members at the
+    same times: everything Campaign.audience and day_sends read. Its offer, holdouts' offers,
+    tests, cost and dates may differ: they are applied to each send afterwards."""
+    settings = lambda c: (c.campaign_id, c.channel, c.segment, c.audience_share, c.cadence_days, c.send_hour)
+    return (settings(a) == settings(b) and _same_member_ids(a.added, b.added)
+            and _same_member_ids(a.removed, b.removed) and _same_send_hours(a.member_send_hour, b.member_send_hour))
+
+
+def _same_member_ids(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    """The same members (None is nobody; the order they were read in does not matter)."""
+    as_sorted = lambda ids: np.sort(np.asarray([] if ids is None else ids, dtype=np.int64))
+    return np.array_equal(as_sorted(a), as_sorted(b))
+
+
+def _same_send_hours(a: pd.Series | None, b: pd.Series | None) -> bool:
+    """The same member -> hour (None is none; the order they were read in does not matter)."""
+    a = None if a is None or not len(a) else a.sort_index()
+    b = None if b is None or not len(b) else b.sort_index()
+    if a is None or b is None:
+        return a is None and b is None
+    return a.equals(b)
 
 
 @lru_cache(maxsize=256)
@@ -239,34 +279,45 @@ def funnel(campaign: Campaign, members: Members, sends: pd.DataFrame, drop: dict
     """Every event of the campaign's sends (EVENT_COLUMNS, event_time as int ns UTC in
     `event_ns`), later stages included whatever their time: the caller keeps what is due.
     `drop`: the planted drop as {"campaign_id", "device", "from_ns", "convert_factor"} (or None)."""
-    seed, c = members.seed, campaign.campaign_id
-    variant, click_multiplier, lost = _variants(campaign, members, sends)
-    sends = sends[~lost]
+    return funnel_many([campaign], members, sends, np.zeros(len(sends), dtype=np.int64), drop)
+
+
+def funnel_many(campaigns: list[Campaign], members: Members, sends: pd.DataFrame, which: np.ndarray,
+                drop: dict | None = None) -> pd.DataFrame:
+    """`funnel` of several campaigns' sends in one pass: `which` is each send's position in
+    `campaigns`, ascending (the sends grouped by campaign). The rows are those of funnel for
+    campaigns[0], then campaigns[1]…, the same values in the same order; one call per campaign
+    was milliseconds of overhead each, hundreds of times a tick for the simulator's extra load."""
+    seed = members.seed
+    which = np.asarray(which, dtype=np.int64)
+    variant, click_multiplier, lost = _variants_many(campaigns, members, sends, which)
+    sends, which = sends[~lost], which[~lost]
     variant, click_multiplier = variant[~lost], click_multiplier[~lost]
     n = len(sends)
+    first_send = np.searchsorted(which, np.arange(len(campaigns) + 1))  # campaign k's: first_send[k] up to [k + 1]
+    per_send = lambda setting: np.array([setting(campaign) for campaign in campaigns])[which]  # a campaign setting per send
+    campaign_id = per_send(lambda campaign: campaign.campaign_id).astype(np.int64)
     who = sends.member.to_numpy()
     ids = members.member_id[who]
     day = sends.local_day.to_numpy()
     key = sends.draw_key.to_numpy() if "draw_key" in sends else day  # synthetic load draws its own
-    u = lambda draw: uniforms(seed, draw, c, ids, key)
+    u = lambda draw: uniforms(seed, draw, campaign_id, ids, key)
     segment = members.segment[who].astype(str)
     segment_names, segment_code = np.unique(segment, return_inverse=True)
     response = lambda key: np.array([truth.SEGMENT_RESPONSE[s][key] for s in segment_names])[segment_code]
-    offers = [campaign.offer_of.get(int(m), campaign.offer) for m in ids] if campaign.offer_of else None
-    category = np.array([o.category for o in offers], dtype=object) if offers else np.full(n, campaign.offer.category, dtype=object)
-    reward_type = np.array([o.reward_type for o in offers], dtype=object) if offers else np.full(n, campaign.offer.reward_type, dtype=object)
-    reward_value = np.array([o.reward_value for o in offers], dtype=float) if offers else np.full(n, campaign.offer.reward_value)
+    category, reward_type, reward_value = _offers(campaigns, ids, which, first_send)
     local_days = day.astype("datetime64[D]")
     category_names, category_code = np.unique(category.astype(str), return_inverse=True)
 
     favourite = (category == members.favourite_1[who]) | (category == members.favourite_2[who])
     best_reward = np.array([truth.BEST_REWARD_TYPE[s] for s in segment_names], dtype=object)[segment_code] == reward_type
-    delivered = u("delivered") < truth.DELIVERY_RATE[campaign.channel]
-    p_open = (response("open") * truth.CHANNEL_OPEN_FACTOR[campaign.channel] * truth.WEEKDAY_FACTOR[sends.weekday.to_numpy()]
+    delivered = u("delivered") < per_send(lambda campaign: truth.DELIVERY_RATE[campaign.channel])
+    p_open = (response("open") * per_send(lambda campaign: truth.CHANNEL_OPEN_FACTOR[campaign.channel])
+              * truth.WEEKDAY_FACTOR[sends.weekday.to_numpy()]
               * truth.open_multiplier(sends.local_hour.to_numpy(), members.preferred_hour[who])
               * truth.holiday_factors(local_days, "open"))
     opened = delivered & (u("opened") < np.minimum(p_open, 0.95))
-    impressed = opened & (u("impressed") < truth.IMPRESSION_GIVEN_OPEN[campaign.channel])
+    impressed = opened & (u("impressed") < per_send(lambda campaign: truth.IMPRESSION_GIVEN_OPEN[campaign.channel]))
     p_click = response("click") * np.where(favourite, truth.AFFINITY_LIFT["click"], 1.0) * click_multiplier
     clicked = impressed & (u("clicked") < np.minimum(p_click, 0.95))
     p_convert = (response("convert") * np.where(favourite, truth.AFFINITY_LIFT["convert"], 1.0)
@@ -280,8 +331,9 @@ def funnel(campaign: Campaign, members: Members, sends: pd.DataFrame, drop: dict
     clicked_ns = impressed_ns + seconds(-np.log(u("t_clicked")) * truth.CLICK_DELAY_MINUTES * 60)
     converted_ns = clicked_ns + seconds(np.minimum(-np.log(u("t_converted")) * truth.CONVERSION_DELAY_HOURS * 3600,
                                                    MAX_CONVERSION_DELAY_DAYS * 86400))
-    if drop and drop["campaign_id"] == c:
-        broken = (members.device[who] == drop["device"]) & (converted_ns >= drop["from_ns"])
+    if drop:
+        broken = ((campaign_id == drop["campaign_id"]) & (members.device[who] == drop["device"])
+                  & (converted_ns >= drop["from_ns"]))
         p_convert = np.where(broken, p_convert * drop["convert_factor"], p_convert)
     converted = clicked & (u("converted") < np.minimum(p_convert, 0.95))
 
@@ -298,15 +350,49 @@ def funnel(campaign: Campaign, members: Members, sends: pd.DataFrame, drop: dict
     index = np.concatenate([np.flatnonzero(mask) for _, mask, _ in stages])
     code = np.repeat([EVENT_CODES[name] for name, _, _ in stages],
                      [int(mask.sum()) for _, mask, _ in stages]).astype(np.int16)
+    event_ns = np.concatenate([when[mask] for _, mask, when in stages])
+    if len(campaigns) > 1:  # campaign by campaign, each in stage order, as one call per campaign gives
+        order = np.argsort(which[index], kind="stable")
+        index, code, event_ns = index[order], code[order], event_ns[order]
     is_conversion = code == EVENT_CODES["conversion"]
     return pd.DataFrame({
-        "event_ns": np.concatenate([when[mask] for _, mask, when in stages]),
-        "campaign_id": np.full(len(index), c, dtype=np.int64),
+        "event_ns": event_ns,
+        "campaign_id": campaign_id[index],
         "member_id": ids[index], "variant": variant[index], "event_type": code,
         "revenue": np.where(is_conversion, revenue[index], np.nan),
         "reward_cost": np.where(is_conversion, reward[index], np.nan),
         "device": members.device[who][index], "region_code": members.region_code[who][index],
     })
+
+
+def _variants_many(campaigns: list[Campaign], members: Members, sends: pd.DataFrame,
+                   which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """_variants of each send with its campaign's tests (`which` as in funnel_many)."""
+    n = len(sends)
+    variant = np.full(n, None, dtype=object)
+    multiplier = np.ones(n)
+    lost = np.zeros(n, dtype=bool)
+    first_send = np.searchsorted(which, np.arange(len(campaigns) + 1))
+    for k, campaign in enumerate(campaigns):
+        if campaign.tests:
+            mine = slice(first_send[k], first_send[k + 1])
+            variant[mine], multiplier[mine], lost[mine] = _variants(campaign, members, sends.iloc[mine])
+    return variant, multiplier, lost
+
+
+def _offers(campaigns: list[Campaign], member_ids: np.ndarray, which: np.ndarray,
+            first_send: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per send: the category, reward type and reward value of the offer the member gets (the
+    campaign's, or the one a holdout keeps)."""
+    category = np.array([c.offer.category for c in campaigns], dtype=object)[which]
+    reward_type = np.array([c.offer.reward_type for c in campaigns], dtype=object)[which]
+    reward_value = np.array([c.offer.reward_value for c in campaigns], dtype=float)[which]
+    for k, campaign in enumerate(campaigns):
+        for i in range(first_send[k], first_send[k + 1]) if campaign.offer_of else ():
+            kept = campaign.offer_of.get(int(member_ids[i]))
+            if kept is not None:
+                category[i], reward_type[i], reward_value[i] = kept.category, kept.reward_type, kept.reward_value
+    return category, reward_type, reward_value
 
 
 def events_between(campaigns: list[Campaign], members: Members, start, end, drop: dict | None = None,

@@ -15,6 +15,7 @@ DEFAULT_LOOKBACK_DAYS = 120
 DEFAULT_HOLDOUT_DAYS = 14
 DEFAULT_HALF_LIFE_DAYS = 45.0
 RECENT_DAYS = 28  # campaign economics per week are measured over this many whole UTC days
+CHANGE_DAYS = 7   # ... of which the last ones are checked for a change in what an open earns
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class TrainingInputs:
     conversion_values: pd.DataFrame  # category, revenue
     experiment_units: pd.DataFrame
     recent: pd.DataFrame           # per campaign over the last RECENT_DAYS whole UTC days (+ weeks_observed)
+    recent_devices: pd.DataFrame   # per campaign, device and last_days (the last CHANGE_DAYS of them or not)
     activity: pd.DataFrame         # per member, channel, category
     outcomes_split: pd.DataFrame | None = None  # per (campaign, member, later): before / from split_at
     split_at: datetime | None = None  # behavioural segments: features before it, judged from it on
@@ -103,11 +105,13 @@ def load(conn: Connection, window: Window, progress=None) -> TrainingInputs:
     first = pd.to_datetime(recent.first_day) if len(recent) else pd.Series([], dtype="datetime64[ns]")
     span_days = (pd.Timestamp(day_to) - first).dt.days if len(recent) else first
     recent["weeks_observed"] = (span_days.clip(lower=7, upper=RECENT_DAYS) / 7.0) if len(recent) else []
+    recent_devices = fetch_df(conn, "opt_campaign_recent_devices", day_from=day_from, day_to=day_to,
+                              change_day=day_to - timedelta(days=CHANGE_DAYS))
     activity = fetch_df(conn, "opt_member_activity")
     split_at = datetime.combine(day_from, datetime.min.time(), tzinfo=timezone.utc)
     say("reading outcomes per member before and after the segments' split")
     outcomes_split = fetch_df(conn, "opt_member_outcomes_split", split=split_at, **bounds)
-    send_cells, engagement, outcomes, values, units, recent, activity, outcomes_split = map(
-        _in_order, (send_cells, engagement, outcomes, values, units, recent, activity, outcomes_split))
+    send_cells, engagement, outcomes, values, units, recent, recent_devices, activity, outcomes_split = map(
+        _in_order, (send_cells, engagement, outcomes, values, units, recent, recent_devices, activity, outcomes_split))
     return TrainingInputs(window, members, campaigns, offers, send_cells, engagement, outcomes, values,
-                          units, recent, activity, outcomes_split, split_at)
+                          units, recent, recent_devices, activity, outcomes_split, split_at)

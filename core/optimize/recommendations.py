@@ -29,7 +29,8 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from core.optimize import offers as offer_model
-from core.optimize.economics import normal_draws
+from core.optimize.economics import counting_error, normal_draws
+from core.optimize.inputs import CHANGE_DAYS
 from core.optimize.shrinkage import shrink_normal
 from core.optimize.send_time import DISTANCE, HOURS, SendTimeFit
 
@@ -180,29 +181,47 @@ def card(kind: str, campaign, title: str, why: str, evidence: dict, change: dict
     }
 
 
+def around_fit(estimate: float, refits: np.ndarray) -> np.ndarray:
+    """Model uncertainty as draws: the bootstrap refits' spread around the full fit's estimate
+    (the estimate itself when there are no refits). The refits' own mean is not the estimate: a
+    rare category such as travel is missing from some campaign resamples and extreme in others,
+    and the logistic turns that into gains above the fit's. Centred on the refits' mean, offer
+    cards were overstated by about a third against the planted truth."""
+    refits = np.asarray(refits, float)
+    if not len(refits):
+        return np.array([float(estimate)])
+    return refits - refits.mean() + float(estimate)
+
+
 def _economics(ctx: Context, campaign_id: int):
     rows = ctx.economics[ctx.economics.campaign_id == campaign_id]
     return rows.iloc[0] if len(rows) else None
 
 
-def _per_open(row) -> tuple[float, float, float]:
-    """What an open earns (revenue − reward cost), the reward it costs, and the conversions behind
-    them: over the recent days (core.optimize.inputs.RECENT_DAYS) when they hold
-    MIN_RECENT_CONVERSIONS, since what an open earns moves (a test's winning variant, a broken app
-    release) and next week's opens earn what opens earn now; else over the whole history."""
-    recent = float(getattr(row, "recent_conversions", 0.0) or 0.0)
-    if recent >= MIN_RECENT_CONVERSIONS and float(row.recent_opens) > 0:
-        opens = float(row.recent_opens)
-        return float(row.recent_revenue - row.recent_reward_cost) / opens, float(row.recent_reward_cost) / opens, recent
+def _per_open(row) -> tuple[float, float, float, list]:
+    """What an open earns (revenue − reward cost), the reward it costs, the counting error of the
+    first, and the devices whose conversions per open changed lately: over the recent days
+    (core.optimize.inputs.RECENT_DAYS, per device with the changes of the last days,
+    core.optimize.economics.open_value) when they hold MIN_RECENT_CONVERSIONS, since what an open
+    earns moves (a test's winning variant, a broken app release) and next week's opens earn what
+    opens earn now; else over the whole history."""
+    recent = float(getattr(row, "open_conversions", 0.0) or 0.0)
+    if recent >= MIN_RECENT_CONVERSIONS:
+        changed = row.open_changed if isinstance(row.open_changed, list) else []
+        return float(row.open_margin), float(row.open_reward), float(row.open_margin_se), changed
     opens = max(float(row.opens), 1.0)
-    return float(row.revenue - row.reward_cost) / opens, float(row.reward_cost) / opens, float(row.conversions)
+    margin = float(row.revenue - row.reward_cost)
+    conversions = float(row.conversions)
+    se = abs(margin) / max(conversions, 1.0) * float(counting_error(np.array([conversions]))[0]) / opens
+    return margin / opens, float(row.reward_cost) / opens, se, []
 
 
 def _margin_per_open_draws(row, draws: int, rng) -> np.ndarray:
-    """What one more open earns (_per_open) with the counting error of its conversions."""
-    per_open, _, conversions = _per_open(row)
-    se = abs(per_open) / np.sqrt(max(conversions, 1.0))
-    return per_open + se * rng.standard_normal(draws)
+    """What one more open earns (_per_open) with the counting error of its conversions, widened by
+    what the campaign's history says baskets and members add to it (margin_per_open_se_factor)."""
+    per_open, _, se, _ = _per_open(row)
+    factor = float(getattr(row, "margin_per_open_se_factor", 1.0) or 1.0)
+    return per_open + factor * se * rng.standard_normal(draws)
 
 
 def _refit_spread(ctx: Context, campaign_id: int, audience: np.ndarray, best: np.ndarray, h0: int) -> np.ndarray | float:
@@ -269,11 +288,19 @@ def send_time_cards(ctx: Context) -> list[dict]:
             "best_hour_counts": {int(h): int(c) for h, c in hours.items()},
             "held_out_check": ctx.evaluations.get("send_time", {}),
         }
-        margin_per_open, reward_per_open, _ = _per_open(row)
+        margin_per_open, reward_per_open, _, changed = _per_open(row)
         why = (f"{moved.sum():,} of {len(rows):,} members open more at another local hour than {h0:02d}:00. "
                f"Sending each at their best hour lifts the expected open rate from {now_rate:.1%} to {new_rate:.1%} "
                f"(+{extra_opens.mean():,.0f} opens a week), and an open earns "
                f"{usd(margin_per_open, 2)} on this campaign now, after its reward.")
+        for change in changed:  # a device whose opens convert differently lately is valued at its new rate
+            why += (f" On {change['device']}, conversions per open went from {change['before']:.2%} to "
+                    f"{change['after']:.2%} in the last {CHANGE_DAYS} days (p = {change['p_value']:.1g}): "
+                    f"its opens are valued at the new rate.")
+        if changed:
+            evidence["conversions_per_open_changed"] = {
+                c["device"]: {"before": c["before"], f"last_{CHANGE_DAYS}_days": c["after"], "p_value": c["p_value"]}
+                for c in changed}
         extra_reward = float(extra_opens.mean()) * reward_per_open
         made = card("send_time", campaign, f"Send at each member's best local hour instead of {h0:02d}:00",
                     why, evidence, {"field": "member_send_hours", "before": h0, "after": "per member"}, impact, row,
@@ -316,8 +343,8 @@ def offer_cards(ctx: Context) -> list[dict]:
         if new_id not in where or int(campaign.offer_id) not in where:
             continue
         new_col, old_col = where[new_id], where[int(campaign.offer_id)]
-        draws = profit[1:] if len(profit) > 1 else profit
-        per_send = draws[:, new_col] - draws[:, old_col]
+        gain = profit[:, new_col] - profit[:, old_col]
+        per_send = around_fit(gain[0], gain[1:])
         impact = ctx.rng.choice(per_send, DRAWS) * float(row.weekly_sends)
         new = offers.loc[new_id]
         old = offers.loc[campaign.offer_id]
@@ -513,7 +540,7 @@ def _best_addition(ctx: Context, campaign, row, members: pd.DataFrame) -> dict |
     key, _, people = best
     size = len(people)
     per_send, p = _addition_per_send(estimator, people, campaign, offer)
-    per_week = (per_send[1:] if len(per_send) > 1 else per_send) * sends_per_member_week * size
+    per_week = around_fit(per_send[0], per_send[1:]) * sends_per_member_week * size
     impact = ctx.rng.choice(per_week, DRAWS)
     reward = offer_model.reward_per_conversion(estimator.margin_draws[offer.category][0], offer.reward_type,
                                                float(offer.reward_value))

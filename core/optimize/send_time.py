@@ -20,6 +20,14 @@ on an hour adjacent to the tried ones (K(1) > 1 makes the neighbours informative
 Members with fewer than MIN_PERSONAL_SENDS sends, or whose posterior puts less than
 PERSONAL_CONFIDENCE within an hour of their own best hour, fall back to their segment's best hour. Confidence = posterior probability that the best hour is the
 member's peak hour.
+
+Strictly it is an EM-like fit, not a pure EM: the E-step is the exact binomial posterior over
+the peak hour, but the M-steps are closed-form ratio updates (opens / expected opens, exact for
+a Poisson likelihood, close to it for rates of a few per cent), the Gamma strength is re-estimated
+by moments each iteration and K is rescaled so that K(3) = 1. So the log-likelihood it reports
+need not rise at every iteration (on the demo it was seen to peak after about three and then
+fall); the loop stops when it changes by less than TOLERANCE of itself, and the fit is
+judged by its held-out comparisons (docs/optimization.md), not by that number.
 """
 from __future__ import annotations
 

@@ -194,8 +194,12 @@ def build(data: inputs.TrainingInputs, previous_segments: pd.DataFrame | None, p
     clock = time.monotonic()
     progress(0.78, "economics: ROI per campaign and segment")
     campaign_money = economics.campaign_economics(data.outcomes, data.campaigns, data.recent, data.recent_days)
+    campaign_money = campaign_money.merge(economics.open_value(data.recent_devices, inputs.CHANGE_DAYS / data.recent_days),
+                                          on="campaign_id", how="left")
+    history_margin = campaign_money.set_index("campaign_id").eval("(revenue - reward_cost) / conversions")
     segment_money = economics.campaign_economics(judged_outcomes, data.campaigns, data.recent, data.recent_days,
-                                                 by="segment_key", labels=fitted_segments.labels)
+                                                 by="segment_key", labels=fitted_segments.labels,
+                                                 margin_per_conversion=history_margin.where(np.isfinite(history_margin)))
     progress(0.82, "recommendations: building the cards")
     context = recommendations.Context(
         data.campaigns, data.offers, members, data.outcomes, campaign_money, segment_money, timing, offer_model,

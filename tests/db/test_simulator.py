@@ -205,6 +205,25 @@ def test_the_simulator_reads_applied_settings_from_the_database(small_world):
     assert int(loaded.member_send_hour[member]) == 21
 
 
+def test_an_offer_card_without_a_before_offer_does_not_stop_the_simulator(small_world):
+    """A card whose details name no replaced offer (stored by hand, or by an older version)
+    must not stop the reload: its holdout has no old offer to keep, so it gets the campaign's."""
+    db, data = small_world
+    live = data.campaigns[(data.campaigns.status == "live") & (data.campaigns.campaign_id > len(truth.AB_TESTS))]
+    campaign, other = (int(c) for c in live.campaign_id.iloc[:2])
+    members = frame(db, "SELECT member_id FROM members ORDER BY member_id LIMIT 2").member_id.astype(int).tolist()
+    with db.begin() as conn:
+        for c, details, m in [(campaign, '{"change": {"after": 4}}', members[0]),
+                              (other, '{"change": {"before": 3, "after": 4}}', members[1])]:
+            rec = conn.execute(text("INSERT INTO recommendations (campaign_id, kind, title, details, status) VALUES "
+                                    "(:c, 'offer', 't', CAST(:d AS jsonb), 'applied') RETURNING recommendation_id"),
+                               {"c": c, "d": details}).scalar()
+            conn.execute(text("INSERT INTO campaign_holdouts VALUES (:c, :r, :m, true)"), {"c": c, "r": rec, "m": m})
+    loaded = {c.campaign_id: c for c in simulator.load_campaigns(db, data.seed, END)}
+    assert members[0] not in loaded[campaign].offer_of      # nothing to keep: the campaign's offer
+    assert loaded[other].offer_of[members[1]].offer_id == 3  # the other card's holdout still keeps its own
+
+
 def test_written_events_are_consistent_and_never_in_the_future(small_world):
     db, _ = small_world
     # the wall clock moves on from two hours after the data end: the extra load runs for the
