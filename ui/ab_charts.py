@@ -123,6 +123,10 @@ def _sample_chart(outcome: tracker.TrackerResults) -> go.Figure:
     if outcome.needed_per_arm:
         figure.add_vline(x=outcome.needed_per_arm, line_dash="dash", line_color=RED,
                          annotation_text=f"needed {count(outcome.needed_per_arm)}", annotation_position="bottom left")
+    # the axis reaches past the larger of the bars and the needed line: autorange ignores the line,
+    # which then sat on the chart's edge with its label cut off whenever no arm had reached it
+    top = max(float(frame.members.max()) if len(frame) else 0.0, float(outcome.needed_per_arm or 0))
+    figure.update_xaxes(range=[0, (top or 1) * 1.08])
     figure.update_layout(height=110 + 40 * len(frame), margin=dict(l=0, r=0, t=10, b=0), xaxis_title="Members reached")
     return figure
 

@@ -10,6 +10,7 @@ from ui.errors import database_guard
 from ui.format import escape_markdown
 
 DEMO_ROLE_KEY = "demo_role"
+DEFAULT_DEMO_ROLE = "manager"
 
 
 def identity_provider_configured() -> bool:
@@ -27,7 +28,7 @@ def current_user() -> User | None:
         with database_guard():
             return User(email, str(st.user.get("name") or email), data.role_for(email))
         st.stop()  # the guard has shown the outage message and retries by itself
-    role = st.session_state.get(DEMO_ROLE_KEY, "manager")
+    role = st.session_state.get(DEMO_ROLE_KEY, DEFAULT_DEMO_ROLE)
     return User(f"demo-{role}@swipesavvy.example", f"Demo {ROLE_LABELS[role].lower()}", role)
 
 
@@ -51,7 +52,10 @@ def account_box(user: User) -> None:
             if st.button("Sign out"):
                 st.logout()
         else:
-            st.session_state.setdefault(DEMO_ROLE_KEY, "manager")
-            st.selectbox("Demo role", ROLES, key=DEMO_ROLE_KEY,
+            # The widget's own default is the manager (index=), not a value put in the session
+            # first: the browser did not always adopt that value, kept its own default (the first
+            # role, Executive) and sent it back with the next click, so a manager's first click
+            # could make them an executive (seen in CI: the Apply button vanished under the click).
+            st.selectbox("Demo role", ROLES, index=ROLES.index(DEFAULT_DEMO_ROLE), key=DEMO_ROLE_KEY,
                          format_func=lambda r: ROLE_LABELS[r],
                          help="No identity provider is configured, so this demo lets you pick whom to be.")

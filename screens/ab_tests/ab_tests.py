@@ -1,6 +1,6 @@
-"""Screen 2 — A/B test tracker: open alerts, then tabs: active tests with a plain verdict each and
+"""Screen 2 — A/B test tracker: open alerts, then sections: active tests with a plain verdict each and
 one test's results and controls, history of ended tests, creating a test, and the analysts'
-calculator (one module per tab in this package)."""
+calculator (one module per section in this package)."""
 import streamlit as st
 
 from core.access.auth import can
@@ -49,11 +49,14 @@ with database_guard():
         "Create a test": lambda: create_tab(user, all_tests),
         "Calculator": calculator_tab,
     }
-    if "ab_open_tab" in st.session_state:  # an action's result is on another tab (set before the tabs are drawn)
+    if "ab_open_tab" in st.session_state:  # an action's result is in another section (set before the switch is drawn)
         st.session_state["ab_tab"] = st.session_state.pop("ab_open_tab")
-    # Only the open tab runs (a tab is a rerun away, and its name is in the URL): drawing every
-    # tab on each visit cost seconds in the browser (issue 15).
-    for tab, show in zip(st.tabs(list(sections), key="ab_tab", bind="query-params"), sections.values()):
-        if tab.open:
-            with tab:
-                show()
+    # A segmented control, not st.tabs: creating a test opens "Active tests" and ending one opens
+    # "History" by setting this value, and st.tabs (1.67) does not take a value set from the
+    # script reliably: the browser kept the tab clicked last and sent it back with the next click,
+    # so the page jumped back to "Create a test" (streamlit issue #15458; seen in CI). Only the open
+    # section runs (its name is in the URL): drawing every section on each visit cost seconds in
+    # the browser (issue 15).
+    section = st.segmented_control("Section", list(sections), default="Active tests", required=True,
+                                   key="ab_tab", bind="query-params", label_visibility="collapsed")
+    sections[section]()

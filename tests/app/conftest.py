@@ -85,9 +85,10 @@ def new_app(role: str = "manager", page: str | None = None) -> AppTest:
 
 
 def open_tab(at: AppTest, key: str, label: str) -> AppTest:
-    """The same session on another tab of a screen whose tabs are lazy (st.tabs with `key`: only
-    the open tab runs): what clicking the tab does. The tabs are bound to the URL, whose value
-    wins over the session's in AppTest when the label is the default one: both are set."""
+    """The same session on another tab of a screen whose tabs are lazy (st.tabs with `key`, or the
+    A/B screen's segmented control: only the open one runs): what clicking the tab does. The tabs
+    are bound to the URL, whose value wins over the session's in AppTest when the label is the
+    default one: both are set."""
     at.session_state[key] = label
     at.query_params[key] = label
     at.run()

@@ -3,6 +3,10 @@ the controls and executives do not, the method switch changes the analysis, a st
 screen writes the audit log, and alerts show on the tracker and the system screen."""
 from __future__ import annotations
 
+import base64
+import json
+
+import numpy as np
 import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
@@ -53,7 +57,7 @@ def test_page_renders_for_every_role(app_env, role):
     downloads = app.get("download_button")
     assert bool(downloads) == (role != "exec")
     assert not any(b.label == "Create test" for b in app.button)   # only the open tab runs
-    history = next(d.value for d in open_tab(app, "ab_tab", "History").tabs[1].dataframe
+    history = next(d.value for d in open_tab(app, "ab_tab", "History").dataframe
                    if "Verdict when decided" in d.value.columns)
     assert len(history) + len(overview) == 4                   # the demo's tests: ended ones in History
     for row in history.itertuples():                           # each with the verdict stored when it ended
@@ -65,6 +69,26 @@ def test_page_renders_for_every_role(app_env, role):
     else:
         assert not controls and not any(b.label == "Create test" for b in app.button)
         assert "Only marketing managers and admins create tests." in texts(app)
+
+
+def plotted(values) -> list[float]:
+    """A Plotly array as sent to the browser: a list, or typed bytes in base64 (Plotly 6)."""
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).astype(float).tolist()
+    return [float(v) for v in values]
+
+
+def test_sample_chart_keeps_the_needed_line_and_the_bars_inside_its_axis(app_env):
+    """The needed sample is a dashed line: autorange ignored it, so when no arm had reached it
+    the line sat on the chart's right edge with its label cut off."""
+    app = open_page("manager")
+    spec = next(json.loads(c.proto.spec) for c in app.get("plotly_chart") if c.proto.id and "active_sample" in c.proto.id)
+    needed = [shape["x0"] for shape in spec["layout"].get("shapes", []) if shape.get("line", {}).get("dash") == "dash"]
+    bars = plotted(spec["data"][0]["x"])
+    assert len(needed) == 1 and max(bars) < needed[0]           # the demo's first test is short of its sample
+    axis = spec["layout"].get("xaxis", {}).get("range")
+    assert axis is not None, "the axis is left to autorange, which ignores the needed line"
+    assert axis[0] == 0 and axis[1] > needed[0] * 1.05            # room for the line and its label
 
 
 def test_method_switch_changes_the_variant_table(app_env):
@@ -140,10 +164,9 @@ def test_create_form_shows_the_plan_and_creates_the_test(demo_copy):
     assert any(b.label == "Pause" for b in app.button) or "pause_test" in app.radio(key="active_action").options
 
 
-def verdict_of(app: AppTest, tab: int = 0) -> str:
-    """The one verdict box of a tab (0 active tests, 1 history)."""
-    shown = app.tabs[tab]
-    boxes = [str(e.value) for kind in ("success", "info", "warning", "error") for e in getattr(shown, kind)
+def verdict_of(app: AppTest) -> str:
+    """The one verdict box of the section shown (only the open section runs)."""
+    boxes = [str(e.value) for kind in ("success", "info", "warning", "error") for e in getattr(app, kind)
              if str(e.value).startswith(("**Verdict:", "**Verdict when decided:"))]
     assert len(boxes) == 1, boxes
     return boxes[0]
@@ -184,7 +207,7 @@ def test_every_demo_test_has_one_verdict_in_every_view(app_env):
                 app.segmented_control(key="history_method").set_value(method)
                 app.toggle(key="history_cuped").set_value(cuped).run()
                 assert not app.exception, [e.value for e in app.exception]
-                seen.add(verdict_of(app, 1))
+                seen.add(verdict_of(app))
         assert seen == {f"**Verdict when decided: {escape_markdown(stored.verdict)}**"}, (test_id, seen)
         assert "None" not in texts(app) and "nan" not in texts(app).split()
 
@@ -221,9 +244,9 @@ def test_history_shows_the_stored_decision_unchanged_after_more_data(demo_copy):
         assert not app.exception, [e.value for e in app.exception]
         decision = decisions.decisions(demo_copy, test_id).iloc[0]
         app.selectbox(key="ab_history_test").set_value(test_id).run()
-        first = verdict_of(app, 1)
+        first = verdict_of(app)
         assert first == f"**Verdict when decided: {escape_markdown(decision.verdict)}**"
-        table = next(d.value for d in app.tabs[1].dataframe if "Lift, relative (interval)" in d.value.columns)
+        table = next(d.value for d in app.dataframe if "Lift, relative (interval)" in d.value.columns)
         assert "The data changed since" not in texts(app)
         with demo_copy.begin() as conn:                                 # more data arrive
             conn.execute(text("UPDATE campaign_members cm SET clicks = cm.clicks + 2 FROM ab_assignments a "
@@ -231,10 +254,10 @@ def test_history_shows_the_stored_decision_unchanged_after_more_data(demo_copy):
                          {"t": test_id})
         clear_streamlit_caches()
         app.run()
-        assert verdict_of(app, 1) == first
-        again = next(d.value for d in app.tabs[1].dataframe if "Lift, relative (interval)" in d.value.columns)
+        assert verdict_of(app) == first
+        again = next(d.value for d in app.dataframe if "Lift, relative (interval)" in d.value.columns)
         assert again.equals(table)
         assert "The data changed since the decision" in texts(app)
-    history = next(d.value for d in app.tabs[1].dataframe if "Decision" in d.value.columns)
+    history = next(d.value for d in app.dataframe if "Decision" in d.value.columns)
     assert {"Test", "Campaign", "Status", "Winner", "Primary metric"} <= set(history.columns)
     assert "None" not in history.astype(str).to_numpy().ravel().tolist()

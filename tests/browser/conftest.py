@@ -89,6 +89,29 @@ def page(chromium):
     context.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test's report says where the page was: its URL, whether a script was
+    running, the text of the page, and a screenshot in test-output/screenshots/ (CI keeps only
+    the log, and a timeout alone does not say what the page showed instead)."""
+    outcome = yield
+    report = outcome.get_result()
+    page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
+    if report.when != "call" or not report.failed or page is None:
+        return
+    try:
+        state = page.evaluate("() => document.querySelector('[data-testid=\"stApp\"]')"
+                              "?.getAttribute('data-test-script-state')")
+        shown = page.get_by_test_id("stMain").inner_text(timeout=5_000)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shot = SCREENSHOTS / f"failed-{item.name[:80]}.png"
+        page.screenshot(path=str(shot), full_page=True, timeout=10_000)
+        report.sections.append(("page at failure", f"URL: {page.url}\nscript state: {state}\nscreenshot: {shot}\n"
+                                                    f"text shown (first 3,000 characters):\n{shown[:3000]}"))
+    except Exception as error:  # the report must not fail because the page is gone
+        report.sections.append(("page at failure", f"not captured: {type(error).__name__}: {error}"))
+
+
 def wait_for_app(page, timeout_ms: int = BUSY_MACHINE_TIMEOUT_MS) -> None:
     """Wait until the script run has finished (not merely started)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)

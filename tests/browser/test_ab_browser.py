@@ -8,6 +8,8 @@ import shutil
 
 import pandas as pd
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect
 from sqlalchemy import text
 
 from core.demo import generator as demo
@@ -31,20 +33,39 @@ def open_tracker(page, app_url: str) -> None:
     page.get_by_text("Verdict:").first.wait_for(timeout=60_000)
 
 
+def bayesian_metrics_download(page):
+    """Switch the active test's view to Bayesian and download its metrics; the download is tried
+    again in a new session (the page reloaded) if none starts within 60 s. In CI a cold server's
+    first download sometimes never came back (the button kept its spinner; 3 of 6 full runs
+    here): a Streamlit download made on click, not understood yet (see the closing note)."""
+    for attempt in range(2):
+        page.get_by_text("Bayesian", exact=True).first.click()    # the method switch of the active test
+        wait_for_app(page)
+        page.get_by_text("Lift per metric, treatment vs control · Bayesian").first.wait_for(timeout=60_000)
+        # The title is drawn while the rerun goes on, above the download button: wait for the
+        # run's end, or the click can land on the button of the run before.
+        wait_for_app(page)
+        try:
+            with page.expect_download(timeout=60_000) as download:
+                page.get_by_text("Download test metrics (CSV)").first.click()
+            return download.value
+        except PlaywrightTimeoutError:
+            if attempt:
+                raise
+            page.reload()
+            wait_for_app(page)
+            page.get_by_text("Verdict:").first.wait_for(timeout=60_000)
+
+
 def test_tracker_method_switch_and_metrics_download(page, app_url, tmp_path):
     open_tracker(page, app_url)
     assert page.get_by_text("Lift per metric, treatment vs control · Sequential").first.is_visible()
     screenshot(page, "ab_tests_sequential")
 
-    page.get_by_text("Bayesian", exact=True).first.click()    # the method switch of the active test
-    wait_for_app(page)
-    page.get_by_text("Lift per metric, treatment vs control · Bayesian").first.wait_for(timeout=60_000)
-
-    with page.expect_download() as download:
-        page.get_by_text("Download test metrics (CSV)").first.click()
+    download = bayesian_metrics_download(page)
     path = tmp_path / "metrics.csv"
-    download.value.save_as(path)
-    assert download.value.suggested_filename.endswith("_bayesian_relative.csv")
+    download.save_as(path)
+    assert download.suggested_filename.endswith("_bayesian_relative.csv")
     metrics = pd.read_csv(path)
     assert set(metrics.method) == {"bayesian"}
     assert metrics.test_id.nunique() == 1 and metrics.role.iloc[0] == "primary"
@@ -91,10 +112,16 @@ def fresh_tracker(backends, demo_data):
     engine.dispose()
 
 
+def open_section(page, name: str) -> None:
+    """Open a section of the screen (a segmented control, bound to the URL) and wait for its run."""
+    page.get_by_test_id("stMain").get_by_role("radio", name=name, exact=True).click()
+    wait_for_app(page)
+
+
 def act(page, action: str, confirm_text: str, reason: str | None = None) -> None:
-    """Pick a control of the active test, confirm it and apply it (in the tab shown: History has
-    controls of its own for the ended test it shows)."""
-    main = page.get_by_test_id("stMain").get_by_role("tabpanel").first
+    """Pick a control of the test shown, confirm it and apply it (only the open section runs, so
+    these are the controls of the active test picked, or of the ended one History shows)."""
+    main = page.get_by_test_id("stMain")
     main.get_by_test_id("stRadio").filter(has_text="Action").get_by_text(action, exact=True).click()
     wait_for_app(page)
     if reason is not None:
@@ -102,11 +129,23 @@ def act(page, action: str, confirm_text: str, reason: str | None = None) -> None
         field.fill(reason)
         field.press("Enter")
         wait_for_app(page)
-    box = main.get_by_test_id("stCheckbox").filter(has_text=confirm_text).first
-    if not box.locator("input").is_checked():  # the page may keep the last confirmation ticked
-        box.get_by_text(confirm_text).click()
-        wait_for_app(page)
-    main.get_by_role("button", name=action, exact=True).click()
+    # the box names the action picked: wait for it, not for the box of the action before
+    box = main.get_by_test_id("stCheckbox").filter(has_text=f"{confirm_text}: {action.lower()}").first
+    box.wait_for(timeout=60_000)
+    button = main.get_by_role("button", name=action, exact=True)
+    # wait_for_app can return before a click's rerun has begun, and a tick given while a rerun is
+    # in flight was seen lost once on a busy CI machine (the button stayed disabled for 120 s):
+    # tick until the button the tick enables is enabled.
+    for _ in range(4):
+        if not box.locator("input").is_checked():  # the page may keep the last confirmation ticked
+            box.get_by_text(confirm_text).click()
+            wait_for_app(page)
+        try:
+            expect(button).to_be_enabled(timeout=20_000)
+            break
+        except AssertionError:
+            wait_for_app(page)
+    button.click()
     wait_for_app(page)
     page.get_by_text(f"{action}: done").first.wait_for(timeout=60_000)
 
@@ -120,8 +159,7 @@ def docs_screenshot(page, name: str) -> None:
 def test_create_start_pause_resume_declare_and_history(page, fresh_tracker):
     engine, base = fresh_tracker
     open_tracker(page, base)
-    page.get_by_role("tab", name="Create a test").click()
-    wait_for_app(page)
+    open_section(page, "Create a test")
     main = page.get_by_test_id("stMain")
     name = main.get_by_label("Test name")
     name.fill("Walk through the lifecycle")
@@ -133,12 +171,13 @@ def test_create_start_pause_resume_declare_and_history(page, fresh_tracker):
     main.get_by_role("button", name="Create test").click()
     wait_for_app(page)
     page.get_by_text("“Walk through the lifecycle” created").first.wait_for(timeout=60_000)
+    # the new test opens in "Active tests", picked (a user's next click must not take the page back:
+    # with st.tabs, a section set by the script was lost on the next click, streamlit issue #15458)
+    expect(main.get_by_role("radio", name="Active tests", exact=True)).to_be_checked(timeout=60_000)
     with engine.connect() as conn:
         test_id, status, planned = conn.execute(text(
             "SELECT test_id, status, planned_per_arm FROM ab_tests WHERE name = 'Walk through the lifecycle'")).one()
     assert status == "draft"
-    page.get_by_role("tab", name="Active tests").click()
-    wait_for_app(page)
     # the new test is the one shown: its name heads the active tab's detail
     page.get_by_role("heading", name="Walk through the lifecycle").first.wait_for(timeout=60_000)
     if planned:
@@ -149,8 +188,7 @@ def test_create_start_pause_resume_declare_and_history(page, fresh_tracker):
         act(page, action, "I confirm")
         with engine.connect() as conn:
             assert conn.execute(text("SELECT status FROM ab_tests WHERE test_id = :t"), {"t": test_id}).scalar() == expected
-        page.get_by_role("tab", name="Active tests").click()
-        wait_for_app(page)
+        expect(main.get_by_role("radio", name="Active tests", exact=True)).to_be_checked(timeout=60_000)
     docs_screenshot(page, "ab_running")
     # Nobody has been reached yet: declaring a winner goes against the rule and needs a reason.
     act(page, "Declare a winner", "I confirm", reason="the brand team decided before launch")
@@ -159,8 +197,8 @@ def test_create_start_pause_resume_declare_and_history(page, fresh_tracker):
                               {"t": test_id}).one()
     assert stored.against_rule
 
-    page.get_by_role("tab", name="History").click()
-    wait_for_app(page)
+    # declaring a winner ends the test: History opens by itself, showing it
+    expect(main.get_by_role("radio", name="History", exact=True)).to_be_checked(timeout=60_000)
     page.get_by_text("Verdict when decided:").first.wait_for(timeout=60_000)   # the box, not the list's header
     page.get_by_text("Flagged: the winner was declared against the rule's verdict").first.wait_for(timeout=60_000)
     docs_screenshot(page, "ab_history")
