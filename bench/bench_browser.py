@@ -395,12 +395,12 @@ class CreateTest(Interaction):
 
     def setup(self, page):
         super().setup(page)
-        page.get_by_role("tab", name="Create a test").click()
+        page.get_by_role("radio", name="Create a test").click()   # the A/B sections are a segmented control
         page.get_by_role("button", name="Create test").wait_for()
 
     def act(self, page, run):
-        tab = page.get_by_role("tab", name="Create a test")
-        if tab.get_attribute("aria-selected") != "true":  # a created test opens Active tests
+        tab = page.get_by_role("radio", name="Create a test")
+        if tab.get_attribute("aria-checked") != "true":  # a created test opens Active tests
             arm(page)
             tab.click()
             wait_idle(page, need_run=True)

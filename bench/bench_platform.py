@@ -9,6 +9,12 @@ data scaled to about N events, measures, writes bench/results/platform.json (wit
 and EXPLAIN ANALYZE plans to bench/results/platform_plans.txt, prints a Markdown table for the
 README, and drops the database unless --keep. Progress goes to stderr.
 
+Only the CSV import (issue 15), in a few minutes: `--only import` loads the demo and times the
+import alone; with `--baseline REV --import-runs N` it times the code of commit REV and the
+working tree's, alternately, N times each, each import in a new process on the same file, and
+writes bench/results/import.json (medians and the ratio), e.g.
+    .venv/bin/python bench/bench_platform.py --only import --baseline HEAD~1 --import-runs 3
+
 Floors (SPEC, at 10 million events on the 2-core machine): all campaign-detail queries together
 p95 < 25 ms, portfolio p95 < 50 ms, bulk import >= 300k rows/s, rollup lag < 5 s with 20,000
 events/s arriving.
@@ -39,7 +45,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from bench.common import say  # noqa: E402
+from bench.common import say, stamped_batch  # noqa: E402
 from core.platform import rollup  # noqa: E402
 from core.analytics import campaigns as analytics  # noqa: E402
 from core.platform import config  # noqa: E402
@@ -180,6 +186,59 @@ def measure_import(db, events: pd.DataFrame, rows: int, seed: int) -> dict:
             "rows_per_second": round(result.rows / seconds)}
 
 
+IMPORT_RUNNER = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from core.access.auth import SYSTEM
+from core.platform.db import make_engine
+from core.platform.ingest import import_events
+import core.platform.ingest
+assert core.platform.ingest.__file__.startswith(sys.argv[1]), core.platform.ingest.__file__
+db = make_engine(sys.argv[2], pool_size=2)
+started = time.perf_counter()
+result = import_events(db, sys.argv[3], SYSTEM)
+seconds = time.perf_counter() - started
+print(json.dumps({"rows": result.rows, "seconds": seconds}))
+"""
+
+
+def compare_imports(db, url: str, events: pd.DataFrame, rows: int, seed: int, baseline: str, runs: int) -> dict:
+    """The import of one file by commit `baseline`'s code and by the working tree's, alternately
+    (who goes first alternates too), each in a new process; the file's key is forgotten before
+    every run so that each one writes all its rows (the table grows by the file each run)."""
+    import subprocess
+    revision = subprocess.run(["git", "rev-parse", baseline], cwd=REPO_ROOT, check=True, capture_output=True,
+                              text=True).stdout.strip()
+    times: dict[str, list[float]] = {"baseline": [], "current": []}
+    sample = events.sample(n=min(rows, len(events)), random_state=seed).sort_values("event_time")
+    with tempfile.TemporaryDirectory(prefix="swipesavvy-bench-") as folder:
+        old_tree = Path(folder) / "baseline"
+        old_tree.mkdir()
+        archive = subprocess.run(["git", "archive", revision, "core", "queries"], cwd=REPO_ROOT, check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive, check=True)
+        path = Path(folder) / "events.csv"
+        size = events_csv(sample, path)
+        trees = {"baseline": str(old_tree), "current": str(REPO_ROOT)}
+        for run in range(runs):
+            for label in (("baseline", "current") if run % 2 == 0 else ("current", "baseline")):
+                with db.begin() as conn:
+                    conn.execute(text("DELETE FROM event_imports"))
+                done = subprocess.run([sys.executable, "-c", IMPORT_RUNNER, trees[label], url, str(path)],
+                                      check=True, capture_output=True, text=True)
+                result = json.loads(done.stdout.strip().splitlines()[-1])
+                assert result["rows"] == len(sample), result
+                times[label].append(result["seconds"])
+                say(f"  {label}: {result['seconds']:.2f} s, {len(sample) / result['seconds']:,.0f} rows/s")
+    medians = {label: float(np.median(seconds)) for label, seconds in times.items()}
+    return {"rows": len(sample), "csv_mb": round(size / 1e6, 1), "baseline_commit": revision, "runs": runs,
+            "seconds": {label: [round(s, 2) for s in seconds] for label, seconds in times.items()},
+            "median_seconds": {label: round(m, 2) for label, m in medians.items()},
+            "median_rows_per_second": {label: round(len(sample) / m) for label, m in medians.items()},
+            "speedup_median": round(medians["baseline"] / medians["current"], 2),
+            "rows_per_second": round(len(sample) / medians["current"])}
+
+
 # --- (b) rollup refresh ----------------------------------------------------------------------
 
 def measure_refresh(db) -> dict:
@@ -309,7 +368,7 @@ def write_plans(db, raw_db, period: Period, campaign_id: int, path: Path) -> Non
         ("campaign_series (hour)", query("campaign_series"),
          {"campaign_ids": ids, "grain": "hour", "tz": period.tz, "start_at": period.start_at, "end_at": period.end_at}),
         ("campaign_breakdown", query("campaign_breakdown"),
-         {"campaign_ids": ids, "day_from": period.utc_whole_days()[0], "day_to": period.utc_whole_days()[1]}),
+         {"campaign_ids": ids, **period.bounds(), **no_comparison}),
         ("health_freshness (System screen)", query("health_freshness"), {}),
         ("bench raw_portfolio", bench_sql("raw_portfolio"), {"start_at": period.start_at, "end_at": period.end_at}),
         ("bench raw_campaign_series (day)", bench_sql("raw_campaign_series"),
@@ -348,10 +407,8 @@ class LagRun:
         due = started
         try:
             while time.monotonic() - started < self.seconds:
-                rows = self.pool.iloc[np.arange(offset, offset + per_batch) % len(self.pool)].copy()
+                rows = stamped_batch(self.pool, offset, per_batch, self.batch_seconds)
                 offset += per_batch
-                now = pd.Timestamp.now(tz="UTC")
-                rows["event_time"] = now - pd.to_timedelta(np.linspace(self.batch_seconds, 0, len(rows)), unit="s")
                 with self.writer_db.begin() as conn:
                     write_events(conn, rows)
                     last_id = int(conn.execute(bench_sql("last_event_id_in_session")).scalar())
@@ -466,8 +523,13 @@ def markdown(results: dict) -> str:
         f = verdict["import_rows_per_second"]
         row(f"Bulk import, validated CSV (core.platform.ingest.import_events, {results['import']['rows']:,} rows)",
             f"{results['import']['rows_per_second']:,} rows/s", f["floor"], f["pass"])
-    r = results["rollup"]
-    row("Rollup refresh, freshly loaded events", f"{r['initial']['seconds_per_million_events']:.1f} s per million events")
+        if "baseline_commit" in results["import"]:
+            i = results["import"]
+            row(f"The same import by {i['baseline_commit'][:7]} beside it (median of {i['runs']})",
+                f"{i['median_rows_per_second']['baseline']:,} rows/s (current {i['speedup_median']}x)")
+    r = results.get("rollup", {})
+    if "initial" in r:
+        row("Rollup refresh, freshly loaded events", f"{r['initial']['seconds_per_million_events']:.1f} s per million events")
     if "incremental" in r:
         row("Rollup refresh, imported events on top", f"{r['incremental']['seconds_per_million_events']:.1f} s per million events")
     if queries:
@@ -509,12 +571,16 @@ def main(argv=None) -> int:
                         help="seconds between rollup refreshes (default: the worker's ROLLUP_INTERVAL_SECONDS)")
     parser.add_argument("--lag-batch-seconds", type=float, default=0.25, help="the writer commits a batch this often")
     parser.add_argument("--skip-lag", action="store_true")
+    parser.add_argument("--only", choices=["import"], help="load the demo and measure only this (a few minutes)")
+    parser.add_argument("--baseline", help="with --only import: also time this commit's import, interleaved")
+    parser.add_argument("--import-runs", type=int, default=1, help="with --baseline: timed imports of each code")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--output", type=Path, default=RESULTS / "platform.json")
+    parser.add_argument("--output", type=Path, help="default: bench/results/platform.json (import.json with --only import)")
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--"]:  # `python -m core bench -- --events N` passes the separator through
         argv = argv[1:]
     args = parser.parse_args(argv)
+    args.output = args.output or RESULTS / ("import.json" if args.only == "import" else "platform.json")
     if args.events < 10_000 or args.runs < 1:
         parser.error("--events must be at least 10,000 and --runs at least 1")
 
@@ -540,28 +606,38 @@ def main(argv=None) -> int:
 
         say("loading (core.demo.load: dimensions, then COPY of events)")
         results["bulk_load"] = load_demo(raw_db, data)  # loading is not a dashboard query: no timeout
-        say("rolling up every event (core.platform.rollup.refresh_all)")
-        results["rollup"] = {"initial": measure_refresh(raw_db)}
-        say("VACUUM ANALYZE (what autovacuum does after a bulk load)")
-        results["rollup"]["vacuum_analyze_seconds"] = vacuum_analyze(raw_db)
+        if args.only == "import":
+            import_rows = args.import_rows or min(2_000_000, len(data.events) // 5)
+            if args.baseline:
+                say(f"importing {import_rows:,} events: {args.baseline} and the working tree, "
+                    f"{args.import_runs} times each, interleaved")
+                results["import"] = compare_imports(raw_db, target.url, data.events, import_rows, args.seed,
+                                                    args.baseline, args.import_runs)
+            else:
+                results["import"] = measure_import(raw_db, data.events, import_rows, args.seed)
+        else:
+            say("rolling up every event (core.platform.rollup.refresh_all)")
+            results["rollup"] = {"initial": measure_refresh(raw_db)}
+            say("VACUUM ANALYZE (what autovacuum does after a bulk load)")
+            results["rollup"]["vacuum_analyze_seconds"] = vacuum_analyze(raw_db)
 
-        period, results["queries"] = measure_queries(db, raw_db, args.runs, args.raw_runs or args.runs)
-        plans = args.output.with_name(args.output.stem + "_plans.txt")
-        write_plans(db, raw_db, period, results["queries"]["campaign_id"], plans)
-        say(f"query plans in {plans.relative_to(REPO_ROOT) if plans.is_relative_to(REPO_ROOT) else plans}")
+            period, results["queries"] = measure_queries(db, raw_db, args.runs, args.raw_runs or args.runs)
+            plans = args.output.with_name(args.output.stem + "_plans.txt")
+            write_plans(db, raw_db, period, results["queries"]["campaign_id"], plans)
+            say(f"query plans in {plans.relative_to(REPO_ROOT) if plans.is_relative_to(REPO_ROOT) else plans}")
 
-        import_rows = args.import_rows or min(2_000_000, len(data.events) // 5)
-        results["import"] = measure_import(raw_db, data.events, import_rows, args.seed)
-        say("rolling up the imported events")
-        results["rollup"]["incremental"] = measure_refresh(raw_db)
+            import_rows = args.import_rows or min(2_000_000, len(data.events) // 5)
+            results["import"] = measure_import(raw_db, data.events, import_rows, args.seed)
+            say("rolling up the imported events")
+            results["rollup"]["incremental"] = measure_refresh(raw_db)
 
-        if not args.skip_lag:
-            say(f"rollup lag: {args.lag_rate:,} events/s for {args.lag_seconds:.0f} s, "
-                f"refresh every {args.lag_interval:g} s")
-            pool = lag_pool(data.events, max(args.lag_rate * 10, 10_000), args.seed)
-            del data
-            results["lag"] = LagRun(target.url, pool, args.lag_rate, args.lag_seconds, args.lag_interval,
-                                    args.lag_batch_seconds).run()
+            if not args.skip_lag:
+                say(f"rollup lag: {args.lag_rate:,} events/s for {args.lag_seconds:.0f} s, "
+                    f"refresh every {args.lag_interval:g} s")
+                pool = lag_pool(data.events, max(args.lag_rate * 10, 10_000), args.seed)
+                del data
+                results["lag"] = LagRun(target.url, pool, args.lag_rate, args.lag_seconds, args.lag_interval,
+                                        args.lag_batch_seconds).run()
         results["floors"] = floors(results)
     finally:
         db.dispose()

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from sqlalchemy import create_engine, text
 
 from core.platform.db import normalize_url, with_database  # noqa: E402
@@ -50,3 +52,11 @@ def drop_database(admin: str, name: str) -> None:
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()
+
+
+def stamped_batch(pool: pd.DataFrame, offset: int, rows: int, seconds: float) -> pd.DataFrame:
+    """The next `rows` events of `pool` from `offset` (wrapping around), their times spread over
+    the last `seconds` up to now: what a live feed writes in one batch."""
+    batch = pool.iloc[np.arange(offset, offset + rows) % len(pool)].copy()
+    batch["event_time"] = pd.Timestamp.now(tz="UTC") - pd.to_timedelta(np.linspace(seconds, 0, len(batch)), unit="s")
+    return batch
