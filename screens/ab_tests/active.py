@@ -30,13 +30,22 @@ def overview(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
 
 
 def pick_test(frame: pd.DataFrame, key: str) -> int:
-    """A select box of tests (its options are plain text, not Markdown). A test just created is
-    picked (the create tab leaves its id under "ab_pick_next", as the box was drawn already)."""
+    """A select box of tests (its options are plain text, not Markdown). A test just created or
+    ended is picked: the action leaves its id under "ab_pick_next", and the box is drawn in
+    another section than the action's, for the first time since.
+
+    The pick is the box's own default (index=), not a value put in the session before the box is
+    drawn: a box drawn for the first time with a value set that way shows its default in the
+    browser (the first test), which the next click sends back (the demo role picker did exactly
+    that, ui.session.account_box)."""
     names = dict(zip(frame.test_id, frame.name))
-    chosen = st.session_state.get("ab_pick_next")
+    options = frame.test_id.tolist()
+    chosen = st.session_state.pop("ab_pick_next", None)
+    index = 0
     if chosen in names:
-        st.session_state[key] = st.session_state.pop("ab_pick_next")
-    return int(st.selectbox("Test", frame.test_id.tolist(), format_func=lambda i: f"{names[i]} (#{i})", key=key))
+        st.session_state.pop(key, None)  # the box is new in the browser: its default decides
+        index = options.index(chosen)
+    return int(st.selectbox("Test", options, index=index, format_func=lambda i: f"{names[i]} (#{i})", key=key))
 
 
 def active_tab(user: User, tz: str, tests: pd.DataFrame) -> None:

@@ -118,6 +118,11 @@ def open_section(page, name: str) -> None:
     wait_for_app(page)
 
 
+def box_of_tests(page):
+    """The select box of tests in the open section (its value is the test shown in it)."""
+    return page.get_by_test_id("stMain").get_by_role("combobox", name="Test", exact=True)
+
+
 def act(page, action: str, confirm_text: str, reason: str | None = None) -> None:
     """Pick a control of the test shown, confirm it and apply it (only the open section runs, so
     these are the controls of the active test picked, or of the ended one History shows)."""
@@ -180,6 +185,9 @@ def test_create_start_pause_resume_declare_and_history(page, fresh_tracker):
     assert status == "draft"
     # the new test is the one shown: its name heads the active tab's detail
     page.get_by_role("heading", name="Walk through the lifecycle").first.wait_for(timeout=60_000)
+    # ...and the browser's box shows it too (a value the script set before the box's first draw
+    # was shown as the box's default, and sent back with the next click)
+    expect(box_of_tests(page)).to_have_value(f"Walk through the lifecycle (#{test_id})", timeout=60_000)
     if planned:
         assert page.get_by_text(f"{planned:,} members per arm").first.is_visible()
 
@@ -200,5 +208,6 @@ def test_create_start_pause_resume_declare_and_history(page, fresh_tracker):
     # declaring a winner ends the test: History opens by itself, showing it
     expect(main.get_by_role("radio", name="History", exact=True)).to_be_checked(timeout=60_000)
     page.get_by_text("Verdict when decided:").first.wait_for(timeout=60_000)   # the box, not the list's header
+    expect(box_of_tests(page)).to_have_value(f"Walk through the lifecycle (#{test_id})", timeout=60_000)
     page.get_by_text("Flagged: the winner was declared against the rule's verdict").first.wait_for(timeout=60_000)
     docs_screenshot(page, "ab_history")
