@@ -50,7 +50,7 @@ from core.platform.events import day_partition  # noqa: E402
 from core.platform.ingest import EVENT_COLUMNS, write_events  # noqa: E402
 from core.live import brin, tiles  # noqa: E402
 from core.demo import simulator  # noqa: E402
-from core.live.windows import floor_minute, live_window, yesterday_window  # noqa: E402
+from core.live.windows import RUNNING_MINUTE_READS, live_window, yesterday_window  # noqa: E402
 
 RESULTS_PATH = REPO_ROOT / "bench" / "results" / "live.json"
 TARGET_MS = 50.0
@@ -155,14 +155,45 @@ def measure(db, runs: int, tz: str) -> tuple[dict, dict]:
         def raw(name, **params):
             return lambda: conn.execute(query(name), params).fetchall()
         sql_only["live_activity_5min"] = timings(lambda: raw("live_activity", **live_window(at(), 5).bounds())(), runs)
-        sql_only["live_minute_series_60min"] = timings(lambda: raw(
-            "live_minute_series", start_at=floor_minute(at()) - timedelta(minutes=60), rollup_to=floor_minute(at()), end_at=at())(), runs)
+        sql_only["live_minute_series_60min"] = timings(lambda: raw("live_minute_series", **live_window(at(), 60).bounds())(), runs)
         sql_only["live_latest_events"] = timings(lambda: raw(
             "live_latest_events", since=at() - tiles.LATEST_LOOKBACK, now=at(),
             lookback_ids=tiles.LATEST_LOOKBACK_IDS, limit=tiles.LATEST_EVENTS)(), runs)
     for minutes in (5, 15, 60):
         results[f"snapshot_{minutes}min_all_tiles"] = timings(lambda: tiles.snapshot(db, minutes, tz), runs)
     return results, sql_only
+
+
+def running_minute_side_by_side(db, runs: int, tz: str) -> dict:
+    """The whole snapshot (5 and 60-minute windows) and each tile's statement with the running
+    minute read from its bucket ("rollup") and from the raw events ("raw", as before), interleaved
+    run by run (the order alternating), so both see the same machine and the same data."""
+    at = lambda: datetime.now(timezone.utc)
+    cases = {f"snapshot_{m}min": (lambda m: lambda mode: tiles.snapshot(db, m, tz, running_minute=mode))(m) for m in (5, 60)}
+    with db.connect() as conn:
+        fetch_scalar(conn, "live_session_settings")
+        for name, minutes in (("live_window_totals_5min", 5), ("live_minute_series_60min", 60), ("live_activity_5min", 5)):
+            statement = name.rsplit("_", 1)[0]
+            cases[name] = (lambda statement, minutes: lambda mode: conn.execute(
+                query(statement), live_window(at(), minutes, mode).bounds()).fetchall())(statement, minutes)
+        values = {name: {mode: [] for mode in RUNNING_MINUTE_READS} for name in cases}
+        for i in range(runs):
+            for name, case in cases.items():
+                for mode in (RUNNING_MINUTE_READS if i % 2 == 0 else RUNNING_MINUTE_READS[::-1]):
+                    started = time.perf_counter()
+                    case(mode)
+                    values[name][mode].append((time.perf_counter() - started) * 1000)
+    out = {}
+    for name, by_mode in values.items():
+        summary = {}
+        for mode, times in by_mode.items():
+            times.sort()
+            summary[mode] = {"p50_ms": round(statistics.median(times), 2),
+                             "p95_ms": round(times[min(len(times) - 1, int(np.ceil(0.95 * len(times))) - 1)], 2)}
+        summary["raw_over_rollup_p50"] = round(summary["raw"]["p50_ms"] / summary["rollup"]["p50_ms"], 2)
+        summary["raw_over_rollup_p95"] = round(summary["raw"]["p95_ms"] / summary["rollup"]["p95_ms"], 2)
+        out[name] = summary
+    return out
 
 
 def main() -> None:
@@ -179,6 +210,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--output", type=Path, default=RESULTS_PATH, help="default: bench/results/live.json")
     parser.add_argument("--tz", default="America/New_York")
+    parser.add_argument("--compare-running-minute", action="store_true",
+                        help="also time the running minute read from its bucket and from the raw events, interleaved")
     args = parser.parse_args()
     if args.concurrent_rate is None:
         args.concurrent_rate = args.live_rate
@@ -227,6 +260,7 @@ def main() -> None:
                        (SELECT count(*) FROM members) AS members""")).mappings().one()
         say(f"database: {dict(sizes)}")
         results, sql_only = measure(db, args.runs, args.tz)
+        side_by_side = running_minute_side_by_side(db, args.runs, args.tz) if args.compare_running_minute else None
         with db.connect() as conn:  # what the live screen's events/s tile would say
             rate_seen = conn.execute(text(
                 "SELECT count(*) / 60.0 FROM events WHERE event_time > now() - interval '1 minute'")).scalar()
@@ -257,6 +291,7 @@ def main() -> None:
                            "snapshot_p95_ms": {k: v["p95_ms"] for k, v in results.items() if k.startswith("snapshot")}},
         "results": results,
         "sql_only": sql_only,
+        "running_minute_side_by_side": side_by_side,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,9 @@
--- Counts per UTC minute in [start_at, end_at), start_at on a whole minute and rollup_to the
--- start of the running minute: the minute rollup for the whole minutes [start_at, rollup_to)
--- plus the raw events it has not folded in yet (event_id above its watermark), and the running
--- minute [rollup_to, end_at) from the raw events. Every minute exact, the running one current.
+-- Counts per UTC minute in [start_at, end_at), start_at on a whole minute
+-- (core.live.windows.LiveWindow): the minute rollup for the buckets in [start_at, rollup_to),
+-- the running minute's too, plus the raw events it has not folded in yet (event_id above its
+-- watermark, before raw_to) and the stretch [rollup_to, end_at) when the last bucket ends before
+-- end_at, less the events the rollup holds that are stamped in [end_at, rollup_to) (after now,
+-- normally none). Every minute exact, the running one current.
 WITH watermark AS MATERIALIZED (
     SELECT last_event_id FROM rollup_watermarks WHERE name = 'events'
 ),
@@ -20,9 +22,19 @@ parts AS (
            count(*) FILTER (WHERE event_type = 5), count(*) FILTER (WHERE event_type = 6),
            coalesce(sum(revenue), 0), coalesce(sum(reward_cost), 0)
     FROM events
-    WHERE (event_time >= :start_at AND event_time < :rollup_to
+    WHERE (event_time >= :start_at AND event_time < :raw_to
            AND event_id > (SELECT last_event_id FROM watermark))
        OR (event_time >= :rollup_to AND event_time < :end_at)
+    GROUP BY 1
+    UNION ALL
+    SELECT date_trunc('minute', event_time, 'UTC'),
+           -count(*) FILTER (WHERE event_type = 1), -count(*) FILTER (WHERE event_type = 2),
+           -count(*) FILTER (WHERE event_type = 3), -count(*) FILTER (WHERE event_type = 4),
+           -count(*) FILTER (WHERE event_type = 5), -count(*) FILTER (WHERE event_type = 6),
+           -coalesce(sum(revenue), 0), -coalesce(sum(reward_cost), 0)
+    FROM events
+    WHERE event_time >= :end_at AND event_time < :rollup_to
+      AND event_id <= (SELECT last_event_id FROM watermark)
     GROUP BY 1
 )
 SELECT bucket, sum(sends) AS sends, sum(delivered) AS delivered, sum(opens) AS opens,

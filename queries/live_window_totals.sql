@@ -1,9 +1,11 @@
--- Live counts and revenue of every campaign in [start_at, end_at), exact and current: the minute
--- rollup for the buckets in [start_at, rollup_to) (only the campaigns with a day row on those
--- days, so its primary key answers with one index range per campaign), plus from the raw events
--- the events the rollup has not folded in yet (event_id above its watermark) and the partial
--- minute [rollup_to, end_at) that no bucket can be cut at. One statement, one snapshot: rollup
--- and watermark agree.
+-- Live counts and revenue of every campaign in [start_at, end_at), exact and current
+-- (core.live.windows.LiveWindow): the minute rollup for the buckets in [start_at, rollup_to)
+-- (only the campaigns with a day row on those days, so its primary key answers with one index
+-- range per campaign), plus from the raw events those the rollup has not folded in yet (event_id
+-- above its watermark, before raw_to) and the stretch [rollup_to, end_at) when the last bucket
+-- ends before end_at, less the events the rollup holds that are stamped in [end_at, rollup_to)
+-- when it ends after (the running minute's bucket: normally none). One statement, one snapshot:
+-- rollup and watermark agree.
 WITH watermark AS MATERIALIZED (
     SELECT last_event_id FROM rollup_watermarks WHERE name = 'events'
 ),
@@ -23,9 +25,17 @@ parts AS (
            count(*) FILTER (WHERE event_type = 5), count(*) FILTER (WHERE event_type = 6),
            sum(revenue), sum(reward_cost)
     FROM events
-    WHERE (event_time >= :start_at AND event_time < :rollup_to
+    WHERE (event_time >= :start_at AND event_time < :raw_to
            AND event_id > (SELECT last_event_id FROM watermark))
        OR (event_time >= :rollup_to AND event_time < :end_at)
+    UNION ALL
+    SELECT -count(*) FILTER (WHERE event_type = 1), -count(*) FILTER (WHERE event_type = 2),
+           -count(*) FILTER (WHERE event_type = 3), -count(*) FILTER (WHERE event_type = 4),
+           -count(*) FILTER (WHERE event_type = 5), -count(*) FILTER (WHERE event_type = 6),
+           -sum(revenue), -sum(reward_cost)
+    FROM events
+    WHERE event_time >= :end_at AND event_time < :rollup_to
+      AND event_id <= (SELECT last_event_id FROM watermark)
 )
 SELECT coalesce(sum(sends), 0) AS sends, coalesce(sum(delivered), 0) AS delivered,
        coalesce(sum(opens), 0) AS opens, coalesce(sum(impressions), 0) AS impressions,

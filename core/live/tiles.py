@@ -1,10 +1,10 @@
 """The numbers of every live tile of Screen 4, read in one snapshot.
 
 Counts, rates, the per-minute sparkline and the change against the same minutes yesterday come
-from the minute rollup up to its watermark plus the raw events it has not folded in yet, so they
-are exact and current however far the rollup lags (windows: core.live.windows). Active members,
-the map and the device breakdown come the same way from the live activity rollups (per minute:
-region × device counts, and who acted) plus the raw running minute; the event stream reads the
+from the minute rollup up to its watermark (the running minute's bucket included) plus the raw
+events it has not folded in yet, so they are exact and current however far the rollup lags
+(windows: core.live.windows). Active members, the map and the device breakdown come the same way
+from the live activity rollups (per minute: region × device counts, and who acted); the event stream reads the
 newest raw events (the time range prunes to the newest partition, BRIN finds the block ranges). `snapshot` never raises for an
 unreachable database: it returns a snapshot carrying the error, so the screen keeps running.
 """
@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTim
 
 from core.platform.db import fetch_df, fetch_scalar
 from core.platform.events import EVENT_NAMES
-from core.live.windows import (ACTIVE_MINUTES, MINUTE, SPARKLINE_MINUTES, WINDOW_CHOICES, LiveWindow,
+from core.live.windows import (ACTIVE_MINUTES, SPARKLINE_MINUTES, WINDOW_CHOICES, LiveWindow,
                                floor_minute, live_window, utc, yesterday_window)
 from core.analytics.metrics import COUNT_COLUMNS, METRICS, add_metrics, relative_change
 
@@ -112,13 +112,15 @@ def totals_since(per_minute: pd.DataFrame, start_at: datetime) -> pd.Series:
     return _with_events(minutes.sum().to_frame().T).iloc[0]
 
 
-def minute_series(db: Engine | Connection, now: datetime, tz: str, minutes: int = SPARKLINE_MINUTES) -> pd.DataFrame:
+def minute_series(db: Engine | Connection, now: datetime, tz: str, minutes: int = SPARKLINE_MINUTES,
+                  running_minute: str = "rollup") -> pd.DataFrame:
     """One row per minute of the last `minutes` whole minutes and the running one, with counts
     and rates; `minute` is the local time in tz, `incomplete` marks the running minute. Minutes
     without events are present with zero counts (and no rate)."""
     now = utc(now)
-    first = floor_minute(now) - minutes * MINUTE
-    frame = fetch_df(db, "live_minute_series", start_at=first, rollup_to=floor_minute(now), end_at=now)
+    window = live_window(now, minutes, running_minute)
+    first = window.start_at
+    frame = fetch_df(db, "live_minute_series", **window.bounds())
     grid = pd.DataFrame({"bucket": pd.date_range(first, floor_minute(now), freq="min", tz="UTC")})
     if len(frame):
         frame["bucket"] = pd.to_datetime(frame.bucket, utc=True)
@@ -137,11 +139,12 @@ class Activity:
     devices: pd.DataFrame        # device, events, share
 
 
-def activity(db: Engine | Connection, now: datetime, minutes: int = ACTIVE_MINUTES) -> Activity:
+def activity(db: Engine | Connection, now: datetime, minutes: int = ACTIVE_MINUTES,
+             running_minute: str = "rollup") -> Activity:
     """The last `minutes` whole minutes and the running one: events per region and device, and
     the members who acted (in all, and per minute), from the live activity rollups and the raw
     events they do not hold yet."""
-    frame = fetch_df(db, "live_activity", **live_window(now, minutes).bounds())
+    frame = fetch_df(db, "live_activity", **live_window(now, minutes, running_minute).bounds())
     cells = frame[frame.kind == "cell"]
     regions = (cells.groupby("region_code", as_index=False)
                .agg(region_name=("region_name", "first"), latitude=("latitude", "first"),
@@ -195,23 +198,26 @@ def kpis(current: pd.Series, previous: pd.Series, min_to_compare: int = MIN_TO_C
     return cards
 
 
-def snapshot(db: Engine, window_minutes: int, tz: str, now: datetime | None = None) -> LiveSnapshot:
+def snapshot(db: Engine, window_minutes: int, tz: str, now: datetime | None = None,
+             running_minute: str = "rollup") -> LiveSnapshot:
     """Every live tile's numbers for the last `window_minutes` minutes, compared with the same
-    minutes yesterday on tz's wall clock. A database error comes back as `error`, not raised."""
+    minutes yesterday on tz's wall clock. A database error comes back as `error`, not raised.
+    `running_minute`: how the running minute is read (core.live.windows.RUNNING_MINUTE_READS;
+    "raw" only for the benchmark's comparison)."""
     if window_minutes not in WINDOW_CHOICES:
         raise ValueError(f"The live window is {', '.join(map(str, WINDOW_CHOICES))} minutes; got {window_minutes}.")
     ZoneInfo(tz)  # an unknown zone is a programming error: raise it
     now = utc(now or datetime.now(timezone.utc))
     result = LiveSnapshot(taken_at=now, window_minutes=window_minutes, tz=tz,
-                          window=live_window(now, window_minutes),
+                          window=live_window(now, window_minutes, running_minute),
                           yesterday_window=yesterday_window(now, window_minutes, tz))
     try:
         with db.connect() as conn:  # one transaction: SET LOCAL lasts until its end
             fetch_scalar(conn, "live_session_settings")
-            result.per_minute = minute_series(conn, now, tz)  # covers today's window: no second read
+            result.per_minute = minute_series(conn, now, tz, running_minute=running_minute)  # covers today's window
             current = totals_since(result.per_minute, result.window.start_at)
             previous = window_totals(conn, result.yesterday_window)
-            found = activity(conn, now)
+            found = activity(conn, now, running_minute=running_minute)
             result.latest = latest_events(conn, now, tz)
     except DATABASE_ERRORS as error:
         result.error = f"{type(error).__name__}: {str(getattr(error, 'orig', None) or error).strip()[:300]}"

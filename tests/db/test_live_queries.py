@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import create_engine
 
 from core.platform import rollup
+from core.platform.db import fetch_df
 from core.access.auth import User
 from core.live import tiles
-from core.live.windows import WINDOW_CHOICES, LiveWindow, live_window, same_time_yesterday, yesterday_window
+from core.live.windows import RUNNING_MINUTE_READS, WINDOW_CHOICES, LiveWindow, live_window, same_time_yesterday, yesterday_window
 from core.access.pii import mask_frame
 from tests.factories import events_frame, insert_events, seed_dimensions
 
@@ -63,8 +64,11 @@ def window_rows() -> pd.DataFrame:
     return events_frame(rows)
 
 
+@pytest.mark.parametrize("running_minute", RUNNING_MINUTE_READS)
 @pytest.mark.parametrize("rolled_up", ["none", "all", "first_half"])
-def test_window_totals_are_exact_however_far_the_rollup_lags(db, rolled_up):
+def test_window_totals_are_exact_however_far_the_rollup_lags(db, rolled_up, running_minute):
+    """Exact whether the running minute comes from its bucket (less what is stamped after now:
+    rolled up, the event at NOW + 5 s is in the 12:00 bucket) or from the raw events."""
     seed_dimensions(db)
     frame = window_rows()
     if rolled_up == "first_half":
@@ -76,7 +80,7 @@ def test_window_totals_are_exact_however_far_the_rollup_lags(db, rolled_up):
         if rolled_up == "all":
             rollup.refresh_all(db)
 
-    window = live_window(NOW, 15)
+    window = live_window(NOW, 15, running_minute)
     got = tiles.window_totals(db, window)
     want = expected_totals(frame, window)
     assert want == {"sends": 4, "delivered": 3, "opens": 1, "impressions": 0, "clicks": 2, "conversions": 3,
@@ -112,12 +116,20 @@ def test_window_totals_from_the_minute_series_equal_the_window_query(db, minutes
 
 
 def test_windows_start_on_a_whole_minute_and_yesterday_ends_inside_one():
-    today = live_window(NOW, 15)
+    today = live_window(NOW, 15)  # the running minute's bucket is read too (less what is after now)
     assert (today.start_at, today.rollup_to, today.end_at) == (
-        datetime(2026, 11, 10, 11, 45, tzinfo=UTC), datetime(2026, 11, 10, 12, 0, tzinfo=UTC), NOW)
+        datetime(2026, 11, 10, 11, 45, tzinfo=UTC), datetime(2026, 11, 10, 12, 1, tzinfo=UTC), NOW)
+    assert today.bounds()["raw_to"] == NOW
+    raw = live_window(NOW, 15, "raw")     # ...or the running minute from the raw events
+    assert (raw.rollup_to, raw.bounds()["raw_to"]) == (datetime(2026, 11, 10, 12, 0, tzinfo=UTC),) * 2
+    # yesterday's last minute from its shorter side: 30 s in, its bucket less the 30 s after
     before = yesterday_window(NOW, 15, "UTC")
     assert (before.start_at, before.rollup_to, before.end_at) == (
-        datetime(2026, 11, 9, 11, 45, tzinfo=UTC), datetime(2026, 11, 9, 12, 0, tzinfo=UTC), NOW - timedelta(days=1))
+        datetime(2026, 11, 9, 11, 45, tzinfo=UTC), datetime(2026, 11, 9, 12, 1, tzinfo=UTC), NOW - timedelta(days=1))
+    early = yesterday_window(NOW - 11 * S, 15, "UTC")  # 19 s in: the 19 s before, raw
+    assert early.rollup_to == datetime(2026, 11, 9, 12, 0, tzinfo=UTC)
+    on_the_minute = live_window(datetime(2026, 11, 10, 12, 0, tzinfo=UTC), 5)  # no running minute
+    assert on_the_minute.rollup_to == on_the_minute.end_at
     assert today.seconds == before.seconds == 15.5 * 60
     with pytest.raises(ValueError, match="aware"):
         live_window(datetime(2026, 11, 10, 12, 0), 5)
@@ -224,6 +236,27 @@ def test_activity_counts_events_the_rollup_has_not_reached(db):
     found = tiles.activity(db, NOW)
     assert found.active_members == 4
     assert found.regions.set_index("region_code").events.to_dict() == {"NYC": 4, "LAX": 2, "unknown": 1}
+
+
+@pytest.mark.parametrize("running_minute", RUNNING_MINUTE_READS)
+def test_activity_leaves_out_what_the_running_bucket_holds_after_now(db, running_minute):
+    """Rolled-up events of the running minute stamped after now (a clock ahead of the screen's)
+    are not in the window: member 10's only action is one of them (not active), member 11 also
+    acted before now (active once), member 12's later action is not rolled up yet (active)."""
+    seed_dimensions(db)
+    rows = [(NOW - 20 * S, 1, 11, "open"), (NOW + 5 * S, 1, 10, "click"), (NOW + 6 * S, 1, 11, "click"),
+            (NOW + 7 * S, 1, 12, "conversion"), (NOW - 2 * S, 1, 12, "open")]
+    frame = events_frame(rows)
+    frame["device"], frame["region_code"] = "ios", "NYC"
+    insert_events(db, frame.iloc[:4])
+    rollup.refresh_all(db)
+    insert_events(db, frame.iloc[4:])  # above the watermark
+    window = live_window(NOW, 5, running_minute)
+    got = fetch_df(db, "live_activity", **window.bounds())
+    members = got[(got.kind == "active_members") & got.minute.isna()].events
+    assert members.tolist() == [2]  # members 11 and 12
+    cells = got[got.kind == "cell"].set_index(["region_code", "device"])
+    assert (int(cells.loc[("NYC", "ios"), "events"]), int(cells.loc[("NYC", "ios"), "conversions"])) == (2, 0)
 
 
 def test_latest_events_newest_first_with_names_masked_for_non_admins(db):
