@@ -130,10 +130,14 @@ def timings(function, runs: int) -> dict:
         started = time.perf_counter()
         function()
         values.append((time.perf_counter() - started) * 1000)
-    values.sort()
+    return {**percentiles(values), "max_ms": round(max(values), 2), "runs": runs}
+
+
+def percentiles(values_ms: list[float]) -> dict:
+    """p50 and p95 (nearest rank) of timings in ms."""
+    values = sorted(values_ms)
     return {"p50_ms": round(statistics.median(values), 2),
-            "p95_ms": round(values[min(len(values) - 1, int(np.ceil(0.95 * len(values))) - 1)], 2),
-            "max_ms": round(values[-1], 2), "runs": runs}
+            "p95_ms": round(values[min(len(values) - 1, int(np.ceil(0.95 * len(values))) - 1)], 2)}
 
 
 def measure(db, runs: int, tz: str) -> tuple[dict, dict]:
@@ -185,11 +189,7 @@ def running_minute_side_by_side(db, runs: int, tz: str) -> dict:
                     values[name][mode].append((time.perf_counter() - started) * 1000)
     out = {}
     for name, by_mode in values.items():
-        summary = {}
-        for mode, times in by_mode.items():
-            times.sort()
-            summary[mode] = {"p50_ms": round(statistics.median(times), 2),
-                             "p95_ms": round(times[min(len(times) - 1, int(np.ceil(0.95 * len(times))) - 1)], 2)}
+        summary = {mode: percentiles(times) for mode, times in by_mode.items()}
         summary["raw_over_rollup_p50"] = round(summary["raw"]["p50_ms"] / summary["rollup"]["p50_ms"], 2)
         summary["raw_over_rollup_p95"] = round(summary["raw"]["p95_ms"] / summary["rollup"]["p95_ms"], 2)
         out[name] = summary
