@@ -3,17 +3,17 @@ delivery-rate gauge, conversion-rate sparkline, activity map, devices and the li
 
 Only the panel below the controls reruns (a fragment, every 2 seconds); its data comes from one
 snapshot shared by every open tab (ui.live_data), so more viewers do not mean more queries, and
-the charts and map are built once per snapshot for all of them. A Plotly chart whose numbers
-change is mounted afresh (it blinks), so the delivery-rate gauge changes its spec only when its
-rounded value does, and the device breakdown is a Vega-Lite chart, which updates in place.
+the charts and map are built once per snapshot for all of them. Every chart here is Vega-Lite
+(the gauge, the map, the device breakdown and the cards' sparklines): one chart library for the
+browser to load, and charts that update in place every 2 seconds (a Plotly chart whose numbers
+change is mounted afresh and blinks; deck.gl's WebGL map kept a browser without a GPU busy).
 """
+import html
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-import pydeck as pdk
 import streamlit as st
 
 from core.demo import geo
@@ -22,8 +22,10 @@ from core.live.tiles import LATEST_LOOKBACK, STALE_AFTER_SECONDS, LiveSnapshot
 from core.live.windows import ACTIVE_MINUTES, MINUTE, WINDOW_CHOICES, floor_minute
 from core.access.pii import mask_frame
 from ui import live_data
-from ui.format import BLUE, clock, count, duration, escape_markdown, metric_value, money, percent
+from ui.format import (BLUE, GREEN, GREY, RED, clock, count, duration, escape_markdown, is_missing, metric_value, money,
+                       percent)
 from ui.session import current_user
+from ui.vega import spec
 from ui.widgets import TIME_ZONES
 
 LAST_GOOD_KEY = "live_last_good_snapshot"
@@ -92,24 +94,6 @@ def kpi_cards(snap: LiveSnapshot) -> None:
                       border=True, height="stretch", **arguments)
 
 
-def delivery_gauge(snap: LiveSnapshot) -> go.Figure | None:
-    rate, before = (round(float(value) * 100, 1) / 100 for value in (snap.totals.delivery_rate, snap.yesterday.delivery_rate))
-    if not np.isfinite(rate):
-        return None
-    figure = go.Figure(go.Indicator(
-        mode="gauge+number+delta" if np.isfinite(before) else "gauge+number",
-        value=rate * 100, number={"suffix": " %", "valueformat": ".1f"},
-        delta={"reference": before * 100, "valueformat": ".1f", "suffix": " pts"} if np.isfinite(before) else None,
-        gauge={"axis": {"range": [0, 100], "ticksuffix": "%"}, "bar": {"color": BLUE},
-               "steps": [{"range": [0, 90], "color": "#fee2e2"}, {"range": [90, 95], "color": "#fef3c7"},
-                         {"range": [95, 100], "color": "#dcfce7"}],
-               "threshold": {"line": {"color": "#111827", "width": 3}, "value": before * 100}
-               if np.isfinite(before) else None},
-        title={"text": "Delivery rate<br><sup>delivered / sends; marker: yesterday</sup>"}))
-    figure.update_layout(height=230, margin=dict(l=45, r=45, t=60, b=0))
-    return figure
-
-
 def conversion_card(snap: LiveSnapshot) -> None:
     """The conversion rate of the window, with the per-minute rate of the last hour as a sparkline."""
     kpi = next(k for k in snap.kpis if k.key == "conversion_rate")
@@ -127,7 +111,8 @@ def device_chart(snap: LiveSnapshot) -> tuple[pd.DataFrame, dict]:
     """Events by device as (data, Vega-Lite spec): a Vega-Lite chart updates in place, where a
     Plotly chart with new numbers is mounted afresh (it would blink every 2 seconds)."""
     data = snap.devices.assign(percent=(snap.devices.share * 100).round(1))
-    spec = {
+    chart = {
+        "description": f"Events by device, last {ACTIVE_MINUTES} minutes",
         "title": f"Events by device · last {ACTIVE_MINUTES} min",
         "mark": {"type": "bar", "cornerRadiusEnd": 3},
         "encoding": {
@@ -140,47 +125,93 @@ def device_chart(snap: LiveSnapshot) -> tuple[pd.DataFrame, dict]:
                         {"field": "percent", "title": "% of events", "format": ".1f"}],
         },
     }
-    return data, spec
+    return data, chart
 
 
-class SharedDeck(pdk.Deck):
-    """A deck shown by every session that shows one snapshot: st.pydeck_chart serializes the deck
-    on each call, so the JSON is made once and kept (the deck is not changed after it is built)."""
-
-    def to_json(self) -> str:
-        if not hasattr(self, "_json"):
-            self._json = super().to_json()
-        return self._json
+def _clockwise(ring: list[list[float]]) -> list[list[float]]:
+    """The ring wound clockwise (in longitude, latitude), as d3-geo (Vega's projections) takes an
+    outer ring: wound the other way it would mean the whole globe but that shape."""
+    points = np.asarray(ring, dtype=float)
+    twice_area = float(np.sum(points[:-1, 0] * points[1:, 1] - points[1:, 0] * points[:-1, 1]))
+    return ring[::-1] if twice_area > 0 else ring
 
 
-def activity_map(snap: LiveSnapshot) -> pdk.Deck:
-    """Where events happen, on a map drawn from shipped outlines (no tile service): a circle per
-    region, its size and its shade growing with the region's events. Circles, not deck.gl's
-    HeatmapLayer: that layer aggregates on the GPU at every redraw, and without a GPU (a remote
-    desktop, a headless browser) redrawing it every 2 seconds kept the browser's main thread busy
-    for most of the screen's time (issue 15: the screen took 4.8 times the reference page at
-    1,500 campaigns, 3.2 times without it)."""
-    outlines = geo.region_outlines()
+def activity_map(snap: LiveSnapshot) -> dict:
+    """Where events happen, as a Vega-Lite spec (data inline): the contiguous US drawn from the
+    outline shipped with the app (no tile service), a circle per region sized and shaded by its
+    events, and its count. Vega-Lite, like the device chart and the cards' sparklines, so the
+    screen loads one chart library, and it updates in place every 2 seconds. deck.gl drew the
+    same on a WebGL canvas: without a GPU (a remote desktop, a headless browser) its chunk and
+    its redraws kept the browser busy (issue 15)."""
     regions = snap.regions.dropna(subset=["latitude", "longitude"])
-    top = float(regions.events.max()) if len(regions) and regions.events.max() > 0 else 1.0
-    share = np.sqrt(regions.events / top)
-    points = regions.assign(radius=15_000 + 110_000 * share,
-                            fill=[[220, 38, 38, int(40 + 170 * s)] for s in share],
-                            label=[f"{n} {e:,}" for n, e in zip(regions.region_name, regions.events)])
-    layers = [
-        pdk.Layer("PolygonLayer", [{"polygon": geo.country_outline()}], get_polygon="polygon",
-                  filled=True, stroked=True, get_fill_color=[241, 245, 249], get_line_color=[100, 116, 139],
-                  line_width_min_pixels=1),
-        pdk.Layer("PolygonLayer", outlines, get_polygon="polygon", filled=False, stroked=True,
-                  get_line_color=[148, 163, 184], line_width_min_pixels=1),
-        pdk.Layer("ScatterplotLayer", points, get_position=["longitude", "latitude"], get_radius="radius",
-                  get_fill_color="fill", get_line_color=[185, 28, 28], stroked=True,
-                  line_width_min_pixels=1, pickable=True),
-        pdk.Layer("TextLayer", points, get_position=["longitude", "latitude"], get_text="label",
-                  get_size=11, get_color=[17, 24, 39], get_pixel_offset=[0, -18]),
-    ]
-    return SharedDeck(map_provider=None, layers=layers, tooltip={"text": "{region_name}: {events} events"},
-                    initial_view_state=pdk.ViewState(latitude=38.5, longitude=-96.5, zoom=2.0))
+    points = [{"region": str(name), "longitude": float(lon), "latitude": float(lat), "events": int(events),
+               "label": f"{name} {int(events):,}"}
+              for name, lon, lat, events in zip(regions.region_name, regions.longitude, regions.latitude,
+                                                regions.events)]
+    country = {"type": "Feature", "properties": {},
+               "geometry": {"type": "Polygon", "coordinates": [_clockwise(geo.country_outline())]}}
+    top = max([p["events"] for p in points] + [1])
+    return spec(
+        f"Where events happen, last {ACTIVE_MINUTES} minutes: events per region",
+        projection={"type": "albersUsa"},
+        layer=[
+            {"data": {"values": [country]}, "mark": {"type": "geoshape", "fill": "#f1f5f9", "stroke": "#64748b",
+                                                   "strokeWidth": 1}},
+            {"data": {"values": points},
+             "mark": {"type": "circle", "stroke": "#b91c1c", "strokeWidth": 1, "opacity": 0.85},
+             "encoding": {
+                 "longitude": {"field": "longitude", "type": "quantitative"},
+                 "latitude": {"field": "latitude", "type": "quantitative"},
+                 "size": {"field": "events", "type": "quantitative", "title": "Events",
+                          "scale": {"domain": [0, top], "range": [40, 1800], "zero": True}, "legend": None},
+                 "color": {"field": "events", "type": "quantitative", "title": "Events",
+                           "scale": {"domain": [0, top], "range": ["#fee2e2", "#b91c1c"]}, "legend": None},
+                 "tooltip": [{"field": "region", "title": "Region"},
+                             {"field": "events", "title": "Events", "format": ","}]}},
+            {"data": {"values": points},
+             "mark": {"type": "text", "dy": -16, "fontSize": 11, "color": "#111827"},
+             "encoding": {"longitude": {"field": "longitude", "type": "quantitative"},
+                          "latitude": {"field": "latitude", "type": "quantitative"},
+                          "text": {"field": "label"}}},
+        ],
+    )
+
+
+GAUGE_BANDS = [(0, 90, "#fee2e2"), (90, 95, "#fef3c7"), (95, 100, "#dcfce7")]
+
+
+def delivery_gauge(snap: LiveSnapshot) -> dict | None:
+    """The window's delivery rate on a half-circle gauge (Vega-Lite, as every chart of this
+    screen): red below 90 %, amber to 95 %, green above; the black marker is the same minutes
+    yesterday, and the change against it is written under the number."""
+    rate, before = (round(float(value) * 100, 1) for value in (snap.totals.delivery_rate, snap.yesterday.delivery_rate))
+    if not np.isfinite(rate):
+        return None
+    half_turn = {"domain": [0, 100], "range": [-np.pi / 2, np.pi / 2]}
+
+    def arc(values: list[dict], inner: int, outer: int, **mark) -> dict:
+        return {"data": {"values": values},
+                "mark": {"type": "arc", "innerRadius": inner, "outerRadius": outer, "y": {"expr": "height - 22"},
+                         "tooltip": None, **mark},
+                "encoding": {"theta": {"field": "from", "type": "quantitative", "scale": half_turn, "stack": None},
+                             "theta2": {"field": "to"}}}
+
+    def words(text: str, down: int, **mark) -> dict:
+        return {"data": {"values": [{}]}, "mark": {"type": "text", "text": text, "x": {"expr": "width / 2"},
+                         "y": {"expr": f"height - {down}"}, **mark}}
+
+    bands = arc([{"from": low, "to": high, "color": color} for low, high, color in GAUGE_BANDS], 56, 92)
+    bands["encoding"]["color"] = {"field": "color", "type": "nominal", "scale": None}
+    layers = [bands, arc([{"from": 0, "to": min(max(rate, 0), 100)}], 64, 84, fill=BLUE),
+              words(f"{rate:.1f} %", 40, fontSize=26, fontWeight="bold", color="#111827")]
+    if np.isfinite(before):
+        change = rate - before
+        at = min(max(before, 0.4), 99.6)  # the marker stays on the dial (sends and their deliveries can
+        # fall on either side of the window's start, so a rate over 100 % can happen)
+        layers += [arc([{"from": at - 0.4, "to": at + 0.4}], 50, 98, fill="#111827"),
+                   words(f"{'▲' if change > 0 else '▼' if change < 0 else '='} {abs(change):.1f} pts vs {before:.1f} % "
+                         "yesterday", 2, fontSize=12, color=GREEN if change > 0 else RED if change < 0 else GREY)]
+    return spec("Delivery rate of the window against the same minutes yesterday", layer=layers)
 
 
 @st.cache_resource(ttl=30, max_entries=32, show_spinner=False)
@@ -192,25 +223,38 @@ def shared_visuals(window_minutes: int, zone: str, taken_at: str, _snap: LiveSna
 
 
 @st.cache_resource(ttl=30, max_entries=32, show_spinner=False)
-def shared_event_stream(window_minutes: int, zone: str, taken_at: str, personal: bool, _snap: LiveSnapshot) -> pd.DataFrame:
+def shared_event_stream(window_minutes: int, zone: str, taken_at: str, personal: bool, _snap: LiveSnapshot) -> str:
     """The event stream of one snapshot as shown to people who may (personal=True) or may not
-    see personal data, built once for every session showing it. Treat it as read-only."""
+    see personal data, built once for every session showing it."""
     return event_stream(_snap)
 
 
-def event_stream(snap: LiveSnapshot) -> pd.DataFrame:
-    """The latest events as shown: local times (the zone's abbreviation in the header), member
-    names masked for everyone but admins. st.table renders its cells as Markdown, so every cell
-    that comes from data is escaped."""
+STREAM_STYLE = """<style>
+.live-stream {border-collapse: collapse; width: 100%; font-size: 0.875rem; line-height: 1.4;}
+.live-stream th, .live-stream td {border-bottom: 1px solid rgba(49, 51, 63, 0.1); padding: 0.3rem 0.5rem;
+  text-align: left; vertical-align: top;}
+.live-stream th {position: sticky; top: 0; background: white; font-weight: 600; color: rgba(49, 51, 63, 0.7);}
+.live-stream td.money {text-align: right; white-space: nowrap;}
+</style>"""
+
+
+MONEY_CELL = ' class="money"'
+
+
+def event_stream(snap: LiveSnapshot) -> str:
+    """The latest events as one HTML table: local times (the zone's abbreviation in the header),
+    member names masked for everyone but admins. Every cell is text escaped as HTML (nothing from
+    data is markup). One HTML block, not st.table: st.table draws each of its 300 cells as
+    Markdown, on every refresh (about 0.3 s of the browser's main thread per draw)."""
     shown = mask_frame(snap.latest, user)
-    return pd.DataFrame({
-        f"Time ({datetime.now(ZoneInfo(tz)).tzname()})": shown.local_time.dt.strftime("%H:%M:%S"),
-        "Event": shown.event.map(escape_markdown),
-        "Member": [escape_markdown(f"#{m} {n}" if isinstance(n, str) else f"#{m}")
-                   for m, n in zip(shown.member_id, shown.full_name)],
-        "Revenue (USD)": [money(r, 2) if np.isfinite(r) else "" for r in shown.revenue],
-        "Region": shown.region_code.map(escape_markdown), "Campaign": shown.campaign.map(escape_markdown),
-    })
+    header = [f"Time ({datetime.now(ZoneInfo(tz)).tzname()})", "Event", "Member", "Revenue (USD)", "Region", "Campaign"]
+    rows = zip(shown.local_time.dt.strftime("%H:%M:%S"), shown.event,
+               [f"#{m} {n}" if isinstance(n, str) else f"#{m}" for m, n in zip(shown.member_id, shown.full_name)],
+               [money(r, 2) if np.isfinite(r) else "" for r in shown.revenue], shown.region_code, shown.campaign)
+    cells = "".join("<tr>" + "".join(f'<td{MONEY_CELL if i == 3 else ""}>{"" if is_missing(v) else html.escape(str(v))}</td>'
+                                     for i, v in enumerate(row)) + "</tr>" for row in rows)
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in header)
+    return f'{STREAM_STYLE}<table class="live-stream"><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>'
 
 
 @st.fragment(run_every=None if paused else live_data.REFRESH_SECONDS)
@@ -237,7 +281,8 @@ def live_panel() -> None:
             if visuals["gauge"] is None:
                 st.info(f"No sends since {clock(shown.window.start_at, tz)[:5]}, so no delivery rate.")
             else:
-                st.plotly_chart(visuals["gauge"], config={"displayModeBar": False}, key="live_gauge")
+                st.markdown("**Delivery rate** · delivered / sends; the black marker: yesterday")
+                st.vega_lite_chart(spec=visuals["gauge"], height=170, key="live_gauge")
                 st.caption(f"Since {clock(shown.window.start_at, tz)[:5]} ({tz}), against the same minutes yesterday.")
         with rate_col:
             conversion_card(shown)
@@ -248,15 +293,15 @@ def live_panel() -> None:
         map_col, stream_col = st.columns([1, 1])
         with map_col:
             st.markdown(f"**Where events happen · last {ACTIVE_MINUTES} min**")
-            st.pydeck_chart(visuals["map"], height=380, key="live_map")
+            with st.container(key="live_map_frame"):  # its class names the map for the browser tests
+                st.vega_lite_chart(spec=visuals["map"], height=380, key="live_map")
             st.caption("Circle size and shade: events per region. Outlines are coarse and drawn from data "
                        "shipped with the app (no map service).")
         with stream_col:
             st.markdown(f"**Live event stream · latest {len(shown.latest)} events**")
             with st.container(height=420, border=False):  # a plain table scrolls smoothly as it updates
-                stream = shared_event_stream(window, tz, shown.taken_at.isoformat(),
-                                             can(user, "see_personal_data"), shown)
-                st.table(stream.set_index(stream.columns[0]))
+                st.html(shared_event_stream(window, tz, shown.taken_at.isoformat(),
+                                            can(user, "see_personal_data"), shown))
 
 
 live_panel()

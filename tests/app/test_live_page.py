@@ -3,12 +3,14 @@ ago; masks personal data for everyone but admins; warns when data is stale; says
 (no traceback) when the database is unreachable; pausing stops the refresh."""
 from __future__ import annotations
 
+import json
+from html.parser import HTMLParser
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from core.access.auth import ROLES
-from tests.app.conftest import UNREACHABLE_URL, app_database, count, database_url_of, new_app, plain, shown_metrics
+from tests.app.conftest import UNREACHABLE_URL, app_database, count, database_url_of, new_app, shown_metrics
 from tests.factories import events_frame, insert_events, seed_dimensions
 
 PAGE = "screens/live.py"
@@ -19,6 +21,38 @@ def test_live_screen_renders_for_every_role(open_app, role):
     at = open_app(role, PAGE)
     assert [t.value for t in at.title] == ["Real-time performance"]
     assert {"Active members", "Events", "Deliveries", "Conversions", "Revenue"} <= set(shown_metrics(at))
+
+
+class TableText(HTMLParser):
+    """The text of an HTML table's cells, row by row (what a reader sees of it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.rows[-1].append("".join(self.cell))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def event_stream(at) -> list[dict]:
+    """The live event stream's rows as {header: text} (an HTML block: the markup unescaped, as shown)."""
+    parser = TableText()
+    parser.feed(next(h.proto.body for h in at.get("html") if "live-stream" in h.proto.body))
+    header, *rows = parser.rows
+    return [dict(zip(header, row)) for row in rows]
 
 
 @pytest.fixture
@@ -43,14 +77,26 @@ def test_live_numbers_and_personal_data(live_db, role):
     assert count(metrics["Events"]) == 10 and count(metrics["Deliveries"]) == 3
     assert metrics["Conversions"] == "1" and metrics["Revenue"] == "$42.00"
     assert count(metrics["Active members"]) == 2  # members 1 and 2 opened or converted
-    stream = next(t.value for t in at.table if "Member" in t.value.columns)
-    assert len(stream) == 10 and stream.Event.iloc[0] == "conversion"
-    names = " ".join(plain(member) for member in stream.Member)
+    stream = event_stream(at)
+    assert len(stream) == 10 and stream[0]["Event"] == "conversion" and stream[0]["Revenue (USD)"] == "$42.00"
+    assert stream[-1]["Event"] == "send" and stream[-1]["Revenue (USD)"] == "" and "None" not in str(stream)
+    names = " ".join(row["Member"] for row in stream)
     if role == "admin":
         assert "Person 2" in names
     else:
         assert "Person" not in names and "#2 P. 2." in names
     assert not at.warning  # the latest event is seconds old
+
+    # the charts are Vega-Lite: the map's circles carry each region's events (members 1 and 3
+    # live in New York: 3 + 2 events; members 2 and 4 in Los Angeles: 4 + 1), and the gauge
+    # reads 3 deliveries of 4 sends
+    charts = {spec["description"]: spec for spec in map(json.loads, (c.proto.spec for c in at.get("vega_lite_chart")))}
+    where = next(spec for name, spec in charts.items() if name.startswith("Where events happen"))
+    circles = next(layer for layer in where["layer"] if layer["mark"]["type"] == "circle")["data"]["values"]
+    assert {c["region"]: c["events"] for c in circles} == {"New York": 5, "Los Angeles": 5}
+    gauge = next(spec for name, spec in charts.items() if name.startswith("Delivery rate"))
+    assert [layer["mark"]["text"] for layer in gauge["layer"] if layer["mark"]["type"] == "text"][0] == "75.0 %"
+    assert not at.get("plotly_chart") and not at.get("deck_gl_json_chart")
 
 
 def test_stale_data_is_flagged(db):

@@ -71,15 +71,17 @@ def test_live_screen_moves_without_reload_and_shows_no_personal_data(live_app, p
     assert page.evaluate("window.__sameDocument") == "still here"  # no page reload happened
     assert first["Events"] != second["Events"], (first, second)
 
-    # the map (deck.gl canvas, no tile service) and the Plotly charts
-    assert page.locator('[data-testid="stDeckGlJsonChart"] canvas').count() >= 1
-    # the delivery-rate gauge (Plotly), the device breakdown (Vega-Lite), the KPI cards' sparklines
-    page.wait_for_selector(".js-plotly-plot .indicatorlayer", timeout=BUSY_MACHINE_TIMEOUT_MS)
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1
+    # every chart is Vega-Lite, drawn as SVG (no tile service, no WebGL, no Plotly): the gauge,
+    # the device breakdown and the map (the country and a circle per region with events)
+    page.wait_for_function(  # the country's outline and at least 3 regions' circles
+        """() => document.querySelectorAll('.st-key-live_map_frame [data-testid="stVegaLiteChart"] svg path').length >= 4""",
+        timeout=BUSY_MACHINE_TIMEOUT_MS)
+    assert page.locator('[data-testid="stVegaLiteChart"] svg').count() >= 3
+    assert page.locator('[data-testid="stDeckGlJsonChart"], [data-testid="stPlotlyChart"]').count() == 0
     assert page.locator('[data-testid="stMetric"] svg, [data-testid="stMetric"] canvas').count() >= 5
     body = page.inner_text("body")
     assert "Where events happen" in body and "Live event stream" in body
-    stream_rows = page.locator('[data-testid="stTable"] tbody tr').count()
+    stream_rows = page.locator('table.live-stream tbody tr').count()
     assert stream_rows == 50
 
     # no personal data: no e-mail address, no phone number, no member's full name
