@@ -19,10 +19,11 @@ interleaved with the same measure of the reference page, and the ratios are what
 
 "Painted and idle" is read in the page: Streamlit's script state is "notRunning", its status
 widget is gone, no element is stale or still a skeleton (a lazily loaded component), every Plotly
-chart has drawn its SVG, and the DOM has not changed for QUIET_MS. The time reported is that of
-the last DOM change (performance.now(): since navigation start for an open, since the armed
-pointer/key event for an interaction), so the quiet wait itself is not counted. Chromium's own
-counters (script, layout and style time) are read for each open over CDP.
+chart has drawn its SVG and every Vega-Lite chart its SVG or canvas, and the DOM has not changed
+for QUIET_MS. The time reported is that of the last DOM change (performance.now(): since
+navigation start for an open, since the armed pointer/key event for an interaction), so the
+quiet wait itself is not counted. Chromium's own counters (script, layout and style time) are
+read for each open over CDP.
 
 Run from the repository root (it creates its own database and servers). How long it takes
 depends on the machine's load far more than on the app: at the issue's times (the small page in
@@ -130,6 +131,9 @@ IDLE = """
   for (const chart of document.querySelectorAll('[data-testid="stPlotlyChart"]')) {
     if (!chart.querySelector('.main-svg')) return false;
   }
+  for (const chart of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
+    if (!chart.querySelector('svg, canvas')) return false;
+  }
   return performance.now() - s.lastChange >= quiet;
 }
 """
@@ -140,6 +144,7 @@ CONTENT = """
   dom_nodes: document.getElementsByTagName('*').length,
   elements: document.querySelectorAll('[data-testid="stElementContainer"]').length,
   plotly_charts: document.querySelectorAll('[data-testid="stPlotlyChart"]').length,
+  vega_charts: document.querySelectorAll('[data-testid="stVegaLiteChart"]').length,
   dataframes: document.querySelectorAll('[data-testid="stDataFrame"]').length,
   metrics: document.querySelectorAll('[data-testid="stMetric"]').length,
   maps: document.querySelectorAll('[data-testid="stDeckGlJsonChart"]').length,
@@ -573,7 +578,7 @@ def interactions(browser, app: Server, reference: Server, names: list[str], runs
 CATEGORIES = [  # first match wins: (category, path fragments)
     ("imports", ("<frozen importlib",)),
     ("queries", ("sqlalchemy", "psycopg")),
-    ("charts", ("plotly",)),
+    ("charts", ("plotly", f"{REPO_ROOT}/ui/vega.py", "_charts.py", f"{REPO_ROOT}/ui/why_chart.py")),
     ("serialisation", ("google/protobuf", "pyarrow", "streamlit/proto", "streamlit/dataframe_util",
                        "streamlit/elements/lib/column_config", "streamlit/elements/arrow", "json/", "narwhals")),
     ("pandas", ("pandas", "numpy")),
