@@ -1,28 +1,31 @@
 """The A/B tracker's tables and charts of one test's view, built once per view and data and shared
 by every session (ui.shared: st.cache_resource keyed on the data caches' epoch and on the time
-of the stored analysis they show): building the Plotly figures took most of a rerun of the
-screen (issue 15). The objects returned are shared: treat them as read-only.
+of the stored analysis they show): building the figures took most of a rerun of the screen
+(issue 15). The charts are Vega-Lite specs, plain dicts (ui.vega's conventions), with their data
+inline in each layer. The objects returned are shared: treat them as read-only.
 
-Variant names from data go into Plotly labels HTML-escaped (Plotly renders tags and links)."""
+Variant names from data are drawn by Vega as plain text: no escaping here."""
 from __future__ import annotations
-
-import html
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
-import plotly.graph_objects as go
 
 from core.experiments import results as tracker
 from core.experiments.outcomes import OUTCOMES
-from ui import ab_data
-from ui.format import GREY, MISSING, RED, count, decimal, outcome_value, p_value, percent, points, probability
+from ui import ab_data, vega
+from ui.format import BLUE, GREY, MISSING, RED, count, decimal, outcome_value, p_value, percent, points, probability
 from ui.shared import shared
 
-COLORS = px.colors.qualitative.Safe
+# Colour-blind-safe qualitative palette (Plotly's "Safe", the colours the treatments had before)
+COLORS = ["#88ccee", "#cc6677", "#ddcc77", "#117733", "#332288", "#aa4499", "#44aa99", "#999933", "#882255",
+          "#661100", "#888888"]
 INTERVALS = {"sequential": "always-valid interval", "frequentist": "confidence interval",
              "bayesian": "credible interval"}
 VIEWS = 256  # (test, method, CUPED, lift) views kept
+FOREST = "Lift per metric, treatment vs control"
+SAMPLE = "Sample size reached against needed"
+OVER_TIME = "Estimate and interval over time"
+OVER_TIME_HEIGHT = 320
 
 
 def as_of_key(outcome: tracker.TrackerResults) -> str:
@@ -37,12 +40,12 @@ def variant_table(test_id: int, method: str, cuped: bool, difference: str, as_of
 
 
 @shared(VIEWS)
-def forest_plot(test_id: int, method: str, cuped: bool, difference: str, as_of: str) -> go.Figure:
+def forest_plot(test_id: int, method: str, cuped: bool, difference: str, as_of: str) -> dict:
     return _forest_plot(ab_data.results(test_id, method, cuped, difference))
 
 
 @shared(VIEWS)
-def sample_chart(test_id: int, method: str, cuped: bool, difference: str, as_of: str) -> go.Figure:
+def sample_chart(test_id: int, method: str, cuped: bool, difference: str, as_of: str) -> dict:
     return _sample_chart(ab_data.results(test_id, method, cuped, difference))
 
 
@@ -52,8 +55,8 @@ def export_frame(test_id: int, method: str, cuped: bool, difference: str, as_of:
 
 
 @shared(VIEWS)
-def over_time_chart(test_id: int, metric: str, method: str, cuped: bool, difference: str) -> go.Figure:
-    return _over_time_chart(ab_data.over_time(test_id, metric, method, cuped, difference), difference == "relative")
+def over_time_chart(test_id: int, metric: str, method: str, cuped: bool, difference: str) -> dict:
+    return _over_time_chart(ab_data.over_time(test_id, metric, method, cuped, difference), metric, difference)
 
 
 def lift_text(row, difference: str, metric: str) -> str:
@@ -88,64 +91,131 @@ def _variant_table(outcome: tracker.TrackerResults) -> pd.DataFrame:
     return shown
 
 
-def _forest_plot(outcome: tracker.TrackerResults) -> go.Figure:
-    """Every treatment's lift and interval per metric, the primary metric on top."""
-    rows = outcome.analysis.dropna(subset=["estimate"]).copy()
+def _treatment_colors(treatments: list[str]) -> dict:
+    return {"field": "variant", "type": "nominal", "title": "Treatment", "sort": treatments,
+            "scale": {"domain": treatments, "range": [COLORS[i % len(COLORS)] for i in range(len(treatments))]}}
+
+
+def _zero_rule(channel: str) -> dict:
+    """The dotted line of no difference."""
+    return {"data": {"values": [{}]}, "mark": {"type": "rule", "strokeDash": [2, 3], "color": GREY, "size": 1.5},
+            "encoding": {channel: {"datum": 0}}}
+
+
+def _forest_plot(outcome: tracker.TrackerResults) -> dict:
+    """Every treatment's lift (a dot) and interval (a line) per metric, the primary metric (★) on top,
+    the treatments side by side within a metric's row, and the dotted line of no difference."""
+    rows = outcome.analysis.dropna(subset=["estimate"])
     metrics = [outcome.primary] + [m for m in rows.metric.unique() if m != outcome.primary]
-    position = {m: len(metrics) - 1 - i for i, m in enumerate(metrics)}
-    treatments = list(dict.fromkeys(rows.variant))
-    spread = 0.5 / max(len(treatments), 1)
-    relative = outcome.difference == "relative"
-    scale = 100 if relative else 1
-    figure = go.Figure()
-    for index, variant in enumerate(treatments):
-        group = rows[rows.variant == variant]
-        offset = (index - (len(treatments) - 1) / 2) * spread
-        figure.add_trace(go.Scatter(
-            x=group.estimate * scale, y=group.metric.map(position) - offset, mode="markers", name=html.escape(str(variant)),
-            marker=dict(size=10, color=COLORS[index % len(COLORS)]), customdata=group.metric.map(lambda m: OUTCOMES[m].label),
-            error_x=dict(type="data", symmetric=False, array=(group.ci_high - group.estimate) * scale,
-                         arrayminus=(group.estimate - group.ci_low) * scale),
-            hovertemplate="%{customdata}: %{x:.2f}" + ("%" if relative else "") + "<extra>" + html.escape(str(variant)) + "</extra>"))
-    figure.add_vline(x=0, line_dash="dot", line_color="grey")
     labels = [OUTCOMES[m].label + (" ★" if m == outcome.primary else "") for m in metrics]
-    figure.update_yaxes(tickvals=[position[m] for m in metrics], ticktext=labels, range=[-0.6, len(metrics) - 0.4])
-    unit = "relative lift (%)" if relative else "absolute difference (metric units; rates as fractions)"
-    figure.update_layout(height=110 + 50 * len(metrics), margin=dict(l=0, r=0, t=10, b=0),
-                         xaxis_title=unit, legend=dict(orientation="h", y=-0.3, title_text="treatment"))
-    return figure
+    treatments = [str(v) for v in dict.fromkeys(rows.variant)]
+    relative = outcome.difference == "relative"
+    frame = pd.DataFrame({
+        "metric": rows.metric.map(dict(zip(metrics, labels))),
+        "variant": rows.variant.astype(str),
+        "estimate": rows.estimate.astype(float),
+        "ci_low": rows.ci_low.astype(float),
+        "ci_high": rows.ci_high.astype(float),
+        "lift": [lift_text(r, outcome.difference, r["metric"]) for _, r in rows.iterrows()],
+    })
+    title = "Relative lift (%)" if relative else "Absolute difference (metric units; rates as fractions)"
+    x_axis = {"title": title, "format": ".0%" if relative else "~g"}
+    rows_encoding = {"y": {"field": "metric", "type": "nominal", "sort": labels, "title": None,
+                           "axis": {"labelLimit": 180, "labelOverlap": False}},
+                     "yOffset": {"field": "variant", "type": "nominal", "sort": treatments},
+                     "color": _treatment_colors(treatments),
+                     "tooltip": [{"field": "metric", "title": "Metric"}, {"field": "variant", "title": "Treatment"},
+                                 {"field": "lift", "title": f"Lift, {outcome.difference} [interval]"}]}
+    data = vega.records(frame)
+    return vega.spec(
+        description=FOREST, height=110 + 50 * len(metrics),
+        layer=[
+            _zero_rule("x"),
+            {"data": data, "mark": {"type": "rule", "size": 2},
+             "encoding": {"x": {"field": "ci_low", "type": "quantitative", "axis": x_axis},
+                          "x2": {"field": "ci_high"}, **rows_encoding}},
+            {"data": data, "mark": {"type": "point", "filled": True, "size": 90, "opacity": 1},
+             "encoding": {"x": {"field": "estimate", "type": "quantitative", "axis": x_axis}, **rows_encoding}},
+        ])
 
 
-def _sample_chart(outcome: tracker.TrackerResults) -> go.Figure:
+def _sample_chart(outcome: tracker.TrackerResults) -> dict:
+    """Members reached per arm (bars, each with its count), against the sample per arm the plan
+    needs (the red dashed line, labelled above the plot)."""
     frame = outcome.n_per_arm.rename_axis("variant").reset_index(name="members")
-    figure = go.Figure(go.Bar(x=frame.members, y=frame.variant.astype(str).map(html.escape), orientation="h",
-                              text=frame.members, hovertemplate="%{y}: %{x:,} members<extra></extra>"))
-    if outcome.needed_per_arm:
-        figure.add_vline(x=outcome.needed_per_arm, line_dash="dash", line_color=RED,
-                         annotation_text=f"needed {count(outcome.needed_per_arm)}", annotation_position="bottom left")
-    # the axis reaches past the larger of the bars and the needed line: autorange ignores the line,
-    # which then sat on the chart's edge with its label cut off whenever no arm had reached it
-    top = max(float(frame.members.max()) if len(frame) else 0.0, float(outcome.needed_per_arm or 0))
-    figure.update_xaxes(range=[0, (top or 1) * 1.08])
-    figure.update_layout(height=110 + 40 * len(frame), margin=dict(l=0, r=0, t=10, b=0), xaxis_title="Members reached")
-    return figure
+    frame = pd.DataFrame({"variant": frame.variant.astype(str), "members": frame.members.astype(int)})
+    needed = outcome.needed_per_arm
+    # the axis reaches past the larger of the bars and the needed line (and its label), whichever is
+    # further: an axis fitted to the bars alone would leave the line off the chart when no arm reached it
+    top = max(float(frame.members.max()) if len(frame) else 0.0, float(needed or 0))
+    x = {"type": "quantitative", "title": "Members reached", "scale": {"domain": [0, (top or 1) * 1.1], "nice": False},
+         "axis": {"format": ",d", "labelOverlap": True}}
+    arms = {"field": "variant", "type": "nominal", "sort": frame.variant.tolist(), "title": None,
+            "axis": {"labelLimit": 140}}
+    tooltip = [{"field": "variant", "title": "Arm"}, {"field": "members", "title": "Members reached", "format": ","}]
+    bars = vega.records(frame)
+    layer = [
+        {"data": bars, "mark": {"type": "bar", "color": BLUE, "cornerRadiusEnd": 2},
+         "encoding": {"x": {"field": "members", **x}, "y": arms, "tooltip": tooltip}},
+        {"data": bars, "mark": {"type": "text", "align": "left", "baseline": "middle", "dx": 4, "color": "#111827"},
+         "encoding": {"x": {"field": "members", **x}, "y": arms, "text": {"field": "members", "format": ","},
+                      "tooltip": tooltip}},
+    ]
+    if needed:
+        line = {"values": [{"needed": int(needed), "label": f"needed {count(needed)}"}]}
+        needed_tooltip = [{"field": "needed", "title": "Needed per arm", "format": ","}]
+        layer += [
+            {"data": line, "mark": {"type": "rule", "color": RED, "strokeDash": [6, 4], "size": 2},
+             "encoding": {"x": {"field": "needed", **x}, "tooltip": needed_tooltip}},
+            # the label above the plot, ending at the line: inside it, it would sit on a bar past the line
+            {"data": line, "mark": {"type": "text", "color": RED, "align": "right", "baseline": "bottom", "dx": 2,
+                                   "y": 0, "dy": -3},
+             "encoding": {"x": {"field": "needed", **x}, "text": {"field": "label"}, "tooltip": needed_tooltip}},
+        ]
+    return vega.spec(description=SAMPLE, height=110 + 40 * len(frame), layer=layer)
 
 
-def _over_time_chart(frame: pd.DataFrame, relative: bool) -> go.Figure:
-    scale = 100 if relative else 1
-    figure = go.Figure()
-    for index, (variant, group) in enumerate(frame.groupby("variant", sort=False)):
-        color = COLORS[index % len(COLORS)]
-        days = pd.to_datetime(group.snapshot_date)
-        figure.add_trace(go.Scatter(x=list(days) + list(days[::-1]),
-                                    y=list(group.ci_high * scale) + list(group.ci_low[::-1] * scale),
-                                    fill="toself", fillcolor=color, opacity=0.2, line=dict(width=0),
-                                    name=f"{html.escape(str(variant))} interval", hoverinfo="skip", showlegend=False))
-        figure.add_trace(go.Scatter(x=days, y=group.estimate * scale, mode="lines+markers", name=html.escape(str(variant)),
-                                    line=dict(color=color), customdata=group.members,
-                                    hovertemplate="%{x|%Y-%m-%d}: %{y:.2f} · %{customdata:,} members<extra></extra>"))
-    figure.add_hline(y=0, line_dash="dot", line_color=GREY)
-    figure.update_layout(height=320, margin=dict(l=0, r=0, t=10, b=0), legend=dict(orientation="h", y=-0.25),
-                         xaxis_title="Day (UTC)",
-                         yaxis_title="Relative lift (%)" if relative else "Absolute difference")
-    return figure
+UNITS = {"%": "pts", "USD": "USD per member", "count": "per member"}   # an absolute difference's unit
+
+
+def _over_time_chart(frame: pd.DataFrame, metric: str, difference: str) -> dict:
+    """Each treatment's estimate at the end of each UTC day (line and dots) inside its interval
+    (a shaded band of the same colour, a bar on a single day), and the dotted line of no difference."""
+    relative = difference == "relative"
+    unit = OUTCOMES[metric].unit
+    scale = 100 if not relative and unit == "%" else 1   # rate differences in points, as the table shows them
+    treatments = [str(v) for v in dict.fromkeys(frame.variant)]
+    data = vega.records(pd.DataFrame({
+        "day": pd.to_datetime(frame.snapshot_date),   # a UTC day, drawn as it is (ui.vega)
+        "variant": frame.variant.astype(str),
+        "estimate": frame.estimate.astype(float) * scale,
+        "ci_low": frame.ci_low.astype(float) * scale,
+        "ci_high": frame.ci_high.astype(float) * scale,
+        "lift": [lift_text(r, difference, metric) for _, r in frame.iterrows()],
+        "members": frame.members.astype(int),
+    }))
+    y_title = "Relative lift (%)" if relative else f"Difference ({UNITS.get(unit, unit)})"
+    y_axis = {"title": y_title, "format": ".0%" if relative else "~g"}
+    day = vega.time_encoding("day", "Day (UTC)")
+    color = _treatment_colors(treatments)
+    # the day as a UTC date: ui.vega.time_tooltip's formatType "utc" read "NaN" in Vega-Lite (seen in Chromium)
+    day_tooltip = {"field": "day", "type": "temporal", "timeUnit": "utcyearmonthdate", "title": "Day (UTC)",
+                   "format": "%a %d %b %Y"}
+    tooltip = [day_tooltip, {"field": "variant", "title": "Treatment"},
+               {"field": "lift", "title": f"Lift, {difference} [interval]"},
+               {"field": "members", "title": "Members in the test", "format": ","}]
+    interval = {"x": day, "y": {"field": "ci_low", "type": "quantitative", "axis": y_axis}, "y2": {"field": "ci_high"},
+                "color": {**color, "legend": None}}
+    # a band needs two days: a single day's interval is a line
+    band = ({"type": "area", "opacity": 0.2} if frame.snapshot_date.nunique() > 1 else
+            {"type": "rule", "size": 6, "opacity": 0.35})
+    return vega.spec(
+        description=OVER_TIME, height=OVER_TIME_HEIGHT,
+        resolve={"legend": {"color": "independent"}},   # the legend is the lines' (the bands' would be faint)
+        layer=[
+            {"data": data, "mark": {**band, "tooltip": None}, "encoding": interval},
+            _zero_rule("y"),
+            {"data": data, "mark": {"type": "line", "point": {"filled": True, "size": 40}},
+             "encoding": {"x": day, "y": {"field": "estimate", "type": "quantitative", "axis": y_axis},
+                          "color": color, "tooltip": tooltip}},
+        ])

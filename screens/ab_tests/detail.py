@@ -145,9 +145,11 @@ def results_section(user: User, outcome: tracker.TrackerResults, prefix: str) ->
         st.caption("p-values are Holm-adjusted across the treatments; the interval is not.")
     left, right = st.columns([3, 2])
     left.markdown(f"**Lift per metric, treatment vs control** · {tracker.METHODS[method]}")
-    left.plotly_chart(ab_charts.forest_plot(*view), width="stretch", key=f"{prefix}_forest")
+    forest = ab_charts.forest_plot(*view)
+    left.vega_lite_chart(spec=forest, width="stretch", height=forest["height"], key=f"{prefix}_forest")
     right.markdown("**Sample size reached against needed** (members per arm)")
-    right.plotly_chart(ab_charts.sample_chart(*view), width="stretch", key=f"{prefix}_sample")
+    sample = ab_charts.sample_chart(*view)
+    right.vega_lite_chart(spec=sample, width="stretch", height=sample["height"], key=f"{prefix}_sample")
     right.caption("★ primary metric (decides). Other metrics are for exploration; guardrails only "
                   "check that nothing got worse.")
     if len(outcome.guardrails):
@@ -167,8 +169,8 @@ def results_section(user: User, outcome: tracker.TrackerResults, prefix: str) ->
     else:
         st.markdown(f"**{OUTCOMES[metric].label}: estimate and its {ab_charts.INTERVALS[method]}** at the end of each "
                     "UTC day")
-        st.plotly_chart(ab_charts.over_time_chart(test_id, metric, method, cuped, difference), width="stretch",
-                        key=f"{prefix}_over_time")
+        over_time = ab_charts.over_time_chart(test_id, metric, method, cuped, difference)
+        st.vega_lite_chart(spec=over_time, width="stretch", height=over_time["height"], key=f"{prefix}_over_time")
 
     if can(user, "export"):
         csv_download(ab_charts.export_frame(*view), "Download test metrics (CSV)",

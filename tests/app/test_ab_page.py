@@ -3,10 +3,8 @@ the controls and executives do not, the method switch changes the analysis, a st
 screen writes the audit log, and alerts show on the tracker and the system screen."""
 from __future__ import annotations
 
-import base64
 import json
 
-import numpy as np
 import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
@@ -71,24 +69,65 @@ def test_page_renders_for_every_role(app_env, role):
         assert "Only marketing managers and admins create tests." in texts(app)
 
 
-def plotted(values) -> list[float]:
-    """A Plotly array as sent to the browser: a list, or typed bytes in base64 (Plotly 6)."""
-    if isinstance(values, dict) and "bdata" in values:
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).astype(float).tolist()
-    return [float(v) for v in values]
+def charts(app: AppTest) -> dict[str, dict]:
+    """The Vega-Lite specs on the page, by their description."""
+    specs = [json.loads(c.proto.spec) for c in app.get("vega_lite_chart")]
+    return {spec.get("description"): spec for spec in specs}
+
+
+def layer_of(spec: dict, mark: str) -> list[dict]:
+    """The layers of a spec drawn with this mark."""
+    return [layer for layer in spec["layer"] if (layer["mark"]["type"] if isinstance(layer["mark"], dict)
+                                                 else layer["mark"]) == mark]
 
 
 def test_sample_chart_keeps_the_needed_line_and_the_bars_inside_its_axis(app_env):
-    """The needed sample is a dashed line: autorange ignored it, so when no arm had reached it
-    the line sat on the chart's right edge with its label cut off."""
+    """The needed sample is a dashed line: an axis fitted to the bars alone left it on the chart's
+    right edge (or off it) with its label cut off when no arm had reached it."""
     app = open_page("manager")
-    spec = next(json.loads(c.proto.spec) for c in app.get("plotly_chart") if c.proto.id and "active_sample" in c.proto.id)
-    needed = [shape["x0"] for shape in spec["layout"].get("shapes", []) if shape.get("line", {}).get("dash") == "dash"]
-    bars = plotted(spec["data"][0]["x"])
-    assert len(needed) == 1 and max(bars) < needed[0]           # the demo's first test is short of its sample
-    axis = spec["layout"].get("xaxis", {}).get("range")
-    assert axis is not None, "the axis is left to autorange, which ignores the needed line"
-    assert axis[0] == 0 and axis[1] > needed[0] * 1.05            # room for the line and its label
+    spec = charts(app)["Sample size reached against needed"]
+    rules = [layer for layer in layer_of(spec, "rule") if layer["mark"].get("strokeDash")]
+    assert len(rules) == 1
+    needed = [row["needed"] for row in rules[0]["data"]["values"]]
+    bars = layer_of(spec, "bar")
+    assert len(bars) == 1 and len(needed) == 1
+    members = {row["variant"]: row["members"] for row in bars[0]["data"]["values"]}
+    shown = app.dataframe[1].value                               # the variant table beside the chart
+    assert members == {v.removesuffix(" (control)"): int(n) for v, n in zip(shown.Variant, shown.Members)}
+    metric = {m.label: m for m in app.metric}["Members in the smallest arm"]
+    assert metric.value == f"{min(members.values()):,}" and metric.delta == f"of {needed[0]:,} needed"
+    assert max(members.values()) < needed[0]                     # the demo's first test is short of its sample
+    labels = [row["label"] for layer in layer_of(spec, "text") for row in layer["data"]["values"] if "label" in row]
+    assert labels == [f"needed {needed[0]:,}"]
+    axes = [layer["encoding"]["x"].get("scale", {}).get("domain") for layer in spec["layer"] if "x" in layer["encoding"]]
+    assert axes and all(axis is not None for axis in axes), "the axis is fitted to the data, which ignores the line"
+    assert all(axis[0] == 0 and axis[1] > needed[0] * 1.05 for axis in axes)   # room for the line and its label
+
+
+def test_lift_charts_show_the_tables_numbers(app_env):
+    """The forest plot has a dot and an interval per treatment and metric, the primary metric (★)
+    first, its tooltips reading the table's lift; the over-time chart draws each treatment's
+    estimate inside its interval for every day, with no missing value shown."""
+    app = open_page("analyst")
+    specs = charts(app)
+    forest = specs["Lift per metric, treatment vs control"]
+    rows = layer_of(forest, "point")[0]["data"]["values"]
+    assert layer_of(forest, "rule")[1]["data"]["values"] == rows   # the intervals: the same rows
+    table = app.dataframe[1].value
+    lift = next(c for c in table.columns if c.startswith("Lift, relative"))
+    treatments = table[~table.Variant.str.endswith("(control)")]
+    primary = [r for r in rows if r["metric"].endswith(" ★")]
+    assert forest["layer"][1]["encoding"]["y"]["sort"][0] == primary[0]["metric"]
+    assert {r["variant"]: r["lift"] for r in primary} == dict(zip(treatments.Variant, treatments[lift]))
+    assert all(r["ci_low"] <= r["estimate"] <= r["ci_high"] for r in rows)
+    over_time = specs["Estimate and interval over time"]
+    days = layer_of(over_time, "line")[0]["data"]["values"]
+    assert days and {r["variant"] for r in days} == set(treatments.Variant)
+    assert all(r["ci_low"] <= r["estimate"] <= r["ci_high"] for r in days)
+    assert all(r["day"].endswith("T00:00:00Z") for r in days)   # UTC days, drawn as they are
+    values = [v for spec in (forest, over_time) for layer in spec["layer"] for row in layer["data"]["values"]
+              for v in row.values()]
+    assert values and not any(v is None or v in ("NaN", "None", "nan", "—") for v in values)
 
 
 def test_method_switch_changes_the_variant_table(app_env):
