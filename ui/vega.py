@@ -31,15 +31,18 @@ def wall_clock(times: pd.Series) -> pd.Series:
 
 
 def time_encoding(field: str, title: str, label_format: str = "%d %b", **extra) -> dict:
-    """An x (or y) encoding of wall-clock times from `wall_clock`, drawn as they are (UTC scale
-    and UTC formatting, so the browser's own zone plays no part)."""
+    """An x (or y) encoding of wall-clock times from `wall_clock`, drawn as they are: a UTC scale
+    formats its labels in UTC, so the browser's own zone plays no part. (A "formatType": "utc"
+    beside it made Vega ignore the label format.)"""
     return {"field": field, "type": "temporal", "title": title, "scale": {"type": "utc"},
-            "axis": {"format": label_format, "formatType": "utc", "labelOverlap": True}, **extra}
+            "axis": {"format": label_format, "labelOverlap": True}, **extra}
 
 
-def time_tooltip(field: str, title: str, label_format: str = "%a %d %b %Y") -> dict:
-    """A tooltip line for a wall-clock time from `wall_clock`."""
-    return {"field": field, "type": "temporal", "title": title, "format": label_format, "formatType": "utc"}
+def time_tooltip(field: str, title: str, label_format: str = "%a %d %b %Y",
+                 time_unit: str = "utcyearmonthdatehoursminutes") -> dict:
+    """A tooltip line for a wall-clock time from `wall_clock`, read in UTC through a UTC time
+    unit (a tooltip with "formatType": "utc" read "NaN" in this Streamlit's Vega)."""
+    return {"field": field, "type": "temporal", "timeUnit": time_unit, "title": title, "format": label_format}
 
 
 def spec(description: str, **parts) -> dict:
