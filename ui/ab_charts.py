@@ -198,10 +198,7 @@ def _over_time_chart(frame: pd.DataFrame, metric: str, difference: str) -> dict:
     y_axis = {"title": y_title, "format": ".0%" if relative else "~g"}
     day = vega.time_encoding("day", "Day (UTC)")
     color = _treatment_colors(treatments)
-    # the day as a UTC date: ui.vega.time_tooltip's formatType "utc" read "NaN" in Vega-Lite (seen in Chromium)
-    day_tooltip = {"field": "day", "type": "temporal", "timeUnit": "utcyearmonthdate", "title": "Day (UTC)",
-                   "format": "%a %d %b %Y"}
-    tooltip = [day_tooltip, {"field": "variant", "title": "Treatment"},
+    tooltip = [vega.time_tooltip("day", "Day (UTC)", time_unit="utcyearmonthdate"), {"field": "variant", "title": "Treatment"},
                {"field": "lift", "title": f"Lift, {difference} [interval]"},
                {"field": "members", "title": "Members in the test", "format": ","}]
     interval = {"x": day, "y": {"field": "ci_low", "type": "quantitative", "axis": y_axis}, "y2": {"field": "ci_high"},
