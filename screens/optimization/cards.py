@@ -142,7 +142,7 @@ def recommendation_card(user: User, row: dict) -> None:
         left, right = st.columns([3, 2])
         with left:
             if chart is not None:
-                st.plotly_chart(chart, width="stretch", key=f"proj_{row['recommendation_id']}")
+                st.vega_lite_chart(spec=chart, width="stretch", key=f"proj_{row['recommendation_id']}")
                 st.caption(roi_words)
         with right:
             with st.expander("Evidence (the numbers behind it)"):

@@ -1,34 +1,48 @@
 """Tab "History": every card ever made, and for applied ones the projected impact against the
 impact realised (treated members against their holdout)."""
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from ui import optimize_data as opt
-from ui.format import BLUE, GREY, chart_layout, count, money, percent
+from ui import vega
+from ui.format import BLUE, GREY, count, money, percent
+from ui.optimize_charts import ROW_LABELS, chart_spec, interval_layers, reference_rule
 
 STATUSES = ["proposed", "applied", "dismissed", "expired"]
 
 
-def projected_against_realised(applied: pd.DataFrame) -> go.Figure:
+def projected_against_realised(applied: pd.DataFrame) -> dict:
+    """Each applied card's projected impact (grey dot, 90 % interval) and, once measured, its
+    realised impact (blue diamond, treated members against the holdout, 90 % interval) a little
+    below it on the same row."""
     labels = [f"#{r.recommendation_id} {r.title[:40]}" for r in applied.itertuples()]
-    figure = go.Figure()
-    figure.add_trace(go.Scatter(x=applied.impact_mean, y=labels, mode="markers", name="Projected",
-                                marker=dict(color=GREY, size=10),
-                                error_x=dict(type="data", symmetric=False, array=applied.impact_high - applied.impact_mean,
-                                             arrayminus=applied.impact_mean - applied.impact_low)))
-    measured_rows = applied.enough_data.fillna(False).astype(bool)
-    measured = applied[measured_rows]
-    if not measured.empty:
-        figure.add_trace(go.Scatter(x=measured.realised_mean, y=[label for label, ok in zip(labels, measured_rows) if ok],
-                                    mode="markers", name="Realised (treated vs holdout)",
-                                    marker=dict(color=BLUE, size=10, symbol="diamond"),
-                                    error_x=dict(type="data", symmetric=False,
-                                                 array=measured.realised_high - measured.realised_mean,
-                                                 arrayminus=measured.realised_mean - measured.realised_low)))
-    figure.add_vline(x=0, line_dash="dot", line_color=GREY)
-    figure.update_xaxes(title="USD profit per week", tickprefix="$")
-    return chart_layout(figure, 100 + 40 * len(applied))
+    projected = pd.DataFrame({"card": labels, "series": "Projected", "mean": applied.impact_mean.astype(float),
+                              "low": applied.impact_low.astype(float), "high": applied.impact_high.astype(float)})
+    measured_rows = applied.enough_data.fillna(False).astype(bool).to_numpy()
+    realised = pd.DataFrame({"card": labels, "series": "Realised (treated vs holdout)",
+                             "mean": pd.to_numeric(applied.realised_mean, errors="coerce"),
+                             "low": pd.to_numeric(applied.realised_low, errors="coerce"),
+                             "high": pd.to_numeric(applied.realised_high, errors="coerce")})[measured_rows]
+    realised = realised.dropna(subset=["mean", "low", "high"])
+    series = ["Projected"] + (["Realised (treated vs holdout)"] if not realised.empty else [])
+    legend = {"title": None, "columns": 1, "labelLimit": 320}
+    colour = {"field": "series", "type": "nominal", "title": "Impact", "legend": legend,
+              "scale": {"domain": series, "range": [GREY, BLUE][:len(series)]}}
+    shape = {"field": "series", "type": "nominal", "title": "Impact", "legend": legend,
+             "scale": {"domain": series, "range": ["circle", "diamond"][:len(series)]}}
+    y = {"field": "card", "type": "nominal", "title": None, "sort": labels, "axis": ROW_LABELS}
+    x = {"field": "mean", "type": "quantitative", "title": "USD profit per week", "axis": {"format": "$,.0f"}}
+    tooltip = [{"field": "card", "title": "Card"}, {"field": "series", "title": "Impact"},
+               {"field": "mean", "title": "USD profit per week", "format": "$,.2f"},
+               {"field": "low", "title": "90 % low", "format": "$,.2f"},
+               {"field": "high", "title": "90 % high", "format": "$,.2f"}]
+    layers = [reference_rule("x", 0)]
+    offset = -5 if not realised.empty else 0
+    layers += interval_layers(vega.records(projected), y, x, "low", "high", colour, tooltip, shape, offset)
+    if not realised.empty:
+        layers += interval_layers(vega.records(realised), y, x, "low", "high", colour, tooltip, shape, 5)
+    return chart_spec("Applied cards: projected against realised impact (USD profit per week, 90 % intervals)",
+                      max(60, 40 * len(applied)), layer=layers)
 
 
 def calibration_text(applied: pd.DataFrame) -> str:
@@ -61,7 +75,7 @@ def history_section(tz: str) -> None:
     applied = frame[frame.status == "applied"]
     if not applied.empty:
         st.markdown("**Applied: projected against realised impact** (USD profit per week, 90 % intervals)")
-        st.plotly_chart(projected_against_realised(applied), width="stretch")
+        st.vega_lite_chart(spec=projected_against_realised(applied), width="stretch", key="opt_history_chart")
         st.caption(calibration_text(applied))
         waiting = applied[~applied.enough_data.fillna(False).astype(bool)]
         if not waiting.empty:

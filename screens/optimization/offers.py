@@ -1,12 +1,15 @@
 """Tab "Offers": every candidate offer of a campaign by predicted profit per send, the reward
 type each segment prefers, the model's held-out check, and the uplift models of its A/B test."""
+import math
+
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from screens.optimization.model_run import as_dict
 from ui import optimize_data as opt
-from ui.format import BLUE, GREY, RED, chart_layout, channel_label, count, escape_markdown, percent, segment_label
+from ui import vega
+from ui.format import BLUE, GREY, RED, channel_label, count, escape_markdown, percent, segment_label
+from ui.optimize_charts import DOTTED, LINE_LEGEND, ROW_LABELS, chart_spec, interval_layers, reference_rule
 
 OFFER_COLUMNS = {
     "offer": "Offer", "category": "Category", "reward_type": "Reward", "is_current": "Current",
@@ -21,16 +24,89 @@ OFFER_COLUMNS = {
 }
 
 
-def best_offers_chart(scores: pd.DataFrame) -> go.Figure:
+def best_offers_chart(scores: pd.DataFrame) -> dict:
+    """The 15 best offers and the current one by expected profit per send (best on top), each
+    with its 90 % interval; the current offer in red."""
     current = scores[scores.is_current]
-    top = pd.concat([scores.head(15), current]).drop_duplicates("offer_id").sort_values("profit_per_send")
-    figure = go.Figure(go.Bar(
-        x=top.profit_per_send, y=top.offer, orientation="h", marker_color=[RED if c else BLUE for c in top.is_current],
-        error_x=dict(type="data", symmetric=False, array=top.profit_high - top.profit_per_send,
-                     arrayminus=top.profit_per_send - top.profit_low, color="#334155"),
-        hovertemplate="%{y}<br>profit per send $%{x:.3f}<extra></extra>"))
-    figure.update_xaxes(title="Expected profit per send (USD)", tickprefix="$")
-    return chart_layout(figure, 420, "Best offers by profit per send")
+    top = pd.concat([scores.head(15), current]).drop_duplicates("offer_id").sort_values("profit_per_send",
+                                                                                           ascending=False)
+    data = vega.records(top[["offer", "is_current", "p_conversion", "profit_per_send", "profit_low", "profit_high",
+                             "prob_better"]].assign(current=top.is_current.map({True: "yes", False: "no"})))
+    y = {"field": "offer", "type": "nominal", "title": None, "sort": top.offer.tolist(), "axis": ROW_LABELS}
+    x_title, x_axis = "Expected profit per send (USD)", {"format": "$,.2f", "tickCount": 8}
+    tooltip = [{"field": "offer", "title": "Offer"}, {"field": "current", "title": "Current offer"},
+               {"field": "profit_per_send", "title": "Profit per send (USD)", "format": "$,.3f"},
+               {"field": "profit_low", "title": "90 % low (USD)", "format": "$,.3f"},
+               {"field": "profit_high", "title": "90 % high (USD)", "format": "$,.3f"},
+               {"field": "p_conversion", "title": "Conversions per send", "format": ".2%"},
+               {"field": "prob_better", "title": "P(beats current)", "format": ".0%"}]
+    return chart_spec(
+        "Best offers by profit per send (90 % intervals; the current offer in red)", 20 * len(top),
+        title="Best offers by profit per send",
+        layer=[
+            {"data": data, "mark": {"type": "bar", "cornerRadiusEnd": 2},
+             "encoding": {"y": y, "x": {"field": "profit_per_send", "type": "quantitative", "title": x_title,
+                                        "axis": x_axis},
+                          "color": {"condition": {"test": "datum.is_current", "value": RED}, "value": BLUE},
+                          "tooltip": tooltip}},
+            {"data": data, "mark": {"type": "rule", "color": "#334155", "strokeWidth": 1.5},
+             "encoding": {"y": y, "x": {"field": "profit_low", "type": "quantitative", "title": x_title, "axis": x_axis},
+                          "x2": {"field": "profit_high"}, "tooltip": tooltip}},
+            {"data": data, "mark": {"type": "tick", "color": "#334155", "thickness": 1.5, "size": 10},
+             "encoding": {"y": y, "x": {"field": "profit_low", "type": "quantitative", "title": x_title, "axis": x_axis},
+                          "tooltip": tooltip}},
+            {"data": data, "mark": {"type": "tick", "color": "#334155", "thickness": 1.5, "size": 10},
+             "encoding": {"y": y, "x": {"field": "profit_high", "type": "quantitative", "title": x_title, "axis": x_axis},
+                          "tooltip": tooltip}},
+        ],
+    )
+
+
+def reward_type_chart(effects: pd.DataFrame) -> dict:
+    """Each segment's conversion odds ratio, percent-of-spend cashback against fixed cashback, with
+    its 90 % interval on a log scale (1 = no preference)."""
+    data = vega.records(pd.DataFrame({"segment": effects.segment.map(segment_label),
+                                      "ratio": effects.odds_ratio_percent.astype(float),
+                                      "low": effects.low.astype(float), "high": effects.high.astype(float)}))
+    ends = pd.concat([effects.low, effects.high, pd.Series([1.0])]).astype(float)
+    x = {"field": "ratio", "type": "quantitative",
+         "title": ["Conversion odds ratio (90 % interval),", "percent-of-spend vs fixed cashback"],
+         "scale": {"type": "log", "domain": [float(ends.min()) / 1.15, float(ends.max()) * 1.15], "nice": False}}
+    tooltip = [{"field": "segment", "title": "Segment"}, {"field": "ratio", "title": "Odds ratio", "format": ".2f"},
+               {"field": "low", "title": "90 % low", "format": ".2f"},
+               {"field": "high", "title": "90 % high", "format": ".2f"}]
+    y = {"field": "segment", "type": "nominal", "title": None, "sort": [r["segment"] for r in data["values"]]}
+    return chart_spec("Reward type each segment prefers (odds ratio, percent vs fixed cashback)", 32 * len(effects),
+                      title="Reward type each segment prefers",
+                      layer=[reference_rule("x", 1)] + interval_layers(data, y, x, "low", "high", {"value": BLUE},
+                                                                       tooltip))
+
+
+def qini_chart(variant: str, outcome: str, share: list[float], qini: list[float]) -> dict:
+    """A Qini curve: incremental members against the share of held-out members targeted by
+    predicted uplift, and the straight line of random targeting."""
+    rows = [{"share": s * 100, "qini": q, "series": "By predicted uplift"} for s, q in zip(share, qini)
+            if s is not None and q is not None and math.isfinite(s) and math.isfinite(q)]
+    rows += [{"share": 0.0, "qini": 0.0, "series": "Random targeting"},
+             {"share": 100.0, "qini": rows[-1]["qini"] if rows else 0.0, "series": "Random targeting"}]
+    names = ["By predicted uplift", "Random targeting"]
+    y_title = f"Incremental members {outcome}"
+    return chart_spec(
+        f"Qini curve: {variant} vs control, {outcome}", 180,
+        title=f"{variant} vs control · {outcome}",
+        layer=[{"data": {"values": rows}, "mark": {"type": "line", "point": {"size": 40, "opacity": 0}},
+                "encoding": {
+                    "x": {"field": "share", "type": "quantitative", "title": "Held-out members targeted (%)",
+                          "scale": {"domain": [0, 100]}},
+                    "y": {"field": "qini", "type": "quantitative", "title": y_title},
+                    "color": {"field": "series", "type": "nominal", "title": "Targeting", "legend": LINE_LEGEND,
+                              "scale": {"domain": names, "range": [BLUE, GREY]}},
+                    "strokeDash": {"field": "series", "type": "nominal", "title": "Targeting", "legend": LINE_LEGEND,
+                                   "scale": {"domain": names, "range": [[1, 0], DOTTED]}},
+                    "tooltip": [{"field": "series", "title": "Targeting"},
+                                {"field": "share", "title": "Held-out members targeted (%)", "format": ".1f"},
+                                {"field": "qini", "title": y_title, "format": ",.1f"}]}}],
+    )
 
 
 def offers_section(run: dict, campaigns: pd.DataFrame) -> None:
@@ -45,7 +121,7 @@ def offers_section(run: dict, campaigns: pd.DataFrame) -> None:
     st.caption(f"Every candidate offer for **{escape_markdown(segment_label(campaign.segment))}** members over "
                f"**{escape_markdown(channel_label(campaign.channel))}**: predicted conversions per send and profit "
                "per send (revenue − reward cost − send cost) with 90 % intervals from a bootstrap over campaigns.")
-    st.plotly_chart(best_offers_chart(scores), width="stretch")
+    st.vega_lite_chart(spec=best_offers_chart(scores), width="stretch", key="opt_best_offers")
     st.caption("Expected profit per send with its 90 % interval; the campaign's current offer in red.")
     table = scores.assign(p_conversion=scores.p_conversion * 100, p_low=scores.p_low * 100, p_high=scores.p_high * 100,
                           prob_better=scores.prob_better * 100)
@@ -56,14 +132,7 @@ def offers_section(run: dict, campaigns: pd.DataFrame) -> None:
     left, right = st.columns(2)
     with left:
         if not effects.empty:
-            figure = go.Figure(go.Scatter(
-                x=effects.odds_ratio_percent, y=effects.segment.map(segment_label), mode="markers",
-                marker=dict(size=11, color=BLUE),
-                error_x=dict(type="data", symmetric=False, array=effects.high - effects.odds_ratio_percent,
-                             arrayminus=effects.odds_ratio_percent - effects.low)))
-            figure.add_vline(x=1, line_dash="dot", line_color=GREY)
-            figure.update_xaxes(title="Conversion odds ratio, percent vs fixed cashback (90 %)", type="log")
-            st.plotly_chart(chart_layout(figure, 260, "Reward type each segment prefers"), width="stretch")
+            st.vega_lite_chart(spec=reward_type_chart(effects), width="stretch", key="opt_reward_type")
     with right:
         if check:
             st.markdown("**Held-out check (campaigns the model never saw)**")
@@ -87,13 +156,8 @@ def uplift_section(campaign_id: int) -> None:
         share, q = curve.get("share", []), curve.get("qini", [])
         if not share:
             continue
-        figure = go.Figure()
-        figure.add_trace(go.Scatter(x=[s * 100 for s in share], y=q, name="By predicted uplift", line=dict(color=BLUE)))
-        figure.add_trace(go.Scatter(x=[0, 100], y=[0, q[-1]], name="Random targeting", line=dict(color=GREY, dash="dot")))
-        figure.update_xaxes(title="Held-out members targeted (%)")
-        figure.update_yaxes(title=f"Incremental members {row.outcome}")
         with cols[i % len(cols)]:
-            st.plotly_chart(chart_layout(figure, 280, f"{row.variant} vs control · {row.outcome}"), width="stretch",
-                            key=f"qini_{i}")
+            st.vega_lite_chart(spec=qini_chart(str(row.variant), str(row.outcome), share, q), width="stretch",
+                               key=f"qini_{i}")
             st.caption(f"Qini coefficient {row.qini_coefficient:+.2f} (95 %: {row.qini_low:+.2f} to "
                        f"{row.qini_high:+.2f}; 0 = random targeting) on {count(row.held_out_members)} held-out members.")

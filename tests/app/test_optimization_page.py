@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 from sqlalchemy import text
 
 from core.optimize import store
 from core.optimize.recommendations import KIND_LABELS
+from screens.optimization.history import projected_against_realised
 from tests.app.conftest import (app_database, clear_streamlit_caches, database_url_of, formula_cells, new_app,
                                 open_tab, plain, screen_path)
 from tests.db.test_optimize_training import shared_trained
@@ -41,12 +43,42 @@ def card_titles(at) -> list[str]:
     return [plain(m.value[5:]) for m in at.markdown if m.value.startswith("#### ")]
 
 
+def chart_specs(at) -> list[dict]:
+    """The Vega-Lite specs on screen; every chart's data is inline in its layers, and no value
+    there is missing (a missing value would read "null" or "NaN" on the chart)."""
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    for spec in specs:
+        assert spec.get("description"), spec
+        for layer in spec.get("layer", []):
+            for row in layer.get("data", {}).get("values", []):
+                assert all(v is not None and v == v for v in row.values()), (spec["description"], row)
+    assert not at.get("plotly_chart")
+    return specs
+
+
 def chart_titles(at) -> list[str]:
+    """What names each chart: its description (how the tests find a chart) and its title."""
     titles = []
-    for chart in at.get("plotly_chart"):
-        title = json.loads(chart.proto.spec)["layout"].get("title", {})
-        titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
+    for spec in chart_specs(at):
+        title = spec.get("title", "")
+        titles.append(spec["description"] + " | " + (str(title.get("text", "")) if isinstance(title, dict) else str(title)))
     return titles
+
+
+def chart(at, description: str) -> dict:
+    """The one chart whose description starts with `description`."""
+    found = [s for s in chart_specs(at) if s["description"].startswith(description)]
+    assert len(found) == 1, [s["description"] for s in chart_specs(at)]
+    return found[0]
+
+
+def layer_values(spec: dict, mark: str) -> list[dict]:
+    """The data of the chart's first layer drawn with `mark`."""
+    for layer in spec["layer"]:
+        kind = layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]
+        if kind == mark:
+            return layer["data"]["values"]
+    raise AssertionError(f"no {mark} layer in {spec['description']}")
 
 
 @pytest.mark.parametrize("role", ["exec", "manager"])
@@ -61,14 +93,38 @@ def test_cards_come_best_first_with_evidence_and_projection(trained_app):
     shown = card_titles(at)
     assert shown == cards.title.tolist()[:len(shown)] and len(shown) == min(8, len(cards))
     assert sum("ROI projection" in t for t in chart_titles(at)) >= len(shown)
+    for card in cards.head(len(shown)).itertuples():  # each card's projection, as stored with the card
+        p = (json.loads(card.details) if isinstance(card.details, str) else card.details)["projection"]
+        spec = chart(at, f"ROI projection of card #{card.recommendation_id}:")
+        lines = layer_values(spec, "line")
+        for name, key in (("As is", "current"), ("With the change", "with_change")):
+            drawn = [r for r in lines if r["scenario"] == name]
+            assert [r["week"] for r in drawn] == p["weeks"]
+            assert [r["profit"] for r in drawn] == pytest.approx(p[f"{key}_profit"])
+            assert [r["low"] for r in drawn] == pytest.approx(p[f"{key}_profit_low"])
+            assert [r["high"] for r in drawn] == pytest.approx(p[f"{key}_profit_high"])
+        assert layer_values(spec, "area") == lines  # the 90 % bands around the same numbers
     metrics = {m.label for m in at.metric}
     assert {"Expected impact / week", "Confidence", "Implementation", "Open recommendations"} <= metrics
     assert [t.label for t in at.tabs] == ["Recommendations", "Offers", "Send time", "Affinity", "Segments", "History"]
     assert not any("Best hours of" in t for t in chart_titles(at))      # the other tabs do not run
-    assert any("Best hours of" in t for t in chart_titles(open_tab(at, "opt_tab", "Send time")))
-    assert any("Best offers by profit per send" in t for t in chart_titles(open_tab(at, "opt_tab", "Offers")))
+    hours = chart(open_tab(at, "opt_tab", "Send time"), "Best send hours")
+    members = int(store.send_time_distribution(trained_app).members.sum())
+    assert sum(r["members"] for r in layer_values(hours, "bar")) == members
+    assert hours["title"]["text"] == f"Best hours of {members:,} members"
+    assert any("Weekday effect" in t for t in chart_titles(at)) and any("Open probability by local hour" in t
+                                                                         for t in chart_titles(at))
+    offers = chart(open_tab(at, "opt_tab", "Offers"), "Best offers by profit per send")
+    scores = store.offer_scores(trained_app, int(at.selectbox(key="opt_offer_campaign").value))
+    expected = pd.concat([scores.head(15), scores[scores.is_current]]).drop_duplicates("offer_id")
+    bars = layer_values(offers, "bar")
+    assert sorted(r["profit_per_send"] for r in bars) == pytest.approx(sorted(expected.profit_per_send))
+    assert {r["offer"] for r in bars if r["is_current"]} == set(scores[scores.is_current].offer)
     assert any("Segment affinity" in t for t in chart_titles(open_tab(at, "opt_tab", "Affinity")))
-    assert any("Segment profiles" in t for t in chart_titles(open_tab(at, "opt_tab", "Segments")))
+    profiles = chart(open_tab(at, "opt_tab", "Segments"), "Segment profiles")
+    segments = store.segments(trained_app)
+    assert sorted((r["key"], r["members"]) for r in layer_values(profiles, "circle")) == sorted(
+        (f"#{k}", int(m)) for k, m in zip(segments.segment_key, segments.members))
     assert not card_titles(at)
 
 
@@ -163,3 +219,23 @@ def test_recommendations_export_is_formula_safe(trained_app, downloads):
     exported = downloads["recommendations.csv"]
     assert formula_cells(exported) == []
     assert f"'{formula}".encode() in exported
+
+
+def test_history_chart_draws_realised_impact_only_where_measured():
+    """Projected impact for every applied card; realised (a diamond a little below) only for the
+    cards with enough data, with the numbers measured."""
+    applied = pd.DataFrame({
+        "recommendation_id": [3, 7], "title": ["Send at each member's best local hour", "Pause the campaign"],
+        "impact_mean": [3676.0, 120.0], "impact_low": [2907.0, -40.0], "impact_high": [4441.0, 300.0],
+        "enough_data": [None, True], "realised_mean": [None, -20.0], "realised_low": [None, -150.0],
+        "realised_high": [None, 95.0]})
+    spec = projected_against_realised(applied)
+    points = [(row, layer["encoding"].get("shape")) for layer in spec["layer"] if layer["mark"]["type"] == "point"
+              for row in layer["data"]["values"]]
+    assert [(r["card"], r["series"], r["mean"], r["low"], r["high"]) for r, _ in points] == [
+        ("#3 Send at each member's best local hour", "Projected", 3676.0, 2907.0, 4441.0),
+        ("#7 Pause the campaign", "Projected", 120.0, -40.0, 300.0),
+        ("#7 Pause the campaign", "Realised (treated vs holdout)", -20.0, -150.0, 95.0)]
+    assert points[0][1]["scale"]["range"] == ["circle", "diamond"]
+    for layer in spec["layer"]:
+        assert all(v is not None and v == v for row in layer["data"]["values"] for v in row.values())
