@@ -6,7 +6,8 @@ Read-only but for one export of the cards' figures, which executives may take to
 (the "export_overview" right).
 
 Every number goes through ui.format; every sentence or name that carries data (campaign and
-segment names) is escaped for Markdown, or HTML-escaped in chart labels (Plotly reads HTML)."""
+segment names) is escaped for Markdown; the waterfall is a Vega-Lite chart, which draws names as plain
+text."""
 from __future__ import annotations
 
 import streamlit as st
@@ -20,6 +21,7 @@ from ui import overview_data, why_data
 from ui.export_tables import file_stem, overview_download
 from ui.session import current_user
 from ui.errors import database_guard
+from ui.why_chart import WATERFALL_HEIGHT
 from ui.widgets import TIME_ZONES, kpi_cards
 
 # The most important first: money and its return, then the volume; a row each on a desktop, two
@@ -58,7 +60,7 @@ def why_section() -> None:
                          key="overview_by")
     view = why_data.why_view(*compared, kpi, by)
     st.markdown(fmt.escape_markdown(view.summary))
-    st.plotly_chart(view.figure, width="stretch", key="overview_waterfall")
+    st.vega_lite_chart(spec=view.spec, width="stretch", height=WATERFALL_HEIGHT, key="overview_waterfall")
     st.caption(view.caption)
 
 

@@ -1,36 +1,36 @@
 """Campaign analytics' charts and the tables drawn beside them, built once per data and shared by
-every session (ui.shared: st.cache_resource keyed on the data caches' epoch): building a
-Plotly figure costs tens of milliseconds (Plotly Express several times that), which every rerun
-of the screen would otherwise repeat. Figures are made with plotly.graph_objects directly. The
+every session (ui.shared: st.cache_resource keyed on the data caches' epoch). The charts are
+Vega-Lite specs (plain dicts, ui.vega, with their data inline on a layer), so a rerun only sends
+them; the tables and exports are pandas work that every rerun would otherwise repeat. The
 objects returned are shared: treat them as read-only.
 
-Names from data (campaigns, regions, notes) go into Plotly labels and hovers HTML-escaped:
-Plotly renders tags and links in them."""
+Names from data (campaigns, regions, notes) are plain text to Vega-Lite (it draws no markup):
+they are not escaped here."""
 from __future__ import annotations
 
-import html
+import json
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from core.analytics import campaigns as analytics
 from core.analytics.metrics import METRICS
 from core.analytics.periods import GRAINS
-from ui import data
+from ui import data, vega
 from ui.shared import shared
 from ui.export_tables import export_table
-from ui.format import BLUE, GREY, RED, percent
+from ui.format import BLUE, GREY, RED, channel_label, metric_value, percent
+from ui.why_chart import distinct
 from ui.widgets import display_metrics
 
-TOP_MARGIN = 100
-TITLE_AT_TOP = dict(y=0.98, yref="container", yanchor="top")
-LEGEND_ON_TOP = dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, title_text="")
-MARKER_COLOURS = {"holiday": GREY, "note": RED}
+PORTFOLIO_HEIGHT = 420
+SERIES_HEIGHT = 360
+BREAKDOWN_HEIGHT = 300
+MARKER_COLOURS = {"Holidays": GREY, "Notes": RED}
 CHANNEL_COLOURS = ["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692", "#B6E880"]
-BUBBLE_MAX_PX = 20
+BUBBLE_MAX_AREA = 320  # px², a circle about 20 px across for the campaign with the most sends
 SERIES_METRICS = ["conversions", "revenue", "sends", "open_rate", "ctr", "conversion_rate", "delivery_rate", "roi", "cost"]
 PORTFOLIO_METRICS = ["sends", "delivery_rate", "open_rate", "ctr", "conversion_rate", "conversions", "revenue", "cost",
                      "roi"]
@@ -49,6 +49,16 @@ def shown_values(values: pd.Series, metric: str) -> pd.Series:
     return values.astype(float) * (100 if METRICS[metric].unit in ("%", "ratio") else 1)
 
 
+def axis_format_of(metric: str) -> str:
+    """Tick labels in the metric's unit (the axis title says it): $40k, 6k, 12.5."""
+    return {"USD": "$~s", "count": "~s"}.get(METRICS[metric].unit, ",.4~f")
+
+
+def finite_or_none(values) -> list[float | None]:
+    """Numbers for a spec: NaN and infinities become None (no mark), never "NaN" in JSON."""
+    return [float(v) if np.isfinite(v) else None for v in np.asarray(values, dtype=float)]
+
+
 # --- the portfolio ------------------------------------------------------------------------------
 
 def roi_colour_range(roi: pd.Series) -> float:
@@ -61,48 +71,85 @@ def roi_colour_range(roi: pd.Series) -> float:
     return float(max(abs(np.quantile(values, 0.05)), abs(np.quantile(values, 0.95)), 0.01))
 
 
-def top_campaigns_chart(active: pd.DataFrame, tz: str) -> go.Figure:
-    """The 8 campaigns with the most revenue, coloured by ROI on a scale diverging around 0.
-    Names on two lines (offer, then segment · channel) so they fit beside the bars on a phone."""
-    ranked = analytics.top_campaigns(active, "revenue", 8).sort_values("revenue")
-    names = [html.escape(str(n)) for n in ranked.name]
+def top_campaigns_chart(active: pd.DataFrame, tz: str) -> dict:
+    """The 8 campaigns with the most revenue, largest first, coloured by ROI on a red–yellow–green
+    scale diverging around 0. Names on two lines (offer, then segment · channel) so they fit
+    beside the bars on a phone."""
+    ranked = analytics.top_campaigns(active, "revenue", 8)
+    names = distinct([str(n) for n in ranked.name])
     bound = roi_colour_range(active.roi)
-    figure = go.Figure(go.Bar(
-        x=ranked.revenue.astype(float), y=[n.replace(" · ", "<br>", 1) for n in names], orientation="h",
-        marker=dict(color=ranked.roi.astype(float), coloraxis="coloraxis"), hovertext=names,
-        customdata=ranked.roi.astype(float),
-        hovertemplate="<b>%{hovertext}</b><br>Revenue (USD) %{x:,.2f}<br>ROI %{customdata:.1%}<extra></extra>"))
-    figure.update_layout(title=f"Top campaigns by revenue · {tz}", height=420, margin=dict(l=0, r=0, t=40, b=0),
-                         xaxis_title="Revenue (USD)",
-                         coloraxis=dict(colorscale="RdYlGn", cmin=-bound, cmax=bound,
-                                        colorbar=dict(title="ROI", tickformat=".0%", thickness=12)))
-    return figure
+    rows = [{"name": name, "revenue": revenue, "roi": roi, "roi_text": percent(roi, 1), "sends": int(sends)}
+            for name, revenue, roi, sends in zip(names, finite_or_none(ranked.revenue), finite_or_none(ranked.roi),
+                                                 ranked.sends)]
+    first_dot = "indexof(datum.label, ' · ')"
+    return vega.spec(
+        description="Top campaigns by revenue, coloured by ROI",
+        title={"text": "Top campaigns by revenue", "subtitle": f"Days in {tz} · colour: ROI", "anchor": "start"},
+        layer=[{"name": "bars", "data": {"values": rows}, "mark": {"type": "bar", "cornerRadiusEnd": 2},
+                "encoding": {
+                    "y": {"field": "name", "type": "nominal", "sort": names, "title": None,
+                          "axis": {"labelExpr": f"{first_dot} < 0 ? datum.label : [slice(datum.label, 0, {first_dot}), "
+                                                f"slice(datum.label, {first_dot} + 3)]",
+                                   "labelLimit": 160, "labelFontSize": 10, "labelLineHeight": 11,
+                                   "labelOverlap": False}},
+                    "x": {"field": "revenue", "type": "quantitative", "title": "Revenue (USD)",
+                          "axis": {"format": "$~s"}},
+                    "color": {"condition": {"test": "!isValid(datum.roi)", "value": GREY},
+                              "field": "roi", "type": "quantitative", "title": "ROI",
+                              "scale": {"scheme": "redyellowgreen", "domain": [-bound, bound], "clamp": True},
+                              "legend": {"format": ".0%", "gradientLength": 160}},
+                    "tooltip": [{"field": "name", "title": "Campaign"},
+                                {"field": "revenue", "title": "Revenue (USD)", "format": "$,.2f"},
+                                {"field": "roi_text", "title": "ROI"},
+                                {"field": "sends", "title": "Sends", "format": ","}]}}])
 
 
-def revenue_cost_chart(active: pd.DataFrame) -> go.Figure:
+def revenue_cost_chart(active: pd.DataFrame) -> dict:
     """Every active campaign's revenue against its cost (bubble area: sends), one colour per
     channel, with the break-even line over the costs only (so it does not squash the points)."""
-    figure = go.Figure()
-    size_ref = 2.0 * float(active.sends.max()) / BUBBLE_MAX_PX ** 2 or 1.0
-    for number, (channel, part) in enumerate(active.groupby("channel", sort=True)):
-        figure.add_trace(go.Scatter(
-            x=part.cost.astype(float), y=part.revenue.astype(float), mode="markers", name=html.escape(str(channel)),
-            marker=dict(size=part.sends.astype(float), sizemode="area", sizeref=size_ref, sizemin=2,
-                        color=CHANNEL_COLOURS[number % len(CHANNEL_COLOURS)]),
-            hovertext=[html.escape(str(n)) for n in part.name],
-            hovertemplate="<b>%{hovertext}</b><br>Cost (USD) %{x:,.2f}<br>Revenue (USD) %{y:,.2f}<extra></extra>"))
+    channels = sorted(active.channel.astype(str).unique())
+    labels = [channel_label(c) for c in channels]
+    rows = [{"name": str(name), "channel": channel_label(channel), "cost": cost, "revenue": revenue,
+             "sends": int(sends), "roi_text": percent(roi, 1)}
+            for name, channel, cost, revenue, sends, roi in zip(
+                active.name, active.channel.astype(str), finite_or_none(active.cost), finite_or_none(active.revenue),
+                active.sends, active.roi)]
     limit = float(active.cost.max())
-    figure.add_trace(go.Scatter(x=[0, limit], y=[0, limit], mode="lines", name="break-even",
-                                line=dict(dash="dot", color="grey")))
-    figure.update_layout(title=dict(TITLE_AT_TOP, text="Revenue against cost"), height=420,
-                         margin=dict(l=0, r=0, t=TOP_MARGIN, b=0), legend=LEGEND_ON_TOP,
-                         xaxis_title="Cost (USD)", yaxis_title="Revenue (USD)")
-    return figure
+    x = {"field": "cost", "type": "quantitative", "title": "Cost (USD)", "axis": {"format": "$~s"}}
+    y = {"field": "revenue", "type": "quantitative", "title": "Revenue (USD)", "axis": {"format": "$~s"}}
+    line = [{"cost": 0.0, "revenue": 0.0}, {"cost": limit, "revenue": limit}]
+    return vega.spec(
+        description="Revenue against cost per campaign, by channel",
+        title={"text": "Revenue against cost", "subtitle": "Bubble area: sends; dotted: break-even (revenue = cost)",
+               "anchor": "start"},
+        layer=[
+            {"name": "break_even", "data": {"values": line},
+             "mark": {"type": "line", "color": "grey", "strokeDash": [2, 3], "strokeWidth": 1.5},
+             "encoding": {"x": x, "y": y}},
+            {"data": {"values": line[1:]},
+             "mark": {"type": "text", "text": "break-even", "align": "right", "baseline": "bottom", "dy": -4,
+                      "color": "grey", "fontSize": 11},
+             "encoding": {"x": x, "y": y}},
+            {"name": "campaigns", "data": {"values": rows},
+             "mark": {"type": "circle", "opacity": 0.75, "stroke": "white", "strokeWidth": 0.5},
+             "encoding": {
+                 "x": x, "y": y,
+                 "size": {"field": "sends", "type": "quantitative", "legend": None,
+                          "scale": {"domain": [0, max(int(active.sends.max()), 1)], "range": [4, BUBBLE_MAX_AREA]}},
+                 "color": {"field": "channel", "type": "nominal", "title": "Channel",
+                           "scale": {"domain": labels,
+                                     "range": [CHANNEL_COLOURS[i % len(CHANNEL_COLOURS)] for i in range(len(labels))]}},
+                 "tooltip": [{"field": "name", "title": "Campaign"}, {"field": "channel", "title": "Channel"},
+                             {"field": "cost", "title": "Cost (USD)", "format": "$,.2f"},
+                             {"field": "revenue", "title": "Revenue (USD)", "format": "$,.2f"},
+                             {"field": "roi_text", "title": "ROI"},
+                             {"field": "sends", "title": "Sends", "format": ","}]}},
+        ])
 
 
 @shared(max_entries=32)
 def portfolio_charts(first: date, last: date, tz: str, compared_first: date | None,
-                     compared_last: date | None) -> tuple[go.Figure, go.Figure] | None:
+                     compared_last: date | None) -> tuple[dict, dict] | None:
     """(top campaigns, revenue against cost) of the campaigns that sent in the period, or None."""
     frame = data.portfolio_comparison(first, last, tz, compared_first, compared_last).campaigns
     active = frame[frame.sends > 0]
@@ -158,62 +205,116 @@ def portfolio_tables(first: date, last: date, tz: str, compared_first: date | No
 
 # --- the time series ----------------------------------------------------------------------------
 
-def hover_text(row) -> str:
-    """A marker's hover: the text HTML-escaped (Plotly renders tags and links), a note's author."""
-    text = html.escape(str(row.text))
-    if row.kind == "holiday":
-        return f"{row.day:%a %d %b %Y}<br>Holiday: {text}"
-    return (f"{row.day:%a %d %b %Y}<br>Note: {text}<br>by {html.escape(str(row.created_by))}, "
-            f"{pd.Timestamp(row.created_at):%Y-%m-%d %H:%M} UTC")
+TIME_FORMATS = {"hour": ("%d %b %H:%M", "%a %d %b %Y %H:%M"), "day": ("%d %b %Y", "%a %d %b %Y"),
+                "week": ("%d %b %Y", "week of %a %d %b %Y")}
+NARROW_LEGEND = {"expr": "width < 520 ? 1 : 0"}  # a phone: one entry a line (a row would run off the chart)
+MARKER_LEGEND = {"symbolType": "triangle-down", "title": None, "columns": NARROW_LEGEND}
 
 
-def add_markers(figure: go.Figure, marks: pd.DataFrame, values: pd.Series) -> None:
-    """Each holiday and note as a dashed vertical line at the start of its day, with a marker on
-    top that shows the text on hover (one trace per kind, so the legend names them)."""
+def time_axis(field: str, title: str, label_format: str, **extra) -> dict:
+    """ui.vega.time_encoding with the tick labels written by utcFormat in a label expression: in
+    Streamlit 1.67's Vega-Lite an axis "format" with "formatType": "utc" is ignored (default
+    labels), and a tooltip's reads "NaN" (so tooltips here show times written by Python)."""
+    encoding = vega.time_encoding(field, title, label_format, **extra)
+    encoding["axis"] = {"labelExpr": f"utcFormat(datum.value, '{label_format}')", "labelOverlap": True}
+    return encoding
+
+
+def utc_datetime(moment) -> dict:
+    """A wall-clock time as a Vega-Lite DateTime read as UTC (ui.vega: the clock as given)."""
+    moment = pd.Timestamp(moment)
+    return {"year": moment.year, "month": moment.month, "date": moment.day, "hours": moment.hour, "utc": True}
+
+
+def marker_layers(marks: pd.DataFrame, x: dict) -> dict | None:
+    """Each holiday and note as a dashed vertical line at the start of its day, with a triangle on
+    top that shows the text on hover (the legend names the two kinds). Stroke and fill of a field
+    of their own, not colour: the line's colour and dash share a legend, and Vega-Lite merges
+    the legends of every channel on one field (a legend disabled on one hides them all)."""
     if marks.empty:
-        return
-    top = float(values.max()) if len(values) and pd.notna(values.max()) else 1.0
-    shapes = []
-    for kind, part in marks.groupby("kind", sort=False):
-        days = pd.to_datetime(part.day)
-        # One layout update for every line: add_vline per line re-validates the whole layout each time.
-        shapes += [dict(type="line", xref="x", yref="paper", x0=day, x1=day, y0=0, y1=1,
-                        line=dict(color=MARKER_COLOURS[kind], dash="dash", width=1)) for day in days]
-        figure.add_trace(go.Scatter(
-            x=days, y=[top] * len(part), mode="markers", name="Holidays" if kind == "holiday" else "Notes",
-            marker=dict(symbol="triangle-down", size=11, color=MARKER_COLOURS[kind]),
-            hovertext=[hover_text(row) for row in part.itertuples()], hoverinfo="text"))
-    figure.update_layout(shapes=shapes)
+        return None
+    days = pd.to_datetime(marks.day)
+    holidays = marks.kind == "holiday"
+    rows = {
+        "Holidays": pd.DataFrame({"bucket": days[holidays], "when": days[holidays].dt.strftime("%a %d %b %Y"),
+                                  "marker": "Holidays", "text": marks.text[holidays].astype(str)}),
+        "Notes": pd.DataFrame({"bucket": days[~holidays], "when": days[~holidays].dt.strftime("%a %d %b %Y"),
+                               "marker": "Notes", "text": marks.text[~holidays].astype(str),
+                               "by": [f"{who}, {pd.Timestamp(when):%Y-%m-%d %H:%M} UTC" for who, when in
+                                      zip(marks.created_by[~holidays], marks.created_at[~holidays])]}),
+    }
+    kinds = [kind for kind, part in rows.items() if len(part)]
+    colour = {"field": "marker", "type": "nominal", "title": None,
+              "scale": {"domain": kinds, "range": [MARKER_COLOURS[k] for k in kinds]}}
+    tooltips = {"Holidays": [{"field": "when", "title": "Day"}, {"field": "text", "title": "Holiday"}],
+                "Notes": [{"field": "when", "title": "Day"}, {"field": "text", "title": "Note"},
+                          {"field": "by", "title": "Written by"}]}
+    layers = []
+    for kind in kinds:
+        layers += [
+            {"name": kind.lower(), "data": vega.records(rows[kind]),
+             "mark": {"type": "rule", "strokeDash": [4, 3], "strokeWidth": 1},
+             "encoding": {"x": x, "stroke": {**colour, "legend": MARKER_LEGEND}}},
+            {"data": vega.records(rows[kind]),
+             "mark": {"type": "point", "shape": "triangle-down", "filled": True, "size": 110, "opacity": 1,
+                      "strokeWidth": 0},
+             "encoding": {"x": x, "y": {"value": 6},
+                          "fill": {**colour, "legend": MARKER_LEGEND},
+                          "tooltip": tooltips[kind]}},
+        ]
+    return {"name": "markers", "layer": layers}
 
 
-def series_chart(frame: pd.DataFrame, metric: str, grain: str, tz: str, marks: pd.DataFrame) -> go.Figure:
+def series_chart(frame: pd.DataFrame, metric: str, grain: str, tz: str, marks: pd.DataFrame) -> dict:
+    """The metric per bucket as a blue line with a point per bucket; the bucket still running
+    (and the segment leading to it) dotted, its point open; holidays and notes as markers."""
     spec = METRICS[metric]
-    values = shown_values(frame[metric], metric)
-    figure = go.Figure()
-    complete = ~frame.incomplete
-    figure.add_trace(go.Scatter(x=frame.bucket[complete], y=values[complete], mode="lines+markers",
-                                name=spec.label, line=dict(color=BLUE)))
-    if frame.incomplete.any():
-        tail = frame.index[frame.incomplete]
-        joined = frame.index[complete][-1:].append(tail) if complete.any() else tail
-        figure.add_trace(go.Scatter(x=frame.bucket[joined], y=values[joined], mode="lines+markers",
-                                    name=f"{spec.label} (incomplete {grain})",
-                                    line=dict(color=BLUE, dash="dot"), marker=dict(symbol="circle-open")))
-    add_markers(figure, marks, values)
-    # Dates as dates (not Plotly's sub-second ticks around a lone point), a lone bucket padded.
-    xaxis = dict(tickformat="%d %b %H:%M" if grain == "hour" else "%d %b %Y", title=f"{GRAINS[grain]} ({tz})")
-    if len(frame) == 1:
-        step = {"hour": pd.Timedelta(hours=1), "day": pd.Timedelta(days=1), "week": pd.Timedelta(weeks=1)}[grain]
-        xaxis["range"] = [frame.bucket.iloc[0] - step / 2, frame.bucket.iloc[0] + step / 2]
-    figure.update_layout(title=dict(TITLE_AT_TOP, text=f"{spec.label} per {grain} · {tz}"), height=360,
-                         margin=dict(l=0, r=0, t=TOP_MARGIN if len(figure.data) > 1 else 40, b=0),  # legend: 2 lines only
-                         yaxis_title=f"{spec.label}{unit_suffix(metric)}", xaxis=xaxis, legend=LEGEND_ON_TOP)
-    return figure
+    label, tail_label = spec.label, f"{spec.label} (incomplete {grain})"
+    values = finite_or_none(shown_values(frame[metric], metric).round(4))
+    axis_format, tooltip_format = TIME_FORMATS[grain]
+    incomplete = frame.incomplete.astype(bool).to_numpy()
+    # One row per bucket, its line's name in `series`; the dotted line starts at the last whole
+    # bucket, so that bucket is repeated once in the dotted series (`joint`, no point of its own).
+    rows = pd.DataFrame({"bucket": frame.bucket.to_numpy(), "when": frame.bucket.dt.strftime(tooltip_format).to_numpy(),
+                         "value": values,
+                         "shown": [metric_value(metric, v) for v in frame[metric]],
+                         "series": np.where(incomplete, tail_label, label), "joint": False})
+    if incomplete.any() and (~incomplete).any():
+        joint = rows[~incomplete].tail(1).assign(series=tail_label, joint=True)
+        rows = pd.concat([rows[~incomplete], joint, rows[incomplete]], ignore_index=True)
+    names = [name for name, drawn in ((label, (~incomplete).any()), (tail_label, incomplete.any())) if drawn]
+    x = time_axis("bucket", f"{GRAINS[grain]} ({tz})", axis_format)
+    if grain == "week":  # a tick on each week's start (the axis' own ticks would be Sundays or days)
+        x["axis"]["values"] = [utc_datetime(b) for b in frame.bucket]
+    y = {"field": "value", "type": "quantitative", "title": f"{label}{unit_suffix(metric)}",
+         "axis": {"format": axis_format_of(metric)}}
+    drawn = [{"name": "values", "data": vega.records(rows), "layer": [
+        {"mark": {"type": "line", "strokeWidth": 2},
+         "encoding": {"x": x, "y": y,   # colour and dash on the same field: one legend, a blue line and a dotted one
+                      "color": {"field": "series", "type": "nominal", "title": None, "legend": {"labelLimit": 320, "columns": NARROW_LEGEND},
+                                "scale": {"domain": names, "range": [BLUE] * len(names)}},
+                      "strokeDash": {"field": "series", "type": "nominal", "title": None,
+                                     "scale": {"domain": names,
+                                               "range": [[1, 0] if name == label else [3, 3] for name in names]}}}},
+        {"transform": [{"filter": "!datum.joint"}],
+         "mark": {"type": "point", "size": 40 if len(frame) <= 100 else 12, "strokeWidth": 1.5, "opacity": 1},
+         "encoding": {"x": x, "y": y, "stroke": {"value": BLUE},
+                      "fill": {"condition": {"test": f"datum.series !== {json.dumps(label)}", "value": "white"},
+                               "value": BLUE},
+                      "tooltip": [{"field": "when", "title": GRAINS[grain]}, {"field": "shown", "title": label},
+                                  {"field": "series", "title": "Line"}]}},
+    ]}]
+    markers = marker_layers(marks, x)
+    if markers:
+        drawn.append(markers)
+    return vega.spec(description=f"Time series: {label} per {grain}",
+                     title={"text": f"{label} per {grain} · {tz}", "anchor": "start"},
+                     layer=drawn)
 
 
 @dataclass(frozen=True)
 class SeriesView:
-    figure: go.Figure
+    spec: dict             # the chart, a Vega-Lite spec
     trend: str | None      # the fitted trend in words (daily grain, enough complete days), not escaped
     incomplete: bool       # the last bucket is still running
     export: pd.DataFrame   # every chart metric per bucket, as exported (ISO starts, zone, fractions, cents)
@@ -251,18 +352,29 @@ def series_view(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] 
 
 @dataclass(frozen=True)
 class BreakdownView:
-    figure: go.Figure
+    spec: dict             # the chart, a Vega-Lite spec
     table: pd.DataFrame    # as shown (rates in percent)
     export: pd.DataFrame   # as exported (fractions, cents)
 
 
-def breakdown_chart(part: pd.DataFrame, dimension: str, metric: str) -> go.Figure:
+def breakdown_chart(part: pd.DataFrame, dimension: str, metric: str) -> dict:
+    """The metric per value of the dimension, as bars in the table's order (the metric's, largest first)."""
     spec = METRICS[metric]
-    figure = go.Figure(go.Bar(x=[html.escape(str(v)) for v in part.value], y=shown_values(part[metric], metric),
-                              marker_color=CHANNEL_COLOURS[0]))
-    figure.update_layout(title=f"{spec.label} by {dimension}", height=300, margin=dict(l=0, r=0, t=40, b=0),
-                         xaxis_title=dimension.title(), yaxis_title=spec.label + unit_suffix(metric))
-    return figure
+    names = distinct([str(v) for v in part.value])
+    rows = [{"value": name, "metric": value, "shown": metric_value(metric, raw), "sends": int(sends)}
+            for name, value, raw, sends in zip(names, finite_or_none(shown_values(part[metric], metric)), part[metric],
+                                               part.sends)]
+    return vega.spec(
+        description=f"Breakdown: {spec.label} by {dimension}",
+        title={"text": f"{spec.label} by {dimension}", "anchor": "start"},
+        layer=[{"name": "bars", "data": {"values": rows}, "mark": {"type": "bar", "color": CHANNEL_COLOURS[0]},
+                "encoding": {
+                    "x": {"field": "value", "type": "nominal", "sort": names, "title": dimension.title(),
+                          "axis": {"labelAngle": -40 if len(names) > 4 else 0, "labelLimit": 140}},
+                    "y": {"field": "metric", "type": "quantitative", "title": spec.label + unit_suffix(metric),
+                          "axis": {"format": axis_format_of(metric)}},
+                    "tooltip": [{"field": "value", "title": dimension.title()}, {"field": "shown", "title": spec.label},
+                                {"field": "sends", "title": "Sends", "format": ","}]}}])
 
 
 @shared(max_entries=128)

@@ -1,15 +1,13 @@
 """"Why did this change", cached: a KPI's change split by a grouping (core.analytics.decomposition)
 and what is drawn of it — the plain sentence, the waterfall and its caption — computed once per
 period pair, campaigns, KPI and grouping, and shared by every session and by both screens that
-show it (the Overview, a campaign's detail). Each is pandas and Plotly work of tens of
+show it (the Overview, a campaign's detail). Each is pandas work of tens of
 milliseconds that every rerun would otherwise repeat (ui.shared). They hand out the same
 objects to everyone: treat them as read-only."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-
-import plotly.graph_objects as go
 
 from core.analytics import decomposition
 from core.analytics.decomposition import Decomposition, decompose_frames
@@ -24,7 +22,7 @@ from ui.why_chart import caption, waterfall
 @dataclass(frozen=True)
 class WhyView:
     summary: str        # the plain sentence, Markdown not escaped yet
-    figure: go.Figure   # the waterfall
+    spec: dict          # the waterfall, a Vega-Lite spec (ui.why_chart)
     caption: str
 
 

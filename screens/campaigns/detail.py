@@ -13,6 +13,7 @@ from screens.campaigns.over_time import CHART_METRICS, over_time_section
 from ui import campaign_charts, data, why_data
 from ui import format as fmt
 from ui.export_tables import file_stem
+from ui.why_chart import WATERFALL_HEIGHT
 from ui.widgets import column_config, csv_download, kpi_cards
 
 # The most important first: outcomes and money, then the funnel from sends to conversions. A row
@@ -47,7 +48,7 @@ def why_section(period: Period, comparison: Period | None, campaign_ids) -> None
     view = why_data.why_view(period.first, period.last, period.tz, campaign_ids, comparison.first, comparison.last,
                              kpi, by)
     st.markdown(fmt.escape_markdown(view.summary))
-    st.plotly_chart(view.figure, width="stretch", key="why_waterfall")
+    st.vega_lite_chart(spec=view.spec, width="stretch", height=WATERFALL_HEIGHT, key="why_waterfall")
     st.caption(view.caption)
 
 
@@ -60,7 +61,7 @@ def breakdown_section(user: User, period: Period, campaign_ids) -> None:
     if views is None:
         st.info("No activity in these days.")
         return
-    # Only the open tab is drawn: each is a Plotly chart, a table and an export, and drawing all
+    # Only the open tab is drawn: each is a chart, a table and an export, and drawing all
     # four on every run cost the browser time for three nobody sees (issue 15). The views are
     # built together and cached, so a click on another tab (a rerun) only draws it. Bound to the
     # URL (breakdown_tab), so a link opens the same breakdown.
@@ -68,7 +69,8 @@ def breakdown_section(user: User, period: Period, campaign_ids) -> None:
     for tab, (dimension, view) in zip(tabs, views.items()):
         if tab.open:
             with tab:
-                st.plotly_chart(view.figure, width="stretch", key=f"breakdown_chart_{dimension}")
+                st.vega_lite_chart(spec=view.spec, width="stretch", height=campaign_charts.BREAKDOWN_HEIGHT,
+                                   key=f"breakdown_chart_{dimension}")
                 st.dataframe(view.table, hide_index=True, width="stretch",
                              column_config=column_config(list(view.table.columns)))
                 if can(user, "export"):

@@ -1,6 +1,6 @@
 """Campaign analytics, the time series of the detail tab: one metric per hour, day or week in the
 viewer's zone, holidays and people's notes drawn as dashed vertical markers (hover for the text,
-HTML-escaped), and the form that adds a note (analysts, managers, admins)."""
+drawn by Vega-Lite as plain text), and the form that adds a note (analysts, managers, admins)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -60,7 +60,7 @@ def over_time_section(user: User, period: Period, campaign_ids) -> None:
     if view is None:
         st.info("No activity in this period.")
     else:
-        st.plotly_chart(view.figure, width="stretch", key="series_chart")
+        st.vega_lite_chart(spec=view.spec, width="stretch", height=campaign_charts.SERIES_HEIGHT, key="series_chart")
         if view.trend:
             st.caption(view.trend)
         if view.incomplete:

@@ -33,13 +33,13 @@ def change_config() -> dict:
 def portfolio_section(user: User, period: Period, comparison: Period | None) -> None:
     compared = (comparison.first, comparison.last) if comparison else (None, None)
     st.subheader("Portfolio")
-    figures = campaign_charts.portfolio_charts(period.first, period.last, period.tz, *compared)
-    if figures is None:
+    charts = campaign_charts.portfolio_charts(period.first, period.last, period.tz, *compared)
+    if charts is None:
         st.info("No campaign sent anything in this period. Widen the period in the sidebar.")
         return
     left, right = st.columns([3, 2])
-    left.plotly_chart(figures[0], width="stretch", key="top_campaigns")
-    right.plotly_chart(figures[1], width="stretch", key="revenue_cost")
+    left.vega_lite_chart(spec=charts[0], width="stretch", height=campaign_charts.PORTFOLIO_HEIGHT, key="top_campaigns")
+    right.vega_lite_chart(spec=charts[1], width="stretch", height=campaign_charts.PORTFOLIO_HEIGHT, key="revenue_cost")
 
     left, right = st.columns(2)
     sort = left.selectbox("Sort by", list(SORTS), format_func=SORTS.get, key="portfolio_sort",

@@ -1,7 +1,7 @@
 """Campaign analytics answers questions (issue 13), run through AppTest on the demo database:
 date presets in the sidebar, Δ columns and a totals row checked against sums counted straight
 from the events table, the view carried by the URL (a fresh session with the same query
-parameters shows the same view), holidays and notes drawn on the time series (escaped), "why
+parameters shows the same view), holidays and notes drawn on the time series (as plain text), "why
 did this change" on the detail, and CSV exports whose columns say their units and hold the
 screen's numbers."""
 from __future__ import annotations
@@ -60,10 +60,30 @@ def opened(role="analyst", query=None, tab=None, **state):
     return at if tab is None else open_tab(at, "tab", tab)
 
 
+# A chart's key -> how its Vega-Lite description begins (a vega_lite_chart's element id is empty).
+DESCRIBED = {"top_campaigns": "Top campaigns by revenue", "revenue_cost": "Revenue against cost",
+             "series_chart": "Time series:", "why_waterfall": "Waterfall:", "breakdown_chart_": "Breakdown:"}
+
+
 def chart(at, key: str) -> dict:
-    found = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id and key in c.proto.id]
-    assert len(found) == 1, [c.proto.id for c in at.get("plotly_chart")]
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    found = [spec for spec in specs if spec["description"].startswith(DESCRIBED[key])]
+    assert len(found) == 1, [spec["description"] for spec in specs]
     return found[0]
+
+
+def layer_named(spec: dict, name: str) -> dict | None:
+    """A chart's layer by name, at any depth (None when it has none)."""
+    for layer in spec.get("layer", []):
+        if layer.get("name") == name:
+            return layer
+        if (found := layer_named(layer, name)) is not None:
+            return found
+    return None
+
+
+def rows_of(spec: dict, name: str) -> list[dict]:
+    return layer_named(spec, name)["data"]["values"]
 
 
 def compared_in_caption(at) -> str:
@@ -141,9 +161,10 @@ def test_the_portfolio_sorts_by_change_and_puts_it_beside_the_name(app_env, sort
 
 def test_the_roi_colour_scale_is_centred_on_zero_without_a_cap(app_env):
     at = opened()
-    layout = chart(at, "top_campaigns")["layout"]["coloraxis"]
-    assert layout["cmid"] == 0 if "cmid" in layout else layout["cmin"] == -layout["cmax"]
-    assert layout["cmax"] != 3
+    colour = layer_named(chart(at, "top_campaigns"), "bars")["encoding"]["color"]
+    low, high = colour["scale"]["domain"]
+    assert colour["field"] == "roi" and low == -high                         # centred on 0
+    assert high != 3
 
 
 # --- the URL holds the view -------------------------------------------------------------------------
@@ -158,12 +179,12 @@ def test_a_link_opens_the_same_view_in_a_fresh_session(app_env):
     state = {key: at.session_state[key] for key in ("tab", "grain", "tz", "period", "comparison", "breakdown_tab")}
     assert state == {"tab": "Campaign detail", "grain": "week", "tz": "Asia/Tokyo", "period": "last_week",
                      "comparison": "last_year", "breakdown_tab": "Region"}
-    assert chart(at, "breakdown_chart_")["layout"]["xaxis"]["title"]["text"] == "Region"   # the only one drawn
+    assert layer_named(chart(at, "breakdown_chart_"), "bars")["encoding"]["x"]["title"] == "Region"   # the only one drawn
     assert at.session_state["demo_role"] == "exec"                      # the reader's own role
     period = shown_period(at)
     assert period == preset_period("last_week", "Asia/Tokyo")
     assert at.selectbox(key="campaign_id").value == campaign_id
-    assert chart(at, "series_chart")["layout"]["title"]["text"].startswith("Conversions per week · Asia/Tokyo")
+    assert chart(at, "series_chart")["title"]["text"].startswith("Conversions per week · Asia/Tokyo")
     assert not at.get("download_button")                                 # an executive still exports nothing
 
 
@@ -184,10 +205,12 @@ def test_holidays_are_drawn_on_the_series(app_env):
     figure = chart(at, "series_chart")
     expected = holidays(date(2026, 11, 20), date(2026, 11, 30))
     assert expected, "Thanksgiving is in these days"
-    lines = [s for s in figure["layout"].get("shapes", []) if s["type"] == "line"]
-    assert sorted(pd.Timestamp(s["x0"]).date() for s in lines) == sorted(h.day for h in expected)
-    markers = next(t for t in figure["data"] if t.get("name") == "Holidays")
-    assert all(any(h.name in hover for hover in markers["hovertext"]) for h in expected)
+    marked = rows_of(figure, "holidays")                              # a dashed line and a triangle each
+    assert sorted(pd.Timestamp(m["bucket"]).date() for m in marked) == sorted(h.day for h in expected)
+    assert all(pd.Timestamp(m["bucket"]).tz_localize(None) == pd.Timestamp(m["bucket"]).normalize().tz_localize(None)
+               for m in marked)                                       # at the start of the day (wall clock)
+    assert sorted(m["text"] for m in marked) == sorted(h.name for h in expected)
+    assert layer_named(figure, "notes") is None                       # nobody wrote one
 
 
 @pytest.fixture
@@ -212,9 +235,10 @@ def test_a_note_added_on_the_detail_is_drawn_escaped(noted_db):
         assert not at.exception, [e.value for e in at.exception]
         assert not at.error, [e.value for e in at.error]
         figure = chart(at, "series_chart")
-        notes = next(t for t in figure["data"] if t.get("name") == "Notes")
-        assert any("&lt;b&gt;Outage&lt;/b&gt;" in hover and "<b>Outage" not in hover for hover in notes["hovertext"])
-        assert any("analyst" in hover for hover in notes["hovertext"])                    # who wrote it
+        notes = rows_of(figure, "notes")
+        assert [n["text"] for n in notes] == [payload]                # Vega draws it as the characters it is
+        assert pd.Timestamp(notes[0]["bucket"]).date() == day
+        assert "analyst" in notes[0]["by"] and notes[0]["by"].endswith(" UTC")            # who wrote it, when
         shown = [d.value for d in at.dataframe if "created_by" in d.value.columns][0]
         assert shown.text.tolist() == [payload]
         executive = opened("exec", tab=DETAIL, period="last_7_days")
@@ -229,9 +253,10 @@ def test_the_detail_explains_a_change_with_the_overviews_waterfall(app_env):
     period = shown_period(at)
     comparison = comparison_for(period, "previous", "last_28_days")
     result = decomposition.decompose(app_env, "conversions", period, comparison, None, "segment")
-    bars = chart(at, "why_waterfall")["data"][0]
-    assert bars["type"] == "waterfall" and bars["y"][0] == result.before
-    assert sum(bars["y"][:-1]) == pytest.approx(result.after)
+    bars = rows_of(chart(at, "why_waterfall"), "waterfall")
+    assert [b["kind"] for b in bars][::len(bars) - 1] == ["before", "now"] and bars[0]["end"] == result.before
+    assert sum(b["amount"] for b in bars[:-1]) == pytest.approx(result.after)
+    assert bars[-1]["end"] == pytest.approx(result.after)
     assert plain(decomposition.summary(result, fmt, versus(period, comparison))) in [plain(m.value) for m in at.markdown]
 
 

@@ -1,12 +1,12 @@
 """The Overview, run through AppTest: executives land on it (the others on campaign analytics),
 its KPI cards and plain lines are core's numbers and words for the shown period and comparison,
-the waterfall adds up from before to now, it is read-only, names from data are shown as text
-(Markdown and chart labels), and an empty database gets an explanation."""
+the waterfall (Vega-Lite) adds up from before to now, it is read-only, names from data are shown
+as text (Markdown escaped, chart labels as they are: Vega draws no markup), and an empty database gets an explanation."""
 from __future__ import annotations
 
 import io
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
@@ -38,10 +38,17 @@ def markdown_lines(at) -> list[str]:
 
 
 def waterfall_of(at) -> dict:
-    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    found = [c for c in charts if c["data"] and c["data"][0]["type"] == "waterfall"]
-    assert len(found) == 1
+    """The waterfall's Vega-Lite spec (found by its description)."""
+    charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    found = [c for c in charts if c["description"].startswith("Waterfall:")]
+    assert len(found) == 1, [c["description"] for c in charts]
     return found[0]
+
+
+def bars_of(chart: dict) -> list[dict]:
+    """The waterfall's rows as drawn (ui.why_chart.waterfall_rows): one per bar, in order."""
+    layer = next(layer for layer in chart["layer"] if layer.get("name") == "waterfall")
+    return layer["data"]["values"]
 
 
 def test_executives_land_on_the_overview_and_the_others_on_campaign_analytics(app_env):
@@ -79,11 +86,15 @@ def test_the_waterfall_adds_up_and_its_summary_is_above_it(app_env):
     result = decomposition.decompose(app_env, "conversions", period, comparison_for(period, "previous", "last_28_days"),
                                      None, "segment")
     chart = waterfall_of(at)
-    bars = chart["data"][0]
-    assert bars["measure"][0] == "absolute" and bars["measure"][-1] == "total"
-    assert bars["y"][0] == result.before
-    assert sum(bars["y"][:-1]) == pytest.approx(result.after)       # before + every contribution = now
-    assert chart["layout"]["title"]["text"] == f"Conversions by segment · {period.tz}"
+    bars = bars_of(chart)
+    assert [b["kind"] for b in bars][::len(bars) - 1] == ["before", "now"]
+    assert bars[0]["amount"] == bars[0]["end"] == result.before and bars[0]["start"] == 0
+    assert sum(b["amount"] for b in bars[:-1]) == pytest.approx(result.after)   # before + every contribution = now
+    assert bars[-1]["amount"] == bars[-1]["end"] == pytest.approx(result.after)
+    assert all(b["start"] == a["end"] for a, b in zip(bars, bars[1:-1]))         # each step starts where the last ended
+    assert all(b["end"] - b["start"] == pytest.approx(b["amount"]) for b in bars[1:-1])
+    assert len({b["label"] for b in bars}) == len(bars)                          # one category per bar
+    assert chart["title"]["text"] == f"Conversions by segment · {period.tz}"
     assert plain(decomposition.summary(result, fmt, versus(period, comparison_for(period, "previous", "last_28_days")))) \
         in [plain(m.value) for m in at.markdown]
     rate = opened(overview_preset="last_28_days", overview_kpi="conversion_rate", overview_by="campaign")
@@ -142,8 +153,9 @@ def test_names_from_data_are_shown_as_text(named_db):
     shown = [t for t in texts if name in plain(t)]
     assert shown, texts
     assert all("[click](" not in t and "<b>" not in t for t in shown)        # escaped, not Markdown
-    labels = waterfall_of(at)["data"][0]["x"]
-    assert any(label.startswith("&lt;b&gt;Bold&lt;/b&gt;") for label in labels), labels
+    bars = bars_of(waterfall_of(at))                                          # Vega draws plain text: not escaped
+    assert name in [b["name"] for b in bars], bars
+    assert any(b["label"].startswith("<b>Bold</b>") for b in bars) and not any("&lt;" in b["label"] for b in bars)
     movers = at.dataframe[0].value
     assert name in movers.Campaign.tolist()                                  # a table cell is text already
 

@@ -88,6 +88,9 @@ def by_testid(name: str) -> str:
     return f'[data-testid="{name}"]'
 
 
+CHART_DRAWN = by_testid("stVegaLiteChart") + " svg"  # every chart is Vega-Lite, drawn as SVG
+
+
 def no_empty_state(page, screen: str) -> None:
     shown = page.get_by_test_id("stMain").inner_text()
     found = [phrase for phrase in EMPTY_STATES if phrase.lower() in shown.lower()]
@@ -113,21 +116,21 @@ def open_fresh(browser, base: str, path: str):
 def check_overview(page) -> None:
     expect(page, "Overview", "KPI cards", by_testid("stMetric"), 6)
     expect(page, "Overview", "the movers tables", by_testid("stDataFrame"), 2)
-    expect(page, "Overview", "the waterfall chart", by_testid("stPlotlyChart"))
+    expect(page, "Overview", "the waterfall chart, drawn", CHART_DRAWN)
     assert {"Revenue", "Cost", "ROI", "Conversions", "Sends", "Members reached"} <= set(metric_labels(page)), \
         f"Overview: KPI cards missing, found {metric_labels(page)}"
 
 
 def check_campaigns(page) -> None:
-    expect(page, "Campaign analytics (Portfolio)", "the portfolio charts", by_testid("stPlotlyChart"), 2)
+    expect(page, "Campaign analytics (Portfolio)", "the portfolio charts, drawn", CHART_DRAWN, 2)
     expect(page, "Campaign analytics (Portfolio)", "the portfolio and totals tables", by_testid("stDataFrame"), 2)
     page.get_by_role("tab", name="Campaign detail").click()
     wait_for_app(page)
     expect(page, "Campaign analytics (Campaign detail)", "KPI cards", by_testid("stMetric"), 10)
     # the series, the waterfall and the open breakdown's chart (only the open tab is drawn: the
     # portfolio's two are gone, and so are the three other breakdowns')
-    expect(page, "Campaign analytics (Campaign detail)", "the series, waterfall and breakdown charts",
-           by_testid("stPlotlyChart"), 3)
+    expect(page, "Campaign analytics (Campaign detail)", "the series, waterfall and breakdown charts, drawn",
+           CHART_DRAWN, 3)
 
 
 def check_ab_tests(page) -> None:
@@ -143,8 +146,8 @@ def check_recommendations(page) -> None:
 
 def check_live(page) -> None:
     expect(page, "Real-time", "live KPI tiles", by_testid("stMetric"), 4)
-    expect(page, "Real-time", "the activity map", by_testid("stDeckGlJsonChart"))
-    expect(page, "Real-time", "the live event stream's rows", by_testid("stTable") + " tbody tr")
+    expect(page, "Real-time", "the activity map, drawn", ".st-key-live_map_frame " + CHART_DRAWN)
+    expect(page, "Real-time", "the live event stream's rows", "table.live-stream tbody tr")
     assert "Active members" in metric_labels(page), f"Real-time: no active-members tile, found {metric_labels(page)}"
 
 
