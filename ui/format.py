@@ -1,6 +1,6 @@
 """How the app writes things on screen, in one place so that every screen and export says them
 the same way: money, percentages, percentage points, counts, probabilities, p-values,
-durations, times in the viewer's zone, a missing value ("—"), chart margins and colours.
+durations, times in the viewer's zone, a missing value ("—") and the colours (charts: ui.vega).
 
 And the one way text that came from people or data (test names, hypotheses, notes, variant,
 campaign, segment and region names, imported strings, messages that quote them) goes into
@@ -212,12 +212,3 @@ def escape_markdown(value) -> str:
     for pattern in _AFTER_ESCAPED.values():
         text = pattern.sub(r"\1" + _ZERO_WIDTH_SPACE, text)
     return text
-
-
-# --- charts ------------------------------------------------------------------------------------
-
-def chart_layout(figure, height: int = 300, title: str | None = None):
-    """The usual chart frame: no side margins, room for a title, the legend below."""
-    figure.update_layout(height=height, margin=dict(l=0, r=0, t=40 if title else 10, b=10), title=title,
-                         legend=dict(orientation="h", yanchor="top", y=-0.32))
-    return figure
