@@ -670,7 +670,7 @@ def server_side(database_url: str, screens: list[str], reruns: int, profile_path
 
 # --- the whole run -------------------------------------------------------------------------------
 
-def prepare_database(args) -> str:
+def prepare_database(args, train: bool = True) -> str:
     name = "swipesavvy_bench_browser" + ("_1500" if args.scale == 1500 else "")
     demo_args = (["--campaigns", "1500", "--members", "60000", "--days", "30"] if args.scale == 1500
                  else ["--events", str(args.events)])
@@ -683,7 +683,7 @@ def prepare_database(args) -> str:
         trained = fetch_scalar_sql(engine, "SELECT count(*) FROM opt_model_runs")
     finally:
         engine.dispose()
-    if not trained:  # Recommendations needs its cards, as after `make run`
+    if train and not trained:  # Recommendations needs its cards, as after `make run`
         say("training the recommendation models (python -m core train)")
         subprocess.run([sys.executable, "-m", "core", "train"], cwd=REPO_ROOT, env={**os.environ, "DATABASE_URL": url},
                        check=True, stdout=sys.stderr)
@@ -828,7 +828,11 @@ def main() -> int:
     profile_path = output.with_name(output.stem + "_profile.txt")
 
     started = time.monotonic()
-    url = prepare_database(args)
+    # Only Recommendations (its screen, the server side, applying a card) needs the trained models:
+    # a run without them does not wait for the first training (8.5 min at --scale 1500).
+    needs_cards = ("recommendations" in screens and not {"warm", "cold", "server"} <= skip) or (
+        "apply_recommendation" in names and "interactions" not in skip)
+    url = prepare_database(args, train=needs_cards)
     facts = database_facts(url)
     say(f"database: {facts}")
     env = {**os.environ, "DATABASE_URL": url}
