@@ -93,7 +93,7 @@ def top_campaigns_chart(active: pd.DataFrame, tz: str) -> dict:
                                    "labelLimit": 160, "labelFontSize": 10, "labelLineHeight": 11,
                                    "labelOverlap": False}},
                     "x": {"field": "revenue", "type": "quantitative", "title": "Revenue (USD)",
-                          "axis": {"format": "$~s"}},
+                          "axis": vega.tick_labels("$~s")},
                     "color": {"condition": {"test": "!isValid(datum.roi)", "value": GREY},
                               "field": "roi", "type": "quantitative", "title": "ROI",
                               "scale": {"scheme": "redyellowgreen", "domain": [-bound, bound], "clamp": True},
@@ -115,8 +115,8 @@ def revenue_cost_chart(active: pd.DataFrame) -> dict:
                 active.name, active.channel.astype(str), finite_or_none(active.cost), finite_or_none(active.revenue),
                 active.sends, active.roi)]
     limit = float(active.cost.max())
-    x = {"field": "cost", "type": "quantitative", "title": "Cost (USD)", "axis": {"format": "$~s"}}
-    y = {"field": "revenue", "type": "quantitative", "title": "Revenue (USD)", "axis": {"format": "$~s"}}
+    x = {"field": "cost", "type": "quantitative", "title": "Cost (USD)", "axis": vega.tick_labels("$~s")}
+    y = {"field": "revenue", "type": "quantitative", "title": "Revenue (USD)", "axis": vega.tick_labels("$~s")}
     line = [{"cost": 0.0, "revenue": 0.0}, {"cost": limit, "revenue": limit}]
     return vega.spec(
         description="Revenue against cost per campaign, by channel",
@@ -287,7 +287,7 @@ def series_chart(frame: pd.DataFrame, metric: str, grain: str, tz: str, marks: p
     if grain == "week":  # a tick on each week's start (the axis' own ticks would be Sundays or days)
         x["axis"]["values"] = [utc_datetime(b) for b in frame.bucket]
     y = {"field": "value", "type": "quantitative", "title": f"{label}{unit_suffix(metric)}",
-         "axis": {"format": axis_format_of(metric)}}
+         "axis": vega.tick_labels(axis_format_of(metric))}
     drawn = [{"name": "values", "data": vega.records(rows), "layer": [
         {"mark": {"type": "line", "strokeWidth": 2},
          "encoding": {"x": x, "y": y,   # colour and dash on the same field: one legend, a blue line and a dotted one
@@ -372,7 +372,7 @@ def breakdown_chart(part: pd.DataFrame, dimension: str, metric: str) -> dict:
                     "x": {"field": "value", "type": "nominal", "sort": names, "title": dimension.title(),
                           "axis": {"labelAngle": -40 if len(names) > 4 else 0, "labelLimit": 140}},
                     "y": {"field": "metric", "type": "quantitative", "title": spec.label + unit_suffix(metric),
-                          "axis": {"format": axis_format_of(metric)}},
+                          "axis": vega.tick_labels(axis_format_of(metric))},
                     "tooltip": [{"field": "value", "title": dimension.title()}, {"field": "shown", "title": spec.label},
                                 {"field": "sends", "title": "Sends", "format": ","}]}}])
 

@@ -20,6 +20,8 @@ the colours are ui.format's).
 """
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 
@@ -58,3 +60,9 @@ def records(frame: pd.DataFrame) -> dict:
         if pd.api.types.is_datetime64_any_dtype(out[column]):
             out[column] = wall_clock(out[column]).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"values": out.astype(object).where(out.notna(), None).to_dict("records")}
+
+
+def tick_labels(number_format: str) -> dict:
+    """Axis properties that format each tick alone with a d3 `number_format` (e.g. "$~s"): an
+    axis' own "format" shares one SI prefix across its ticks and writes the zero as "$0k"."""
+    return {"labelExpr": f"format(datum.value, {json.dumps(number_format)})"}

@@ -115,7 +115,8 @@ def waterfall(result: Decomposition, tz: str) -> dict:
     axis_format = {"USD": "$~s", "count": "~s"}.get(metric.unit, ",.4~f")
     x = {"field": "label", "type": "nominal", "sort": order, "title": None,
          "axis": {"labelAngle": -40, "labelLimit": 200, "labelOverlap": False}}
-    y = {"field": "start", "type": "quantitative", "title": metric.label + unit, "axis": {"format": axis_format}}
+    y = {"field": "start", "type": "quantitative", "title": metric.label + unit,
+         "axis": vega.tick_labels(axis_format)}
     colour = {"field": "direction", "type": "nominal", "legend": None,
               "scale": {"domain": ["total", "up", "down"], "range": [fmt.BLUE, good, bad]}}
 
