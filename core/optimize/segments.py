@@ -101,15 +101,20 @@ def fit(features: pd.DataFrame, previous: pd.DataFrame | None = None, seed: int 
         if k >= len(sample):
             break
         # the previous run's count is judged by its own segments (started from its centroids):
-        # the question is whether the old structure still fits, not a fresh random start's luck
-        start = previous_z if previous_z is not None and len(previous_z) == k else "k-means++"
-        labels = KMeans(n_clusters=k, n_init=1 if isinstance(start, np.ndarray) else 2, init=start,
-                        random_state=seed).fit_predict(z[sample])
-        score = float(silhouette_score(z[sample], labels))
-        if np.bincount(labels, minlength=k).min() < MIN_SEGMENT_SHARE * len(sample):
-            too_small[k] = score  # a segment too small to target
-        else:
-            scores[k] = score
+        # the question is whether the old structure still fits, not a fresh random start's luck.
+        # If on this sample the old structure leaves a segment too small to target (the full fit
+        # can keep a small cluster of outliers that the sample barely holds), the count is judged
+        # from a fresh start, as in a first run: else the count the last run chose would be ruled
+        # out on the same data, and every key after it renumbered.
+        starts = ([previous_z] if previous_z is not None and len(previous_z) == k else []) + ["k-means++"]
+        for start in starts:
+            labels = KMeans(n_clusters=k, n_init=1 if isinstance(start, np.ndarray) else 2, init=start,
+                            random_state=seed).fit_predict(z[sample])
+            score = float(silhouette_score(z[sample], labels))
+            if np.bincount(labels, minlength=k).min() >= MIN_SEGMENT_SHARE * len(sample):
+                scores[k] = score
+                break
+            too_small[k] = max(score, too_small.get(k, score))  # a segment too small to target
         say((i + 1) / (len(K_RANGE) + 1), f"segments: k = {k}, silhouette {score:.3f}")
     scores = scores or too_small
     k = max(scores, key=scores.get)
