@@ -7,8 +7,6 @@ data in the spec is exactly what is drawn), names from data are plain text (Vega
 markup, so they are not escaped)."""
 from __future__ import annotations
 
-import math
-
 from core.analytics.decomposition import GROUPINGS, Decomposition
 from core.analytics.metrics import METRICS
 from ui import format as fmt
@@ -51,12 +49,6 @@ def distinct(labels: list[str]) -> list[str]:
     return out
 
 
-def number(value) -> float | None:
-    """A finite float, or None (no bar) — never NaN in a spec."""
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def waterfall_rows(result: Decomposition) -> list[dict]:
     """One row per bar, in order: Before, the groups (the largest WATERFALL_BARS, then the rest
     together), Now; `start` and `end` in the axis' unit (rates and ROI in percent), `amount` the
@@ -66,20 +58,20 @@ def waterfall_rows(result: Decomposition) -> list[dict]:
     shown = result.groups.head(WATERFALL_BARS)
     rest = result.groups.iloc[WATERFALL_BARS:]
     names = [fmt.segment_label(v) if result.by == "segment" else str(v) for v in shown.label]
-    rows = [{"kind": "before", "name": f"{metric.label} before", "amount": number(result.before),
+    rows = [{"kind": "before", "name": f"{metric.label} before", "amount": fmt.finite(result.before),
              "text": fmt.metric_value(result.kpi, result.before), "interval": ""}]
     for name, contribution, low, high, beyond in zip(names, shown.contribution, shown.low, shown.high,
                                                      shown.exceeds_noise):
         rows.append({"kind": "step", "name": name, "label": short_label(name) + ("" if beyond else " (noise)"),
-                     "amount": number(contribution), "text": contribution_text(result.kpi, contribution),
+                     "amount": fmt.finite(contribution), "text": contribution_text(result.kpi, contribution),
                      "interval": f"{contribution_text(result.kpi, low)} to {contribution_text(result.kpi, high)}"
                                  + ("" if beyond else " (includes zero: noise)")})
     if len(rest):
         together = float(rest.contribution.sum())
         rows.append({"kind": "others", "name": f"{len(rest)} other {result.by}s together",
-                     "label": f"{len(rest)} other{'s' if len(rest) > 1 else ''}", "amount": number(together),
+                     "label": f"{len(rest)} other{'s' if len(rest) > 1 else ''}", "amount": fmt.finite(together),
                      "text": contribution_text(result.kpi, together), "interval": ""})
-    rows.append({"kind": "now", "name": f"{metric.label} now", "amount": number(result.after),
+    rows.append({"kind": "now", "name": f"{metric.label} now", "amount": fmt.finite(result.after),
                  "text": fmt.metric_value(result.kpi, result.after),
                  "interval": f"{contribution_text(result.kpi, result.change)} ({contribution_text(result.kpi, result.change_low)} "
                              f"to {contribution_text(result.kpi, result.change_high)}, 95 %)"})
