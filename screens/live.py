@@ -8,7 +8,6 @@ the charts and map are built once per snapshot for all of them. Every chart here
 browser to load, and charts that update in place every 2 seconds (a Plotly chart whose numbers
 change is mounted afresh and blinks; deck.gl's WebGL map kept a browser without a GPU busy).
 """
-import html
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -24,6 +23,7 @@ from core.access.pii import mask_frame
 from ui import live_data
 from ui.format import (BLUE, GREEN, GREY, RED, clock, count, duration, escape_markdown, is_missing, metric_value, money,
                        percent)
+from ui.html_table import markup
 from ui.session import current_user
 from ui.vega import spec
 from ui.widgets import TIME_ZONES
@@ -229,32 +229,18 @@ def shared_event_stream(window_minutes: int, zone: str, taken_at: str, personal:
     return event_stream(_snap)
 
 
-STREAM_STYLE = """<style>
-.live-stream {border-collapse: collapse; width: 100%; font-size: 0.875rem; line-height: 1.4;}
-.live-stream th, .live-stream td {border-bottom: 1px solid rgba(49, 51, 63, 0.1); padding: 0.3rem 0.5rem;
-  text-align: left; vertical-align: top;}
-.live-stream th {position: sticky; top: 0; background: white; font-weight: 600; color: rgba(49, 51, 63, 0.7);}
-.live-stream td.money {text-align: right; white-space: nowrap;}
-</style>"""
-
-
-MONEY_CELL = ' class="money"'
-
-
 def event_stream(snap: LiveSnapshot) -> str:
-    """The latest events as one HTML table: local times (the zone's abbreviation in the header),
-    member names masked for everyone but admins. Every cell is text escaped as HTML (nothing from
-    data is markup). One HTML block, not st.table: st.table draws each of its 300 cells as
-    Markdown, on every refresh (about 0.3 s of the browser's main thread per draw)."""
+    """The latest events as one HTML table (ui.html_table: every cell escaped, nothing from data
+    is markup): local times (the zone's abbreviation in the header), member names masked for
+    everyone but admins. Not st.table: it draws each of its 300 cells as Markdown, on every
+    refresh (about 0.3 s of the browser's main thread per draw)."""
     shown = mask_frame(snap.latest, user)
     header = [f"Time ({datetime.now(ZoneInfo(tz)).tzname()})", "Event", "Member", "Revenue (USD)", "Region", "Campaign"]
     rows = zip(shown.local_time.dt.strftime("%H:%M:%S"), shown.event,
                [f"#{m} {n}" if isinstance(n, str) else f"#{m}" for m, n in zip(shown.member_id, shown.full_name)],
                [money(r, 2) if np.isfinite(r) else "" for r in shown.revenue], shown.region_code, shown.campaign)
-    cells = "".join("<tr>" + "".join(f'<td{MONEY_CELL if i == 3 else ""}>{"" if is_missing(v) else html.escape(str(v))}</td>'
-                                     for i, v in enumerate(row)) + "</tr>" for row in rows)
-    head = "".join(f"<th>{html.escape(name)}</th>" for name in header)
-    return f'{STREAM_STYLE}<table class="live-stream"><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>'
+    return markup(header, ([("" if is_missing(v) else str(v)) for v in row] for row in rows),
+                  [False, False, False, True, False, False], css_class="live-stream")
 
 
 @st.fragment(run_every=None if paused else live_data.REFRESH_SECONDS)

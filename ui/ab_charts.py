@@ -14,6 +14,7 @@ from core.experiments import results as tracker
 from core.experiments.outcomes import OUTCOMES
 from ui import ab_data, vega
 from ui.format import BLUE, GREY, MISSING, RED, count, decimal, outcome_value, p_value, percent, points, probability
+from ui.html_table import markup
 from ui.shared import shared
 
 # Colour-blind-safe qualitative palette (Plotly's "Safe", the colours the treatments had before)
@@ -59,17 +60,33 @@ def over_time_chart(test_id: int, metric: str, method: str, cuped: bool, differe
     return _over_time_chart(ab_data.over_time(test_id, metric, method, cuped, difference), metric, difference)
 
 
+def change_text(value, difference: str, metric: str, unit_suffix: bool = True) -> str:
+    """A treatment's change against control: relative in %, absolute in the metric's unit
+    (percentage points for rates; " USD" after money unless unit_suffix is False)."""
+    if difference == "relative":
+        return percent(value, signed=True)
+    unit = OUTCOMES[metric].unit
+    if unit == "%":
+        return points(value, 2)
+    return decimal(value, 2, True) + (" USD" if unit == "USD" and unit_suffix and pd.notna(value) else "")
+
+
 def lift_text(row, difference: str, metric: str) -> str:
     if pd.isna(row.get("estimate")):
         return MISSING
-    low, estimate, high = row["ci_low"], row["estimate"], row["ci_high"]
-    if difference == "relative":
-        return f"{percent(estimate, signed=True)} [{percent(low, signed=True)}, {percent(high, signed=True)}]"
-    unit = OUTCOMES[metric].unit
-    if unit == "%":
-        return f"{points(estimate, 2)} [{points(low, 2)}, {points(high, 2)}]"
-    suffix = " USD" if unit == "USD" else ""
-    return f"{decimal(estimate, 2, True)} [{decimal(low, 2, True)}, {decimal(high, 2, True)}]{suffix}"
+    low, estimate, high = (change_text(row[k], difference, metric, unit_suffix=False) for k in ("ci_low", "estimate", "ci_high"))
+    suffix = " USD" if difference != "relative" and OUTCOMES[metric].unit == "USD" else ""
+    return f"{estimate} [{low}, {high}]{suffix}"
+
+
+def guardrail_table(outcome: tracker.TrackerResults) -> str:
+    """The guardrails' checks as an HTML table: each change and its worst case in the view's
+    difference (relative or absolute), and the status."""
+    rows = [[OUTCOMES[g.metric].label, str(g.variant), change_text(g.estimate, outcome.difference, g.metric),
+             change_text(g.harm_bound, outcome.difference, g.metric), str(g.guardrail_status)]
+            for g in outcome.guardrails.itertuples()]
+    return markup(["Metric", "Variant", "Difference", "Worst case still compatible", "Status"], rows,
+                  [False, False, True, True, False], css_class="guardrails")
 
 
 def _variant_table(outcome: tracker.TrackerResults) -> pd.DataFrame:

@@ -23,7 +23,8 @@ from ui.shared import shared
 from ui.export_tables import export_table
 from ui.format import BLUE, GREY, RED, channel_label, metric_value, percent
 from ui.why_chart import distinct
-from ui.widgets import display_metrics
+from ui.html_table import frame_markup, metric_column, text
+from ui.widgets import TEXT_COLUMN_LABELS, display_metrics
 
 PORTFOLIO_HEIGHT = 420
 SERIES_HEIGHT = 360
@@ -353,7 +354,7 @@ def series_view(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] 
 @dataclass(frozen=True)
 class BreakdownView:
     spec: dict             # the chart, a Vega-Lite spec
-    table: pd.DataFrame    # as shown (rates in percent)
+    table: str             # as shown: an HTML table (ui.html_table), the chart's order
     export: pd.DataFrame   # as exported (fractions, cents)
 
 
@@ -390,6 +391,8 @@ def breakdown_views(first: date, last: date, tz: str, campaign_ids: tuple[int, .
         part = table[table.dimension == dimension].sort_values(metric, ascending=False)
         views[dimension] = BreakdownView(
             breakdown_chart(part, dimension, metric),
-            display_metrics(part, BREAKDOWN_COLUMNS).rename(columns={"value": dimension}),
+            frame_markup(part, {"value": text(TEXT_COLUMN_LABELS.get(dimension, dimension.title())),
+                                **{key: metric_column(key) for key in BREAKDOWN_COLUMNS[1:]}},
+                         css_class=f"breakdown-{dimension}"),
             export_table(part, BREAKDOWN_COLUMNS).rename(columns={"value": dimension}))
     return views

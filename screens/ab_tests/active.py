@@ -8,11 +8,12 @@ from core.experiments.outcomes import OUTCOMES
 from screens.ab_tests.detail import test_detail
 from ui import ab_data
 from ui.format import MISSING, count, date_time, probability
+from ui.html_table import written_markup
 
 
 def overview(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
     """One row per test from its stored summary (the ab_snapshots job analyses every running test
-    every few minutes; a table, so names need no escaping)."""
+    every few minutes; text, escaped where it is drawn: ui.html_table)."""
     stored = ab_data.summaries().set_index("test_id")
     rows = []
     for test in frame.itertuples():
@@ -53,5 +54,5 @@ def active_tab(user: User, tz: str, tests: pd.DataFrame) -> None:
     if active.empty:
         st.info("No active test. Managers can create one in “Create a test”.")
         return
-    st.dataframe(overview(active, tz), hide_index=True, width="stretch")
+    st.html(written_markup(overview(active, tz), numbers=["Members"], css_class="active-tests"))
     test_detail(user, tz, pick_test(active, "ab_active_test"), "active")

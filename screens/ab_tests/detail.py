@@ -17,6 +17,7 @@ from screens.ab_tests.controls import controls, plan_text, rule_section
 from screens.ab_tests.decided import decision_section, verdict_box
 from ui import ab_charts, ab_data
 from ui.format import count, date_time, decimal, escape_markdown, p_value, percent, probability
+from ui.html_table import Column, html_table, text, written_markup
 from ui.widgets import csv_download
 
 STATUS_BADGE = {"draft": ":gray[draft]", "running": ":green[running]", "paused": ":orange[paused]",
@@ -128,9 +129,9 @@ def test_detail(user: User, tz: str, test_id: int, prefix: str) -> None:
         controls(user, outcome, prefix)
     with st.expander("Audit trail of this test"):
         trail = ab_data.audit_trail(int(test_id))
-        st.dataframe(trail, hide_index=True, width="stretch", column_config={
-            "at": st.column_config.DatetimeColumn(f"When ({tz})", format="YYYY-MM-DD HH:mm:ss", timezone=tz),
-            "actor": "Who", "role": "Role", "action": "Action", "details": "Details"})
+        html_table(trail, {"at": Column("When", lambda at: date_time(at, tz, seconds=True)), "actor": text("Who"),
+                           "role": text("Role"), "action": text("Action"), "details": text("Details")},
+                   css_class="audit-trail")
 
 
 def results_section(user: User, outcome: tracker.TrackerResults, prefix: str) -> None:
@@ -140,7 +141,8 @@ def results_section(user: User, outcome: tracker.TrackerResults, prefix: str) ->
     if outcome.srm_detected:
         return  # with a broken split the numbers would only invite reading a winner into them
     st.markdown(f"**{OUTCOMES[outcome.primary].label}** (primary) per variant · {tracker.METHODS[method]} view")
-    st.dataframe(ab_charts.variant_table(*view), hide_index=True, width="stretch")
+    variants = ab_charts.variant_table(*view)
+    st.html(written_markup(variants, numbers=[c for c in variants.columns if c != "Variant"], css_class="variants"))
     if len(outcome.variants) > 2 and method != "bayesian":
         st.caption("p-values are Holm-adjusted across the treatments; the interval is not.")
     left, right = st.columns([3, 2])
@@ -153,12 +155,8 @@ def results_section(user: User, outcome: tracker.TrackerResults, prefix: str) ->
     right.caption("★ primary metric (decides). Other metrics are for exploration; guardrails only "
                   "check that nothing got worse.")
     if len(outcome.guardrails):
-        guards = outcome.guardrails.assign(metric=outcome.guardrails.metric.map(lambda m: OUTCOMES[m].label))
         st.markdown("**Guardrails** (one-sided: must not get worse; judged by the rule)")
-        st.dataframe(guards[["metric", "variant", "estimate", "harm_bound", "guardrail_status"]].rename(columns={
-            "metric": "Metric", "variant": "Variant", "estimate": "Difference",
-            "harm_bound": "Worst case still compatible", "guardrail_status": "Status"}),
-            hide_index=True, width="stretch")
+        st.html(ab_charts.guardrail_table(outcome))
 
     metrics = [outcome.primary] + [m for m in outcome.analysis.metric.unique() if m != outcome.primary]
     metric = st.selectbox("Metric over time", metrics, format_func=lambda m: OUTCOMES[m].label, key=f"{prefix}_metric")

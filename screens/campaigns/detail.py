@@ -14,7 +14,7 @@ from ui import campaign_charts, data, why_data
 from ui import format as fmt
 from ui.export_tables import file_stem
 from ui.why_chart import WATERFALL_HEIGHT
-from ui.widgets import column_config, csv_download, kpi_cards
+from ui.widgets import csv_download, kpi_cards
 
 # The most important first: outcomes and money, then the funnel from sends to conversions. A row
 # each on a desktop, two cards a line on a phone (ui.widgets.kpi_cards).
@@ -71,8 +71,7 @@ def breakdown_section(user: User, period: Period, campaign_ids) -> None:
             with tab:
                 st.vega_lite_chart(spec=view.spec, width="stretch", height=campaign_charts.BREAKDOWN_HEIGHT,
                                    key=f"breakdown_chart_{dimension}")
-                st.dataframe(view.table, hide_index=True, width="stretch",
-                             column_config=column_config(list(view.table.columns)))
+                st.html(view.table)
                 if can(user, "export"):
                     csv_download(view.export, f"Download {dimension} breakdown (CSV)",
                                  file_stem(f"breakdown_{dimension}", period.first, period.last, period.tz),

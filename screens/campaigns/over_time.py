@@ -13,7 +13,8 @@ from core.analytics.metrics import METRICS
 from core.analytics.periods import GRAINS, Period
 from ui import campaign_charts, data
 from ui.export_tables import file_stem
-from ui.format import escape_markdown
+from ui.format import date_time, escape_markdown
+from ui.html_table import Column, html_table, text
 from ui.widgets import csv_download
 
 CHART_METRICS = campaign_charts.SERIES_METRICS
@@ -71,10 +72,9 @@ def over_time_section(user: User, period: Period, campaign_ids) -> None:
     marks = data.annotations(period.first, period.last, period.tz, campaign_ids)
     notes = marks[marks.kind == "note"]
     if len(notes):
-        st.dataframe(notes[["day", "text", "campaign", "created_by", "created_at"]], hide_index=True, width="stretch",
-                     column_config={"day": st.column_config.DateColumn("Day", format="YYYY-MM-DD"),
-                                    "text": "Note", "campaign": "About campaign", "created_by": "By",
-                                    "created_at": st.column_config.DatetimeColumn("Written (UTC)")},
-                     key="notes_table")
+        html_table(notes, {"day": Column("Day", lambda day: f"{day:%Y-%m-%d}"), "text": text("Note"),
+                           "campaign": text("About campaign"), "created_by": text("By"),
+                           "created_at": Column("Written", lambda at: date_time(at, "UTC"))},
+                   css_class="notes")
     if can(user, "annotate"):
         note_form(user, period, campaign_ids)

@@ -11,6 +11,7 @@ from screens.optimization.model_run import as_dict
 from ui import optimize_charts
 from ui import optimize_data as opt
 from ui.format import MISSING, count, escape_markdown, money, percent, probability, segment_label
+from ui.html_table import written_markup
 from ui.widgets import csv_download
 
 PAGE_SIZE = 8
@@ -54,7 +55,7 @@ def suppressed_text(selection: dict) -> str:
 
 
 def evidence_table(evidence: dict) -> pd.DataFrame:
-    """The evidence as (what, value) rows: a table, so names need no escaping."""
+    """The evidence as (what, value) rows: a table of text (ui.html_table escapes it)."""
     rows = []
 
     def walk(prefix: str, value) -> None:
@@ -146,7 +147,7 @@ def recommendation_card(user: User, row: dict) -> None:
                 st.caption(roi_words)
         with right:
             with st.expander("Evidence (the numbers behind it)"):
-                st.dataframe(evidence_table(details.get("evidence", {})), hide_index=True, width="stretch")
+                st.html(written_markup(evidence_table(details.get("evidence", {})), numbers=["Value"], css_class="evidence"))
 
 
 def filters(campaigns: pd.DataFrame) -> tuple[int | None, str | None, str | None]:

@@ -12,6 +12,7 @@ import os
 import re
 from contextlib import contextmanager
 from datetime import datetime
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -173,6 +174,47 @@ def plain(markdown: str) -> str:
 def count(text: str) -> int:
     """'528,101' -> 528101"""
     return int(text.replace(",", ""))
+
+
+class TableText(HTMLParser):
+    """The text of an HTML table's cells, row by row (what a reader sees of it), and the class of
+    each table."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: list[tuple[str, list[list[str]]]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append((dict(attrs).get("class") or "", []))
+        elif tag == "tr":
+            self.tables[-1][1].append([])
+        elif tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.tables[-1][1][-1].append("".join(self.cell))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def html_tables(at: AppTest, css_class: str) -> list[pd.DataFrame]:
+    """The HTML tables (ui.html_table) on screen whose class list has css_class, each as a frame
+    of the text shown in its cells (markup unescaped, as a reader sees it), header as columns."""
+    found = []
+    for block in at.get("html"):
+        parser = TableText()
+        parser.feed(block.proto.body)
+        for classes, rows in parser.tables:
+            if css_class in classes.split():
+                header, *body = rows
+                found.append(pd.DataFrame(body, columns=header))
+    return found
 
 
 def table_with(at: AppTest, *columns: str) -> pd.DataFrame:

@@ -14,7 +14,8 @@ from core.platform import rollup
 from core.access.auth import ROLES
 from core.access.auth import User
 from core.experiments import decisions, snapshots, tests_repo, verdicts
-from tests.app.conftest import app_database, clear_streamlit_caches, database_url_of, new_app, open_tab, screen_path
+from tests.app.conftest import (app_database, clear_streamlit_caches, count, database_url_of, html_tables, new_app,
+                                open_tab, screen_path)
 from ui.format import escape_markdown
 
 PAGE = screen_path("A/B tests")
@@ -48,7 +49,7 @@ def test_page_renders_for_every_role(app_env, role):
     assert app.title[0].value == "A/B tests"
     shown = texts(app)
     assert "Verdict:" in shown
-    overview = app.dataframe[0].value
+    (overview,) = html_tables(app, "active-tests")
     running = tests_repo.list_tests(app_env).query("status == 'running'")
     assert len(overview) == len(running) >= 1 and set(overview.Status) == {"running"}
     controls = [r for r in app.radio if r.label == "Action"]
@@ -92,8 +93,8 @@ def test_sample_chart_keeps_the_needed_line_and_the_bars_inside_its_axis(app_env
     bars = layer_of(spec, "bar")
     assert len(bars) == 1 and len(needed) == 1
     members = {row["variant"]: row["members"] for row in bars[0]["data"]["values"]}
-    shown = app.dataframe[1].value                               # the variant table beside the chart
-    assert members == {v.removesuffix(" (control)"): int(n) for v, n in zip(shown.Variant, shown.Members)}
+    (shown,) = html_tables(app, "variants")                      # the variant table beside the chart
+    assert members == {v.removesuffix(" (control)"): count(n) for v, n in zip(shown.Variant, shown.Members)}
     metric = {m.label: m for m in app.metric}["Members in the smallest arm"]
     assert metric.value == f"{min(members.values()):,}" and metric.delta == f"of {needed[0]:,} needed"
     assert max(members.values()) < needed[0]                     # the demo's first test is short of its sample
@@ -113,7 +114,7 @@ def test_lift_charts_show_the_tables_numbers(app_env):
     forest = specs["Lift per metric, treatment vs control"]
     rows = layer_of(forest, "point")[0]["data"]["values"]
     assert layer_of(forest, "rule")[1]["data"]["values"] == rows   # the intervals: the same rows
-    table = app.dataframe[1].value
+    (table,) = html_tables(app, "variants")
     lift = next(c for c in table.columns if c.startswith("Lift, relative"))
     treatments = table[~table.Variant.str.endswith("(control)")]
     primary = [r for r in rows if r["metric"].endswith(" ★")]
@@ -132,11 +133,11 @@ def test_lift_charts_show_the_tables_numbers(app_env):
 
 def test_method_switch_changes_the_variant_table(app_env):
     app = open_page("analyst")
-    table = app.dataframe[1].value
+    (table,) = html_tables(app, "variants")
     assert "p-value (Holm)" in table.columns
     app.segmented_control(key="active_method").set_value("bayesian").run()
     assert not app.exception
-    table = app.dataframe[1].value
+    (table,) = html_tables(app, "variants")
     assert "Chance to beat control" in table.columns and "p-value (Holm)" not in table.columns
 
 
@@ -159,7 +160,7 @@ def test_stop_through_the_screen_is_confirmed_and_audited(demo_copy):
     assert app.selectbox(key="ab_history_test").value == test_id   # History opens on the test just stopped
     with app_database(database_url_of(demo_copy)):
         open_tab(app, "ab_tab", "Active tests")
-    assert len(app.dataframe[0].value) == 3                  # three tests left active (nothing concluded here)
+    assert len(html_tables(app, "active-tests")[0]) == 3     # three tests left active (nothing concluded here)
 
 
 def test_alerts_show_on_the_tracker_and_the_system_screen(demo_copy):

@@ -17,8 +17,8 @@ from sqlalchemy import text
 from core.analytics import decomposition
 from core.analytics.calendar import holidays
 from core.analytics.presets import COMPARISONS, PRESETS, comparison_for, preset_period, versus
-from tests.app.conftest import (app_database, database_url_of, new_app, open_tab, plain, screen_path, shown_period,
-                                table_with)
+from tests.app.conftest import (app_database, count, database_url_of, html_tables, new_app, open_tab, plain,
+                                screen_path, shown_period, table_with)
 from tests.factories import events_frame, insert_events, seed_dimensions
 from core.platform import rollup
 from ui import format as fmt
@@ -239,8 +239,9 @@ def test_a_note_added_on_the_detail_is_drawn_escaped(noted_db):
         assert [n["text"] for n in notes] == [payload]                # Vega draws it as the characters it is
         assert pd.Timestamp(notes[0]["bucket"]).date() == day
         assert "analyst" in notes[0]["by"] and notes[0]["by"].endswith(" UTC")            # who wrote it, when
-        shown = [d.value for d in at.dataframe if "created_by" in d.value.columns][0]
-        assert shown.text.tolist() == [payload]
+        (shown,) = html_tables(at, "notes")
+        assert shown.Note.tolist() == [payload]                       # the HTML table shows it as text too
+        assert "analyst" in shown.By.iloc[0]
         executive = opened("exec", tab=DETAIL, period="last_7_days")
         assert chart(executive, "series_chart")                                            # the detail, drawn
         assert not [b for b in executive.button if b.label.startswith("Save note")]         # read-only
@@ -300,16 +301,26 @@ def test_exports_say_their_units_and_hold_the_screens_numbers(app_env, downloads
     assert (series.time_zone == period.tz).all()
 
 
+def money_of(text: str) -> float:
+    """'$1,234.56' -> 1234.56, '-$1.2M' -> -1200000.0 (as ui.format writes money)."""
+    scale = {"M": 1e6, "B": 1e9}.get(text[-1], 1)
+    number = float(text.rstrip("MB").replace("$", "").replace(",", ""))
+    return number * scale
+
+
 def test_breakdown_totals_equal_the_kpi_cards_in_a_non_utc_zone(app_env):
     at = opened(tz="Asia/Kolkata", period="last_7_days", tab=DETAIL)
     assert shown_period(at).tz == "Asia/Kolkata"
     cards = {m.label: m.value for m in at.metric}
     for label in BREAKDOWNS:                                  # each tab in turn, as a click opens it
         dimension = label.lower()
-        table = next(d.value for d in open_tab(at, "breakdown_tab", label).dataframe if d.value.columns[0] == dimension)
-        assert f"{int(table.sends.sum()):,}" == cards["Sends"], dimension
-        assert f"{int(table.conversions.sum()):,}" == cards["Conversions"], dimension
-        assert fmt.metric_value("revenue", table.revenue.sum()) == cards["Revenue"], dimension
+        (table,) = html_tables(open_tab(at, "breakdown_tab", label), f"breakdown-{dimension}")
+        assert f"{sum(count(v) for v in table.Sends):,}" == cards["Sends"], dimension
+        assert f"{sum(count(v) for v in table.Conversions):,}" == cards["Conversions"], dimension
+        # The table's cents against the card's dollars (or $1.2M): equal to the card's precision.
+        revenue, card = sum(money_of(v) for v in table["Revenue"]), cards["Revenue"]
+        precision = {"M": 0.05e6, "B": 0.05e9}.get(card[-1], 0.5)
+        assert abs(revenue - money_of(card)) <= precision + 0.005 * len(table), (dimension, revenue, card)
 
 
 def test_the_overview_keeps_its_own_period_and_the_sidebars_choice_survives_it(app_env):

@@ -14,7 +14,7 @@ from core.analytics.metrics import METRICS
 from core.analytics.periods import Period
 from core.analytics.presets import Change, comparison_for
 from screens.campaigns.detail import CARDS
-from tests.app.conftest import (UNREACHABLE_URL, app_database, count, new_app, open_tab, screen_path,
+from tests.app.conftest import (UNREACHABLE_URL, app_database, count, html_tables, new_app, open_tab, screen_path,
                                 shown_metrics, shown_period, table_with)
 from ui import format as fmt
 from ui.format import metric_value
@@ -123,7 +123,7 @@ def drawn_breakdowns(at) -> set[tuple[str, str]]:
     dimensions = [label.lower() for label in BREAKDOWNS]
     return ({("chart", d) for spec in specs(at) for d in dimensions
              if kind_of(spec) == "breakdown_chart_" and spec["description"].endswith(f" by {d}")}
-            | {("table", d.value.columns[0]) for d in at.dataframe if d.value.columns[0] in dimensions}
+            | {("table", d) for d in dimensions if html_tables(at, f"breakdown-{d}")}
             | {("export", b.key.removeprefix("dl_breakdown_")) for b in at.get("download_button")
                if b.key and b.key.startswith("dl_breakdown_")})
 
@@ -139,8 +139,8 @@ def test_only_the_open_breakdown_tab_is_drawn(open_campaigns):
         assert drawn_breakdowns(at) == {("chart", dimension), ("table", dimension), ("export", dimension)}, label
         chart = next(spec for spec in specs(at) if kind_of(spec) == "breakdown_chart_")
         assert x_title(chart, "bars") == label                                 # that dimension's chart
-        assert [bar["value"] for bar in layer_named(chart, "bars")["data"]["values"]] == \
-            next(d.value for d in at.dataframe if d.value.columns[0] == dimension)[dimension].astype(str).tolist()
+        (table,) = html_tables(at, f"breakdown-{dimension}")
+        assert [bar["value"] for bar in layer_named(chart, "bars")["data"]["values"]] == table[label].tolist()
         assert at.session_state["breakdown_tab"] == label
 
 

@@ -4,13 +4,13 @@ ago; masks personal data for everyone but admins; warns when data is stale; says
 from __future__ import annotations
 
 import json
-from html.parser import HTMLParser
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from core.access.auth import ROLES
-from tests.app.conftest import UNREACHABLE_URL, app_database, count, database_url_of, new_app, shown_metrics
+from tests.app.conftest import (UNREACHABLE_URL, app_database, count, database_url_of, html_tables, new_app,
+                                shown_metrics)
 from tests.factories import events_frame, insert_events, seed_dimensions
 
 PAGE = "screens/live.py"
@@ -23,36 +23,10 @@ def test_live_screen_renders_for_every_role(open_app, role):
     assert {"Active members", "Events", "Deliveries", "Conversions", "Revenue"} <= set(shown_metrics(at))
 
 
-class TableText(HTMLParser):
-    """The text of an HTML table's cells, row by row (what a reader sees of it)."""
-
-    def __init__(self):
-        super().__init__()
-        self.rows: list[list[str]] = []
-        self.cell: list[str] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "tr":
-            self.rows.append([])
-        elif tag in ("td", "th"):
-            self.cell = []
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self.cell is not None:
-            self.rows[-1].append("".join(self.cell))
-            self.cell = None
-
-    def handle_data(self, data):
-        if self.cell is not None:
-            self.cell.append(data)
-
-
 def event_stream(at) -> list[dict]:
     """The live event stream's rows as {header: text} (an HTML block: the markup unescaped, as shown)."""
-    parser = TableText()
-    parser.feed(next(h.proto.body for h in at.get("html") if "live-stream" in h.proto.body))
-    header, *rows = parser.rows
-    return [dict(zip(header, row)) for row in rows]
+    (stream,) = html_tables(at, "live-stream")
+    return stream.to_dict("records")
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from core.access.auth import User
 from core.demo import generator as demo
 from core.experiments import snapshots, tests_repo
 from core.platform import rollup
-from tests.app.conftest import app_database, database_url_of, formula_cells, new_app, open_tab, plain, screen_path
+from tests.app.conftest import (app_database, database_url_of, formula_cells, html_tables, new_app, open_tab, plain,
+                                screen_path)
 
 MARKDOWN_PAYLOADS = ["![px](http://127.0.0.1:9/track.png)", "[click](http://127.0.0.1:9/)", ":red[FAKE VERDICT]",
                      "$$\\frac{a}{b}$$", "<img src=x onerror=alert(1)>", "**bold**"]
@@ -95,6 +96,11 @@ def markdown_texts(at) -> list[str]:
     return texts
 
 
+def html_blocks(at) -> list[str]:
+    """Every HTML block on screen (ui.html_table's tables): markup of our own, text escaped."""
+    return [block.proto.body for block in at.get("html")]
+
+
 def unescaped(text: str) -> str:
     """The Markdown syntax left in a text: what remains after dropping backslash escapes."""
     return re.sub(r"\\.", "", text)
@@ -115,11 +121,15 @@ def test_ab_screen_shows_names_hypotheses_and_notes_as_text(payload_db):
     with app_database(database_url_of(payload_db)):
         at = new_app("manager", AB_PAGE).run()
         texts = markdown_texts(at)
+        blocks, variants = html_blocks(at), []
         for name in MARKDOWN_PAYLOADS[1:]:            # every active payload test in full
             at.selectbox(key="ab_active_test").set_value(tests[name]).run()
             assert not at.exception, [e.value for e in at.exception]
             texts += markdown_texts(at)
+            blocks += html_blocks(at)
+            variants += [v for table in html_tables(at, "variants") for v in table.Variant]
         at.selectbox(key="ab_active_test").set_value(formula_test(payload_db)).run()   # a test with members:
+        variants += [v for table in html_tables(at, "variants") for v in table.Variant]
         at.radio(key="active_action").set_value("declare_winner").run()               # its controls
         texts += markdown_texts(at)
         open_tab(at, "ab_tab", "History")
@@ -133,6 +143,8 @@ def test_ab_screen_shows_names_hypotheses_and_notes_as_text(payload_db):
         flashes = [s.value for s in at.success]
         texts += markdown_texts(at)
     assert_shown_as_text(texts, MARKDOWN_PAYLOADS)
+    assert blocks and not [b for b in blocks if "<img" in b or "<a " in b]   # HTML tables: names escaped
+    assert "control (control)" in variants                                   # the variant table was read
     assert any("created" in flash and MARKDOWN_PAYLOADS[3] in plain(flash) for flash in flashes), flashes
     assert any(VARIANT in plain(t) and "winner" in t for t in texts)  # the winner and the decision note
 

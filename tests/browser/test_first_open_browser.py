@@ -131,11 +131,12 @@ def check_campaigns(page) -> None:
     # portfolio's two are gone, and so are the three other breakdowns')
     expect(page, "Campaign analytics (Campaign detail)", "the series, waterfall and breakdown charts, drawn",
            CHART_DRAWN, 3)
+    expect(page, "Campaign analytics (Campaign detail)", "the open breakdown's table", "table.breakdown-segment tbody tr")
 
 
 def check_ab_tests(page) -> None:
-    expect(page, "A/B tests", "the list of active tests and the chosen test's variant table",
-           by_testid("stDataFrame"), 2)
+    expect(page, "A/B tests", "the list of active tests", "table.active-tests tbody tr")
+    expect(page, "A/B tests", "the chosen test's variant table", "table.variants tbody tr", 2)
 
 
 def check_recommendations(page) -> None:
