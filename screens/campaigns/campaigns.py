@@ -44,22 +44,25 @@ def campaign_picker():
     return (None if chosen is None else (int(chosen),)), live
 
 
-def guarded_detail(*args) -> None:
-    """The detail in its own guard: as a fragment it also runs alone (every 30 s), outside the
-    page's guard, and a database error there is a message, not a traceback."""
+def detail() -> None:
+    """The picker and the detail, in their own guard: as a fragment they also run alone,
+    outside the page's guard, and a database error there is a message, not a traceback."""
     with database_guard():
-        detail_section(*args)
+        campaign_ids, live = campaign_picker()
+        if live and period.is_incomplete(datetime.now(timezone.utc)):
+            st.caption(":green[●] Live — this section refreshes every 30 seconds.")
+        detail_section(user, period, comparison, campaign_ids)
 
 
 def detail_tab() -> None:
-    """The campaign picker, then the detail: live (a fragment rerun every 30 s) while a live
-    campaign's period is still running."""
-    campaign_ids, live = campaign_picker()
-    if live and period.is_incomplete(datetime.now(timezone.utc)):
-        st.caption(":green[●] Live — this section refreshes every 30 seconds.")
-        st.fragment(run_every=30)(guarded_detail)(user, period, comparison, campaign_ids)
-    else:
-        detail_section(user, period, comparison, campaign_ids)
+    """The campaign picker and the detail as one fragment: choosing another campaign, KPI or
+    breakdown reruns this tab alone, not the sidebar and the page around it (issue 15: half
+    the elements a change redrew). While the period is still running and some campaign is
+    live, it also reruns every 30 s, so a live campaign's numbers move (a finished one's
+    rerun is served from the caches)."""
+    campaigns = data.campaigns()
+    running = (campaigns.status == "live").any() and period.is_incomplete(datetime.now(timezone.utc))
+    st.fragment(run_every=30 if running else None)(detail)()
 
 
 with database_guard():
