@@ -4,12 +4,14 @@ Plotly's load and draw, dataframes, number of elements — and choose what to dr
 bench/browser_element_page.py is served beside the reference page (bench/browser_baseline_page.py)
 and opened in Debian's Chromium as a new tab with the assets cached, as bench/bench_browser.py
 opens a screen (the same instrumentation and "painted and idle" rule), with 0, 1, 4 and 8
-elements of each kind: Plotly and Vega-Lite charts of the same data, st.dataframe, st.table and
-one HTML table of the same 20 rows. The pages are interleaved run by run; medians are what count.
+elements of each kind: Plotly and Vega-Lite charts of the same data (Vega-Lite drawn as SVG and
+on a canvas), st.dataframe, st.table and one HTML table of the same 20 rows. The pages are
+interleaved run by run; medians are what count.
 
-    .venv/bin/python bench/browser_element_costs.py [--runs 5]
+    .venv/bin/python bench/browser_element_costs.py [--runs 5] [--kinds vega,vega_canvas]
 
-Writes bench/results/browser_element_costs.json. Needs no database."""
+Writes bench/results/browser_element_costs.json (with --kinds: browser_element_costs_<kinds>.json).
+Needs no database."""
 from __future__ import annotations
 
 import argparse
@@ -30,14 +32,16 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 PAGE_SCRIPT = REPO_ROOT / "bench" / "browser_element_page.py"
 RESULTS = REPO_ROOT / "bench" / "results" / "browser_element_costs.json"
-PAGES = [("none", 0)] + [(kind, n) for kind in ("plotly", "vega") for n in (1, 4, 8)] + \
+PAGES = [("none", 0)] + [(kind, n) for kind in ("plotly", "vega", "vega_canvas") for n in (1, 4, 8)] + \
         [(kind, n) for kind in ("dataframe", "table", "html") for n in (1, 4)]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--kinds", help="comma-separated: only these kinds (the title-only and reference pages always)")
     args = parser.parse_args()
+    pages_measured = [(kind, n) for kind, n in PAGES if not args.kinds or kind == "none" or kind in args.kinds.split(",")]
     from playwright.sync_api import sync_playwright
 
     servers = [Server(PAGE_SCRIPT, "elements", dict(os.environ)), Server(REFERENCE_SCRIPT, "reference", dict(os.environ))]
@@ -45,7 +49,7 @@ def main() -> int:
     try:
         restart(servers)
         pages, reference = servers[0].base, servers[1].base
-        urls = {f"{kind} x{n}": f"{pages}/?kind={kind}&n={n}" for kind, n in PAGES}
+        urls = {f"{kind} x{n}": f"{pages}/?kind={kind}&n={n}" for kind, n in pages_measured}
         urls["reference page"] = reference + "/"
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -69,7 +73,9 @@ def main() -> int:
         "median_ms": medians, "runs_ms": times,
         "extra_over_title_only_ms": {name: round(ms - medians["none x0"], 1) for name, ms in medians.items()},
     }
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    # A run of some kinds only is saved beside the full run, not over it.
+    output = RESULTS if not args.kinds else RESULTS.with_name(f"browser_element_costs_{args.kinds.replace(',', '_')}.json")
+    output.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({"median_ms": medians}, indent=2))
     return 0
 

@@ -1,6 +1,7 @@
 """The page bench/browser_element_costs.py serves: a title and `n` elements of one `kind` (query
 parameters), each from a fixed seeded generator, so every run draws the same thing:
-- plotly: a Plotly bar chart of 90 days; vega: the same as a Vega-Lite bar chart;
+- plotly: a Plotly bar chart of 90 days; vega: the same as a Vega-Lite bar chart (Vega's SVG
+  renderer, Streamlit's default); vega_canvas: the same drawn by Vega's canvas renderer;
 - dataframe: st.dataframe of 20 rows; table: st.table of the same; html: the same as one HTML table;
 - none: the title alone."""
 import html
@@ -24,10 +25,12 @@ for i in range(n):
             figure = go.Figure(go.Bar(x=days, y=values))
             figure.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10))
             st.plotly_chart(figure, key=f"chart_{i}")
-        elif kind == "vega":
+        elif kind in ("vega", "vega_canvas"):
+            renderer = {"usermeta": {"embedOptions": {"renderer": "canvas"}}} if kind == "vega_canvas" else {}
             st.vega_lite_chart(pd.DataFrame({"day": days, "sends": values}),
                                {"mark": "bar", "encoding": {"x": {"field": "day", "type": "temporal"},
-                                                            "y": {"field": "sends", "type": "quantitative"}}},
+                                                            "y": {"field": "sends", "type": "quantitative"}},
+                                **renderer},
                                height=300, key=f"chart_{i}")
         elif kind == "dataframe":
             st.dataframe(rows, key=f"table_{i}")
