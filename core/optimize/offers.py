@@ -20,6 +20,7 @@ value% of revenue, fixed ones min(value, revenue).
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,7 @@ from sklearn.model_selection import GroupKFold
 BOOTSTRAP = 30
 INTERVAL = (5, 95)
 REGULARISATION_C = 1.0
+MIN_IDENTIFIED_SHARE = 0.8  # a reward-type interval needs this share of the refits to identify it
 MIN_SUPPORT_CONVERSIONS = 30  # an offer card needs this many conversions of its category and type in the segment
 CELL_KEYS = ["campaign_id", "segment", "device"]
 
@@ -89,6 +91,9 @@ class OfferModel:
     boot_convert: list
     margin_draws: dict           # category -> revenue samples per draw (list of arrays), [0] = all data
     cells: pd.DataFrame
+    # draws × segments: whether the draw's campaigns gave the segment clicks under both reward
+    # types (otherwise its segment × percent coefficient is the penalty's 0, not an estimate)
+    boot_identified: np.ndarray | None = None
     _margins: dict = field(default_factory=dict)  # (category, reward type, value) -> margin per draw
 
     def margins(self, offers: pd.DataFrame) -> np.ndarray:
@@ -137,15 +142,33 @@ class OfferModel:
         return probabilities(clicks) * probabilities(converts)
 
     def coefficients(self) -> pd.DataFrame:
+        """The fit's coefficients per feature, and each conversion coefficient's 90 % interval
+        from the bootstrap refits' spread around it (_centred_interval: the refits of a
+        regularised fit sit off the full fit, and a percentile interval could leave out its own
+        estimate). A segment × percent coefficient is read only from refits whose campaigns gave
+        that segment clicks under both reward types; with fewer than MIN_IDENTIFIED_SHARE of
+        them its interval is missing (NaN): no claim."""
         names = self.space.names()
         out = pd.DataFrame({"feature": names, "click": self.click.coef_[0], "convert": self.convert.coef_[0]})
         boots = np.array([m.coef_[0] for m in self.boot_convert])
-        out["convert_low"], out["convert_high"] = np.percentile(boots, INTERVAL, axis=0) if len(boots) else (np.nan, np.nan)
+        if not len(boots):
+            out["convert_low"], out["convert_high"] = np.nan, np.nan
+            return out
+        draws = np.vstack([self.convert.coef_[0], boots])
+        if self.boot_identified is not None:
+            for j, segment in enumerate(self.space.segments):
+                column = names.index(f"segment={segment}×percent")
+                identified = self.boot_identified[:, j]
+                draws[1:, column] = np.where(identified, draws[1:, column], np.nan)
+                if identified.mean() < MIN_IDENTIFIED_SHARE:
+                    draws[1:, column] = np.nan
+        out["convert_low"], out["convert_high"] = _centred_interval(draws)
         return out
 
     def reward_type_effect(self) -> pd.DataFrame:
         """Per segment: the conversion odds ratio of percent over fixed cashback, with its 90 %
-        bootstrap interval (> 1: the segment prefers percent)."""
+        interval (> 1: the segment prefers percent); low and high are NaN where the campaigns do
+        not identify it (too few refits with clicks under both reward types): no claim."""
         coef = self.coefficients().set_index("feature")
         rows = []
         for s in self.space.segments:
@@ -183,15 +206,20 @@ def fit(cells: pd.DataFrame, conversion_values: pd.DataFrame, segments, channels
     convert = _fit_binomial(x, conversions, clicks)
     rng = np.random.default_rng(seed)
     campaign_ids = cells.campaign_id.unique()
-    boot_click, boot_convert = [], []
+    segment, percent = cells.segment.to_numpy(), cells.reward_type.to_numpy() == "percent"
+    boot_click, boot_convert, identified = [], [], []
     for b in range(bootstrap):
         picked = pd.Series(rng.choice(campaign_ids, len(campaign_ids))).value_counts()
         weight = cells.campaign_id.map(picked).fillna(0).to_numpy(float)
         boot_click.append(_fit_binomial(x, clicks, sends, weight))
         boot_convert.append(_fit_binomial(x, conversions, clicks, weight))
+        clicked = (weight > 0) & (clicks > 0)
+        identified.append([(clicked & (segment == s) & percent).any() and (clicked & (segment == s) & ~percent).any()
+                           for s in space.segments])
         say((b + 1) / bootstrap, f"offers: bootstrap fit {b + 1} of {bootstrap}")
     margin_draws = _revenue_draws(conversion_values, space.categories, bootstrap, rng)
-    return OfferModel(space, click, convert, boot_click, boot_convert, margin_draws, cells)
+    return OfferModel(space, click, convert, boot_click, boot_convert, margin_draws, cells,
+                      boot_identified=np.array(identified, bool).reshape(len(identified), len(space.segments)))
 
 
 def _revenue_draws(values: pd.DataFrame, categories, bootstrap: int, rng) -> dict:
@@ -226,10 +254,14 @@ def audience_groups(audience: pd.DataFrame) -> pd.DataFrame:
 def _centred_interval(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The 90 % interval of row 0 (the fit on all data) from the spread of the bootstrap refits
     (rows 1…) around their median: the refits of a regularised fit sit a little off the full
-    fit, and a plain percentile interval could then leave out the estimate it is for."""
+    fit, and a plain percentile interval could then leave out the estimate it is for. Refits
+    left out (NaN) do not count; a column with none left has no interval (NaN)."""
     if len(values) < 2:
         return values[0], values[0]
-    low, middle, high = np.percentile(values[1:], [INTERVAL[0], 50, INTERVAL[1]], axis=0)
+    refits = values[1:]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column: no interval
+        low, middle, high = np.nanpercentile(refits, [INTERVAL[0], 50, INTERVAL[1]], axis=0)
     return values[0] + (low - middle), values[0] + (high - middle)
 
 

@@ -64,22 +64,27 @@ def best_offers_chart(scores: pd.DataFrame) -> dict:
 
 def reward_type_chart(effects: pd.DataFrame) -> dict:
     """Each segment's conversion odds ratio, percent-of-spend cashback against fixed cashback, with
-    its 90 % interval on a log scale (1 = no preference)."""
-    data = vega.records(pd.DataFrame({"segment": effects.segment.map(segment_label),
-                                      "ratio": effects.odds_ratio_percent.astype(float),
-                                      "low": effects.low.astype(float), "high": effects.high.astype(float)}))
-    ends = pd.concat([effects.low, effects.high, pd.Series([1.0])]).astype(float)
+    its 90 % interval on a log scale (1 = no preference). A segment whose campaigns do not
+    identify it (a NaN interval: core.optimize.offers) has its dot and no interval, and says so."""
+    low, high = effects.low.astype(float), effects.high.astype(float)
+    claimed = (low.notna() & high.notna()).to_numpy()
+    frame = pd.DataFrame({
+        "segment": effects.segment.map(segment_label), "ratio": effects.odds_ratio_percent.astype(float),
+        "low": low, "high": high,
+        "interval": [f"{a:.2f} – {b:.2f}" if math.isfinite(a) and math.isfinite(b)
+                     else "none: too few campaigns of one reward type" for a, b in zip(low, high)]})
+    ends = pd.concat([low, high, effects.odds_ratio_percent.astype(float), pd.Series([1.0])]).dropna()
     x = {"field": "ratio", "type": "quantitative",
          "title": ["Conversion odds ratio (90 % interval),", "percent-of-spend vs fixed cashback"],
          "scale": {"type": "log", "domain": [float(ends.min()) / 1.15, float(ends.max()) * 1.15], "nice": False}}
     tooltip = [{"field": "segment", "title": "Segment"}, {"field": "ratio", "title": "Odds ratio", "format": ".2f"},
-               {"field": "low", "title": "90 % low", "format": ".2f"},
-               {"field": "high", "title": "90 % high", "format": ".2f"}]
-    y = {"field": "segment", "type": "nominal", "title": None, "sort": [r["segment"] for r in data["values"]]}
+               {"field": "interval", "title": "90 % interval"}]
+    y = {"field": "segment", "type": "nominal", "title": None, "sort": frame.segment.tolist()}
+    # The intervals where there is one; a dot for every segment (no row carries a missing value).
+    rule, dot = interval_layers(vega.records(frame[claimed]), y, x, "low", "high", {"value": BLUE}, tooltip)
+    dot["data"] = vega.records(frame[["segment", "ratio", "interval"]])
     return chart_spec("Reward type each segment prefers (odds ratio, percent vs fixed cashback)", 32 * len(effects),
-                      title="Reward type each segment prefers",
-                      layer=[reference_rule("x", 1)] + interval_layers(data, y, x, "low", "high", {"value": BLUE},
-                                                                       tooltip))
+                      title="Reward type each segment prefers", layer=[reference_rule("x", 1), rule, dot])
 
 
 def qini_chart(variant: str, outcome: str, share: list[float], qini: list[float]) -> dict:

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from core.optimize import store
 from core.optimize.recommendations import KIND_LABELS
 from screens.optimization.history import projected_against_realised
+from screens.optimization.offers import reward_type_chart
 from tests.app.conftest import (app_database, clear_streamlit_caches, database_url_of, formula_cells, new_app,
                                 open_tab, plain, screen_path)
 from tests.db.test_optimize_training import shared_trained
@@ -239,3 +240,19 @@ def test_history_chart_draws_realised_impact_only_where_measured():
     assert points[0][1]["scale"]["range"] == ["circle", "diamond"]
     for layer in spec["layer"]:
         assert all(v is not None and v == v for row in layer["data"]["values"] for v in row.values())
+
+
+def test_the_reward_type_chart_draws_no_interval_where_the_model_claims_none():
+    """A segment whose campaigns do not identify its reward-type preference (NaN interval,
+    core.optimize.offers.reward_type_effect) keeps its dot, draws no interval and says why in
+    its tooltip; an identified one draws its interval around its dot."""
+    effects = pd.DataFrame({"segment": ["deal_seeker", "new_high"], "odds_ratio_percent": [0.93, 1.6],
+                            "low": [0.81, float("nan")], "high": [1.07, float("nan")]})
+    spec = reward_type_chart(effects)
+    rule, dot = spec["layer"][1:]
+    assert [(r["segment"], r["ratio"], r["interval"]) for r in dot["data"]["values"]] == [
+        ("deal seeker", 0.93, "0.81 – 1.07"), ("new high", 1.6, "none: too few campaigns of one reward type")]
+    assert [(r["segment"], r["low"], r["high"]) for r in rule["data"]["values"]] == [("deal seeker", 0.81, 1.07)]
+    assert (rule["encoding"]["x"]["field"], rule["encoding"]["x2"]["field"]) == ("low", "high")
+    low, high = dot["encoding"]["x"]["scale"]["domain"]
+    assert low < 0.81 and high > 1.6                                          # every dot and interval in view
