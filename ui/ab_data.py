@@ -25,10 +25,18 @@ def summaries():
     return snapshots.summaries(engine())
 
 
+@st.cache_data(ttl=60, max_entries=64, show_spinner="Reading the test's data…")
+def inputs(test_id: int):
+    """What every view of the test analyses: as of the snapshot job's last run (every 5
+    minutes) when it has one, else live."""
+    return tracker.screen_inputs(engine(), test_id)
+
+
 @st.cache_data(ttl=60, max_entries=128, show_spinner="Analysing the test…")
 def results(test_id: int, method: str, cuped: bool, difference: str):
-    """As of the snapshot job's last run (every 5 minutes) when it has one, else live."""
-    return tracker.analyze_for_screen(engine(), test_id, method=method, cuped=cuped, difference=difference)
+    """One view of the test's inputs: another method, CUPED or lift reads nothing again (the
+    inputs took 0.2 s of the 0.25 s a view took, issue 15)."""
+    return tracker.analyze_inputs(inputs(test_id), method=method, cuped=cuped, difference=difference)
 
 
 @st.cache_data(ttl=120, max_entries=128, show_spinner="Reading the daily snapshots…")
@@ -62,5 +70,5 @@ def audit_trail(test_id: int):
 
 def clear() -> None:
     """Forget everything cached about tests (after a person changed one)."""
-    for cached in (tests, summaries, results, over_time, open_alerts, audit_trail, decisions):
+    for cached in (tests, summaries, inputs, results, over_time, open_alerts, audit_trail, decisions):
         cached.clear()

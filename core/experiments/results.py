@@ -295,13 +295,24 @@ def current_exposure(db, test_id: int, end: pd.Timestamp, lookback_from: pd.Time
                     as_of=as_of)
 
 
-def analyze_stored(db, test_id: int, method: str | None = None, cuped: bool | None = None,
-                   difference: str = "relative") -> TrackerResults | None:
-    """What analyze_test says, from the inputs the snapshot job stored at its last run (the
-    per-variant sums and the exposure of that moment: a few rows, whatever the number of
-    members), or None when there are none to use: the job has not analysed the test yet, or
-    the test ended after that run (its data then end at its end, not at the snapshot). The
-    job analyses exactly these inputs, so its verdict and alerts are what this shows."""
+@dataclass
+class AnalysisInputs:
+    """What one test's analysis reads from the database, whatever the view: the test, its
+    variants, the per-variant sums, the exposure, the data's end and traffic window, and when
+    the snapshot job stored them (None: read live). A few rows whatever the number of members."""
+    test: pd.Series
+    variants: pd.DataFrame
+    raw: pd.DataFrame
+    exposure: pd.DataFrame
+    end: pd.Timestamp
+    lookback_from: pd.Timestamp | None
+    as_of: datetime | None = None
+
+
+def stored_inputs(db, test_id: int) -> AnalysisInputs | None:
+    """The inputs the snapshot job stored at its last run, or None when there are none to use:
+    the job has not analysed the test yet, or the test ended after that run (its data then end
+    at its end, not at the snapshot)."""
     stored = fetch_df(db, "ab_results_stored", test_id=int(test_id))
     if stored.empty:
         return None
@@ -309,23 +320,53 @@ def analyze_stored(db, test_id: int, method: str | None = None, cuped: bool | No
     as_of = pd.Timestamp(stored.as_of.iloc[0])
     if pd.notna(test.ended_at) and pd.Timestamp(test.ended_at) > as_of:
         return None
-    method, cuped = view_of(rule_of(test), method, cuped)
     exposure = pd.DataFrame(stored.exposure.iloc[0], columns=["variant", "assigned", "reached", "reached_before"])
     lookback = stored.lookback_from.iloc[0]
-    results = analyze_summary(test, variants_of(db, test_id), _numeric(stored.drop(columns=["as_of", "exposure",
-                                                                                            "lookback_from"])),
-                              exposure, method, cuped, difference, as_of,
-                              pd.Timestamp(lookback) if pd.notna(lookback) else None)
-    results.as_of = as_of.to_pydatetime()
+    return AnalysisInputs(test, variants_of(db, test_id),
+                          _numeric(stored.drop(columns=["as_of", "exposure", "lookback_from"])), exposure, as_of,
+                          pd.Timestamp(lookback) if pd.notna(lookback) else None, as_of.to_pydatetime())
+
+
+def live_inputs(db, test_id: int, now: datetime | None = None) -> AnalysisInputs:
+    """The inputs as the data stand now (to the test's end)."""
+    now = now or datetime.now(timezone.utc)
+    test = get_test(db, test_id)
+    end = pd.Timestamp(test.ended_at if pd.notna(test.ended_at) else now)
+    lookback_from = lookback_start(test, end)
+    return AnalysisInputs(test, variants_of(db, test_id), current_summary(db, test_id),
+                          current_exposure(db, test_id, end, lookback_from), end, lookback_from)
+
+
+def screen_inputs(db, test_id: int) -> AnalysisInputs:
+    """The results screen's inputs: the snapshot job's last stored ones (`as_of` says when) when
+    it has some for the test as it stands, else the live ones."""
+    return stored_inputs(db, test_id) or live_inputs(db, test_id)
+
+
+def analyze_inputs(inputs: AnalysisInputs, method: str | None = None, cuped: bool | None = None,
+                   difference: str = "relative") -> TrackerResults:
+    """One view (method, CUPED, lift; the rule's where not given) of a test's inputs: the screen
+    reads the inputs once and each view from them, so switching views reads nothing again."""
+    method, cuped = view_of(rule_of(inputs.test), method, cuped)
+    results = analyze_summary(inputs.test, inputs.variants, inputs.raw, inputs.exposure, method, cuped, difference,
+                              inputs.end, inputs.lookback_from)
+    results.as_of = inputs.as_of
     return results
+
+
+def analyze_stored(db, test_id: int, method: str | None = None, cuped: bool | None = None,
+                   difference: str = "relative") -> TrackerResults | None:
+    """What analyze_test says, from the inputs the snapshot job stored at its last run
+    (stored_inputs), or None when there are none to use. The job analyses exactly these
+    inputs, so its verdict and alerts are what this shows."""
+    inputs = stored_inputs(db, test_id)
+    return None if inputs is None else analyze_inputs(inputs, method, cuped, difference)
 
 
 def analyze_for_screen(db, test_id: int, method: str | None = None, cuped: bool | None = None,
                        difference: str = "relative") -> TrackerResults:
-    """The results screen's analysis: the snapshot job's last stored inputs (analyze_stored;
-    `as_of` says when) when it has some for the test as it stands, else the live analysis."""
-    return (analyze_stored(db, test_id, method, cuped, difference)
-            or analyze_test(db, test_id, method=method, cuped=cuped, difference=difference))
+    """The results screen's analysis (screen_inputs, then the view)."""
+    return analyze_inputs(screen_inputs(db, test_id), method, cuped, difference)
 
 
 def analyze_summary(test: pd.Series, variants: pd.DataFrame, raw: pd.DataFrame, exposure: pd.DataFrame,

@@ -5,7 +5,7 @@ import streamlit as st
 from core.access.auth import User
 from core.experiments import tests_repo
 from core.experiments.outcomes import OUTCOMES
-from screens.ab_tests.detail import test_detail
+from screens.ab_tests.detail import test_detail_fragment
 from ui import ab_data
 from ui.format import MISSING, count, date_time, probability
 from ui.html_table import written_markup
@@ -55,4 +55,4 @@ def active_tab(user: User, tz: str, tests: pd.DataFrame) -> None:
         st.info("No active test. Managers can create one in “Create a test”.")
         return
     st.html(written_markup(overview(active, tz), numbers=["Members"], css_class="active-tests"))
-    test_detail(user, tz, pick_test(active, "ab_active_test"), "active")
+    test_detail_fragment(user, tz, pick_test(active, "ab_active_test"), "active")

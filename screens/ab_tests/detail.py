@@ -17,6 +17,7 @@ from screens.ab_tests.controls import controls, plan_text, rule_section
 from screens.ab_tests.decided import decision_section, verdict_box
 from ui import ab_charts, ab_data
 from ui.format import count, date_time, decimal, escape_markdown, p_value, percent, probability
+from ui.errors import database_guard
 from ui.html_table import Column, html_table, text, written_markup
 from ui.widgets import csv_download
 
@@ -79,6 +80,19 @@ def header(test: pd.Series, tz: str) -> None:
     if pd.notna(test.decision) and test.decision:
         winner = f" (winner: **{escape_markdown(test.winner)}**)" if pd.notna(test.winner) else ""
         st.caption(f"Decision: {escape_markdown(test.decision)}{winner}")
+
+
+def test_detail_fragment(user: User, tz: str, test_id: int, prefix: str) -> None:
+    """One test in full as a fragment: another view of its data (method, CUPED, lift), metric
+    over time or the rule's and controls' inputs rerun this test alone, not the tab's list, the
+    sidebar and the page around it (issue 15). An action that changes the test (st.rerun)
+    reruns the whole page. In its own guard: a fragment's rerun runs outside the page's."""
+    st.fragment(guarded_test_detail)(user, tz, test_id, prefix)
+
+
+def guarded_test_detail(user: User, tz: str, test_id: int, prefix: str) -> None:
+    with database_guard():
+        test_detail(user, tz, test_id, prefix)
 
 
 def test_detail(user: User, tz: str, test_id: int, prefix: str) -> None:

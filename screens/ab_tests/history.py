@@ -6,7 +6,7 @@ from core.access.auth import User
 from core.experiments import tests_repo
 from core.experiments.outcomes import OUTCOMES
 from screens.ab_tests.active import pick_test
-from screens.ab_tests.detail import test_detail
+from screens.ab_tests.detail import test_detail_fragment
 from ui import ab_data
 from ui.format import MISSING
 
@@ -33,4 +33,4 @@ def history_tab(user: User, tz: str, tests: pd.DataFrame) -> None:
     st.dataframe(shown[list(headers)].rename(columns=headers), hide_index=True, width="stretch", column_config={
         started: st.column_config.DatetimeColumn(started, format="YYYY-MM-DD HH:mm", timezone=tz),
         ended_at: st.column_config.DatetimeColumn(ended_at, format="YYYY-MM-DD HH:mm", timezone=tz)})
-    test_detail(user, tz, pick_test(ended, "ab_history_test"), "history")
+    test_detail_fragment(user, tz, pick_test(ended, "ab_history_test"), "history")

@@ -425,10 +425,17 @@ def test_results_from_the_stored_snapshot_equal_the_live_analysis(demo_copy):
     now = datetime.now(timezone.utc).replace(microsecond=0)
     snapshots.take_snapshots(demo_copy, now=now)
     for test_id in TEST_IDS.values():
+        # The screen reads a test's inputs once and analyses every view from them (issue 15).
+        read_once = results.live_inputs(demo_copy, test_id, now=now)
         for method in results.METHODS:
             for cuped in (True, False):
                 live = results.analyze_test(demo_copy, test_id, method=method, cuped=cuped, now=now)
                 stored = results.analyze_stored(demo_copy, test_id, method=method, cuped=cuped)
+                view = results.analyze_inputs(read_once, method=method, cuped=cuped)
+                assert (view.verdict, view.problem, view.method, view.cuped, view.as_of) == \
+                    (live.verdict, live.problem, method, cuped, None)
+                assert view.expected_days_left == pytest.approx(live.expected_days_left)
+                pd.testing.assert_frame_equal(view.analysis, live.analysis)
                 assert stored is not None and stored.as_of == now and live.as_of is None
                 assert stored.verdict == live.verdict and stored.problem == live.problem
                 assert stored.n_per_arm.equals(live.n_per_arm) and stored.srm_detected == live.srm_detected
@@ -445,6 +452,7 @@ def test_results_from_the_stored_snapshot_equal_the_live_analysis(demo_copy):
     ended = TEST_IDS["three_way"]
     tests_repo.control(demo_copy, MANAGER, ended, "stop_test", note="ended after the snapshot")
     assert results.analyze_stored(demo_copy, ended) is None
+    assert results.screen_inputs(demo_copy, ended).as_of is None                 # the screen then reads live
 
 
 def test_snapshot_job_stores_every_day_raises_alerts_once_and_is_idempotent(demo_copy):
