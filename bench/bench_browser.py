@@ -388,8 +388,13 @@ class AbMethod(Interaction):
     screen = "ab_tests"
 
     def act(self, page, run):
-        # The options are the buttons with aria-checked (the group also holds its help icon's button).
-        options = page.get_by_test_id("stButtonGroup").first.locator("button[aria-checked]")
+        # The method's segmented control, found by its label: the page's first button group is the
+        # A/B sections (Active tests, History, …), which runs before 2026-11-29 clicked instead, so
+        # "ab_method" then timed a change of section. The options are the buttons with aria-checked
+        # (the group also holds its help icon's button).
+        group = page.get_by_test_id("stButtonGroup").filter(
+            has=page.get_by_test_id("stWidgetLabel").get_by_text("Other views of the same data", exact=True)).first
+        options = group.locator("button[aria-checked]")
         chosen = [i for i in range(options.count()) if options.nth(i).get_attribute("aria-checked") != "true"]
         arm(page)
         options.nth(chosen[run % len(chosen)]).click()
