@@ -59,7 +59,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from bench.common import admin_url, demo_database, say  # noqa: E402
-from core.access.auth import ROLE_LABELS  # noqa: E402
+from core.access.auth import ROLE_LABELS, User  # noqa: E402
 from core.platform.db import make_engine  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, stop_process  # noqa: E402
 
@@ -400,6 +400,26 @@ class AbMethod(Interaction):
         options.nth(chosen[run % len(chosen)]).click()
 
 
+BENCH_TEST_PREFIX = "Browser benchmark "
+BENCH_MANAGER = User("browser-benchmark@swipesavvy.example", "Browser benchmark", "manager")
+
+
+def stop_benchmark_tests(url: str) -> int:
+    """Stop the tests earlier runs created (named BENCH_TEST_PREFIX…), through core as a manager
+    would: a campaign takes one active test, so after a few runs no campaign was left to
+    create one on, the form was not shown and the interaction timed out."""
+    from core.experiments import tests_repo
+    engine = make_engine(url, pool_size=1)
+    try:
+        tests = tests_repo.list_tests(engine)
+        ours = tests[tests.name.str.startswith(BENCH_TEST_PREFIX) & tests.status.isin(tests_repo.ACTIVE_STATUSES)]
+        for test_id in ours.test_id:
+            tests_repo.control(engine, BENCH_MANAGER, int(test_id), "stop_test", note="browser benchmark: left over")
+        return len(ours)
+    finally:
+        engine.dispose()
+
+
 class CreateTest(Interaction):
     screen = "ab_tests"
 
@@ -415,7 +435,7 @@ class CreateTest(Interaction):
             tab.click()
             wait_idle(page, need_run=True)
         name = page.get_by_test_id("stMain").get_by_label("Test name")
-        name.fill(f"Browser benchmark {datetime.now(timezone.utc):%H%M%S} #{run}")
+        name.fill(f"{BENCH_TEST_PREFIX}{datetime.now(timezone.utc):%H%M%S} #{run}")
         name.press("Enter")  # the value is sent (a rerun): wait for it before the click we time
         wait_idle(page, need_run=False)
         arm(page)
@@ -838,6 +858,8 @@ def main() -> int:
     needs_cards = ("recommendations" in screens and not {"warm", "cold", "server"} <= skip) or (
         "apply_recommendation" in names and "interactions" not in skip)
     url = prepare_database(args, train=needs_cards)
+    if "create_test" in names and "interactions" not in skip:
+        say(f"stopped {stop_benchmark_tests(url)} tests earlier runs created")
     facts = database_facts(url)
     say(f"database: {facts}")
     env = {**os.environ, "DATABASE_URL": url}
