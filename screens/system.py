@@ -4,7 +4,7 @@ import streamlit as st
 from core.access import auth
 from core.access.auth import ROLE_LABELS, ROLES, can
 from ui import ab_data, data
-from ui.format import count, date_time, duration, escape_markdown
+from ui.format import count, date_time, details, duration, escape_markdown
 from ui.session import current_user
 from ui.errors import database_guard
 
@@ -83,7 +83,9 @@ with database_guard():
     with st.expander("Recent job runs"):
         st.dataframe(data.recent_job_runs(), hide_index=True, width="stretch", column_config=JOB_RUN_COLUMNS)
     with st.expander("Audit log (latest 100 actions)"):
-        st.dataframe(data.recent_audit(), hide_index=True, width="stretch", column_config=AUDIT_COLUMNS)
+        audit = data.recent_audit()  # details as words: a JSON object is no table cell (nor Arrow's)
+        st.dataframe(audit.assign(details=audit.details.map(details)), hide_index=True, width="stretch",
+                     column_config=AUDIT_COLUMNS)
 
     st.subheader("People and roles")
     st.caption("People signed in through the identity provider get the role an admin gave them here; "

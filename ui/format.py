@@ -11,6 +11,7 @@ HTML, colour, emoji, icon or formula. Our own prose stays Markdown on purpose.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import datetime
@@ -154,6 +155,29 @@ def outcome_value(key: str, value) -> str:
     if unit == "USD":
         return money(number, 2)
     return decimal(number, 3)
+
+
+def details(value) -> str:
+    """An audit entry's details (a JSON object) as plain words: "note: ships Monday · winner:
+    treatment"; lists joined with commas, an empty object or none as "—"."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, (dict, list)) and not value:
+        return MISSING
+    if not isinstance(value, dict):
+        return MISSING if is_missing(value) else str(value)
+
+    def word(item) -> str:
+        if isinstance(item, (list, tuple)):
+            return ", ".join(word(i) for i in item)
+        if isinstance(item, dict):
+            return json.dumps(item, ensure_ascii=False, default=str)
+        return MISSING if is_missing(item) or item == "" else str(item)
+
+    return " · ".join(f"{key}: {word(item)}" for key, item in value.items())
 
 
 def segment_label(value) -> str:

@@ -16,7 +16,7 @@ from core.experiments.outcomes import OUTCOMES
 from screens.ab_tests.controls import controls, plan_text, rule_section
 from screens.ab_tests.decided import decision_section, verdict_box
 from ui import ab_charts, ab_data
-from ui.format import count, date_time, decimal, escape_markdown, p_value, percent, probability
+from ui.format import count, date_time, details, decimal, escape_markdown, p_value, percent, probability
 from ui.errors import database_guard
 from ui.html_table import Column, html_table, text, written_markup
 from ui.widgets import csv_download
@@ -144,7 +144,7 @@ def test_detail(user: User, tz: str, test_id: int, prefix: str) -> None:
     with st.expander("Audit trail of this test"):
         trail = ab_data.audit_trail(int(test_id))
         html_table(trail, {"at": Column("When", lambda at: date_time(at, tz, seconds=True)), "actor": text("Who"),
-                           "role": text("Role"), "action": text("Action"), "details": text("Details")},
+                           "role": text("Role"), "action": text("Action"), "details": Column("Details", details)},
                    css_class="audit-trail")
 
 

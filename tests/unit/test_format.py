@@ -129,3 +129,12 @@ def test_csv_cells_that_would_run_as_formulas_stay_text():
     assert list(back.columns) == ["region", "change", "'=header"]
     assert back.region.fillna("").tolist() == ["'=cmd|' /C calc'!A0", "'+1", "'-2+3", "'@SUM(A1)", "'\tx", "NYC", ""]
     assert back.change.tolist()[:6] == frame.change.tolist()[:6]          # numbers stay numbers, signs and all
+
+
+def test_audit_details_read_as_words():
+    """An audit entry's details (JSON) as "key: value · …", whatever form the database hands over."""
+    assert fmt.details({"note": "ships Monday", "winner": "treatment"}) == "note: ships Monday · winner: treatment"
+    assert fmt.details('{"variants": ["a", "b"], "holdout": 0.1}') == "variants: a, b · holdout: 0.1"
+    assert fmt.details({"note": "", "rule": {"alpha": 0.05}}) == 'note: — · rule: {"alpha": 0.05}'
+    assert fmt.details({}) == fmt.details(None) == fmt.details(float("nan")) == fmt.MISSING
+    assert fmt.details("not json") == "not json"
