@@ -143,6 +143,22 @@ def metric_value(key: str, value) -> str:
     return count(number)
 
 
+def metric_in_full(key: str, value) -> str:
+    """A campaign metric in full, for a table cell: rates to 0.01 %, ROI to 0.1 %, money to the
+    cent, counts (metric_value is the KPI cards' shorter form)."""
+    number = finite(value)
+    if number is None:
+        return MISSING
+    unit = METRICS[key].unit if key in METRICS else "count"
+    if unit == "%":
+        return percent(number, 2)
+    if unit == "ratio":
+        return percent(number, 1)
+    if unit == "USD":
+        return money(number, 2)
+    return count(number)
+
+
 def outcome_value(key: str, value) -> str:
     """An A/B outcome's member-level mean (core.experiments.outcomes) in its unit: 12.34% for
     rates, $1.23 for money, 0.123 for counts per member."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -45,23 +46,22 @@ class Column:
     number: bool = False
 
 
+def cell_text(value) -> str:
+    """A cell already written, as shown: text as it is, a count with thousands separators, a
+    missing value as "—"."""
+    if fmt.is_missing(value):
+        return fmt.MISSING
+    return fmt.count(value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else str(value)
+
+
 def text(label: str) -> Column:
-    return Column(label, lambda value: fmt.MISSING if fmt.is_missing(value) else str(value))
+    return Column(label, cell_text)
 
 
 def metric_column(key: str) -> Column:
-    """A campaign metric (core.analytics.metrics) in full: rates to 0.01 %, money to the cent
-    (each cell carries its unit, so the header does not repeat it)."""
-    metric = METRICS[key]
-    if metric.unit == "%":
-        write = lambda value: fmt.percent(value, 2)  # noqa: E731
-    elif metric.unit == "ratio":
-        write = lambda value: fmt.percent(value, 1)  # noqa: E731
-    elif metric.unit == "USD":
-        write = lambda value: fmt.money(value, 2)  # noqa: E731
-    else:
-        write = fmt.count
-    return Column(metric.label, write, number=True)
+    """A campaign metric (core.analytics.metrics) in full (ui.format.metric_in_full: each cell
+    carries its unit, so the header does not repeat it)."""
+    return Column(METRICS[key].label, partial(fmt.metric_in_full, key), number=True)
 
 
 def markup(header: Iterable[str], rows: Iterable[Iterable[str]], numbers: Iterable[bool], css_class: str = "") -> str:
@@ -88,14 +88,7 @@ def html_table(frame: pd.DataFrame, columns: dict[str, Column], css_class: str =
 
 
 def written_markup(frame: pd.DataFrame, numbers: Iterable[str] = (), css_class: str = "") -> str:
-    """A frame whose cells are already written (text, or counts written with thousands
-    separators here), its column names as the header; `numbers` are right-aligned."""
+    """A frame whose cells are already written (cell_text), its column names as the header;
+    `numbers` are right-aligned."""
     numbers = set(numbers)
-
-    def cell(value) -> str:
-        if fmt.is_missing(value):
-            return fmt.MISSING
-        return fmt.count(value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else str(value)
-
-    rows = ([cell(value) for value in row] for row in frame.itertuples(index=False, name=None))
-    return markup([str(c) for c in frame.columns], rows, [c in numbers for c in frame.columns], css_class)
+    return frame_markup(frame, {c: Column(str(c), cell_text, c in numbers) for c in frame.columns}, css_class)

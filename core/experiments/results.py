@@ -259,17 +259,7 @@ def analyze_test(db, test_id: int, method: str | None = None, cuped: bool | None
     data stood at `as_of` (a past moment: what the rule said then, e.g. when the system records
     a past decision). The verdict is the test's rule's; method and cuped (by default the rule's)
     choose the view."""
-    now = as_of or now or datetime.now(timezone.utc)
-    test = get_test(db, test_id)
-    method, cuped = view_of(rule_of(test), method, cuped)
-    variants = variants_of(db, test_id)
-    end = pd.Timestamp(test.ended_at if pd.notna(test.ended_at) else now)
-    if as_of is not None:
-        end = min(end, pd.Timestamp(as_of))
-    lookback_from = lookback_start(test, end)
-    raw = current_summary(db, test_id, as_of=as_of)
-    exposure = current_exposure(db, test_id, end, lookback_from, as_of=as_of)
-    return analyze_summary(test, variants, raw, exposure, method, cuped, difference, end, lookback_from)
+    return analyze_inputs(live_inputs(db, test_id, now=now, as_of=as_of), method, cuped, difference)
 
 
 def view_of(rule: dict, method: str | None, cuped: bool | None) -> tuple[str, bool]:
@@ -327,14 +317,16 @@ def stored_inputs(db, test_id: int) -> AnalysisInputs | None:
                           pd.Timestamp(lookback) if pd.notna(lookback) else None, as_of.to_pydatetime())
 
 
-def live_inputs(db, test_id: int, now: datetime | None = None) -> AnalysisInputs:
-    """The inputs as the data stand now (to the test's end)."""
-    now = now or datetime.now(timezone.utc)
+def live_inputs(db, test_id: int, now: datetime | None = None, as_of: datetime | None = None) -> AnalysisInputs:
+    """The inputs as the data stand now (to the test's end), or as they stood at `as_of`."""
+    now = as_of or now or datetime.now(timezone.utc)
     test = get_test(db, test_id)
     end = pd.Timestamp(test.ended_at if pd.notna(test.ended_at) else now)
+    if as_of is not None:
+        end = min(end, pd.Timestamp(as_of))
     lookback_from = lookback_start(test, end)
-    return AnalysisInputs(test, variants_of(db, test_id), current_summary(db, test_id),
-                          current_exposure(db, test_id, end, lookback_from), end, lookback_from)
+    return AnalysisInputs(test, variants_of(db, test_id), current_summary(db, test_id, as_of=as_of),
+                          current_exposure(db, test_id, end, lookback_from, as_of=as_of), end, lookback_from)
 
 
 def screen_inputs(db, test_id: int) -> AnalysisInputs:

@@ -32,7 +32,7 @@ from core.platform.db import execute, fetch_df
 from core.experiments import results as tracker
 from core.experiments import verdicts
 from core.experiments.outcomes import OUTCOMES, PRE_PERIOD_DAYS
-from core.experiments.tests_repo import assign_reached_members, get_test, list_tests, rule_of, variants_of
+from core.experiments.tests_repo import assign_reached_members, get_test, list_tests, variants_of
 from core.platform.jobs import JobOutput, try_exclusive
 
 JOB_NAME = "ab_snapshots"
@@ -86,14 +86,12 @@ def analyze_snapshot(db: Engine, test_id: int, frame: pd.DataFrame, now: datetim
         store_summary(db, outcome, now)
         return outcome
     test = get_test(db, test_id)
-    method, cuped = tracker.view_of(rule_of(test), None, None)
     end = pd.Timestamp(now)
     lookback = tracker.lookback_start(test, end)
     exposure = tracker.current_exposure(db, test_id, end, lookback)
-    outcome = tracker.analyze_summary(test, variants_of(db, test_id),
-                                      current.drop(columns=["snapshot_date", "as_of"]).reset_index(drop=True),
-                                      exposure, method, cuped, "relative", end, lookback)
-    outcome.as_of = now
+    outcome = tracker.analyze_inputs(tracker.AnalysisInputs(
+        test, variants_of(db, test_id), current.drop(columns=["snapshot_date", "as_of"]).reset_index(drop=True),
+        exposure, end, lookback, as_of=now))
     store_summary(db, outcome, now, exposure=exposure, lookback_from=lookback)
     return outcome
 

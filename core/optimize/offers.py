@@ -159,9 +159,8 @@ class OfferModel:
             for j, segment in enumerate(self.space.segments):
                 column = names.index(f"segment={segment}×percent")
                 identified = self.boot_identified[:, j]
-                draws[1:, column] = np.where(identified, draws[1:, column], np.nan)
-                if identified.mean() < MIN_IDENTIFIED_SHARE:
-                    draws[1:, column] = np.nan
+                counted = identified if identified.mean() >= MIN_IDENTIFIED_SHARE else np.zeros_like(identified)
+                draws[1:, column] = np.where(counted, draws[1:, column], np.nan)
         out["convert_low"], out["convert_high"] = _centred_interval(draws)
         return out
 

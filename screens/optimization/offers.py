@@ -71,8 +71,8 @@ def reward_type_chart(effects: pd.DataFrame) -> dict:
     frame = pd.DataFrame({
         "segment": effects.segment.map(segment_label), "ratio": effects.odds_ratio_percent.astype(float),
         "low": low, "high": high,
-        "interval": [f"{a:.2f} – {b:.2f}" if math.isfinite(a) and math.isfinite(b)
-                     else "none: too few campaigns of one reward type" for a, b in zip(low, high)]})
+        "interval": [f"{a:.2f} – {b:.2f}" if ok else "none: too few campaigns of one reward type"
+                     for a, b, ok in zip(low, high, claimed)]})
     ends = pd.concat([low, high, effects.odds_ratio_percent.astype(float), pd.Series([1.0])]).dropna()
     x = {"field": "ratio", "type": "quantitative",
          "title": ["Conversion odds ratio (90 % interval),", "percent-of-spend vs fixed cashback"],
