@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import event, text  # noqa: E402
 
 from core.platform import rollup  # noqa: E402
 from bench.common import admin_url, demo_database, say, stamped_batch  # noqa: E402
@@ -50,7 +50,7 @@ from core.platform.events import day_partition  # noqa: E402
 from core.platform.ingest import EVENT_COLUMNS, write_events  # noqa: E402
 from core.live import brin, tiles  # noqa: E402
 from core.demo import simulator  # noqa: E402
-from core.live.windows import RUNNING_MINUTE_READS, live_window, yesterday_window  # noqa: E402
+from core.live.windows import live_window, yesterday_window  # noqa: E402
 
 RESULTS_PATH = REPO_ROOT / "bench" / "results" / "live.json"
 TARGET_MS = 50.0
@@ -158,42 +158,42 @@ def measure(db, runs: int, tz: str) -> tuple[dict, dict]:
 
         def raw(name, **params):
             return lambda: conn.execute(query(name), params).fetchall()
-        sql_only["live_activity_5min"] = timings(lambda: raw("live_activity", **live_window(at(), 5).bounds())(), runs)
-        sql_only["live_minute_series_60min"] = timings(lambda: raw("live_minute_series", **live_window(at(), 60).bounds())(), runs)
+        sql_only["live_activity_5min"] = timings(lambda: raw("live_activity", **live_window(at(), 5).minute_bounds())(), runs)
+        sql_only["live_minute_series_60min"] = timings(
+            lambda: raw("live_minute_series", tz=tz, **live_window(at(), 60).bounds())(), runs)
         sql_only["live_latest_events"] = timings(lambda: raw(
-            "live_latest_events", since=at() - tiles.LATEST_LOOKBACK, now=at(),
-            lookback_ids=tiles.LATEST_LOOKBACK_IDS, limit=tiles.LATEST_EVENTS)(), runs)
-    for minutes in (5, 15, 60):
-        results[f"snapshot_{minutes}min_all_tiles"] = timings(lambda: tiles.snapshot(db, minutes, tz), runs)
+            "live_latest_events", since=at() - tiles.LATEST_LOOKBACK, now=at(), limit=tiles.LATEST_EVENTS)(), runs)
+    behind, spent, executing = [], [], {}
+
+    # the query time of a snapshot: every statement from its execute to its rows received
+    # (psycopg's client-side cursor has them all when execute returns)
+    def started(conn, *_args):
+        executing[id(conn)] = time.perf_counter()
+
+    def finished(conn, *_args):
+        spent.append(time.perf_counter() - executing.pop(id(conn)))
+    event.listen(db, "before_cursor_execute", started)
+    event.listen(db, "after_cursor_execute", finished)
+    try:
+        for minutes in (5, 15, 60):
+            queries_ms = []
+
+            def one_snapshot():
+                spent.clear()
+                taken = tiles.snapshot(db, minutes, tz)
+                behind.append(taken.seconds_behind)
+                queries_ms.append(sum(spent) * 1000)
+            results[f"snapshot_{minutes}min_all_tiles"] = timings(one_snapshot, runs)
+            results[f"snapshot_{minutes}min_query_time"] = {**percentiles(queries_ms), "max_ms": round(max(queries_ms), 2),
+                                                            "runs": runs, "statements": len(spent)}
+    finally:
+        event.remove(db, "before_cursor_execute", started)
+        event.remove(db, "after_cursor_execute", finished)
+    # how far behind now the numbers were (the rollups' reach): the price of reading no raw events
+    results["snapshot_seconds_behind"] = {"p50_s": round(float(np.percentile(behind, 50)), 2),
+                                          "p95_s": round(float(np.percentile(behind, 95)), 2),
+                                          "max_s": round(float(max(behind)), 2)}
     return results, sql_only
-
-
-def running_minute_side_by_side(db, runs: int, tz: str) -> dict:
-    """The whole snapshot (5 and 60-minute windows) and each tile's statement with the running
-    minute read from its bucket ("rollup") and from the raw events ("raw", as before), interleaved
-    run by run (the order alternating), so both see the same machine and the same data."""
-    at = lambda: datetime.now(timezone.utc)
-    cases = {f"snapshot_{m}min": (lambda m: lambda mode: tiles.snapshot(db, m, tz, running_minute=mode))(m) for m in (5, 60)}
-    with db.connect() as conn:
-        fetch_scalar(conn, "live_session_settings")
-        for name, minutes in (("live_window_totals_5min", 5), ("live_minute_series_60min", 60), ("live_activity_5min", 5)):
-            statement = name.rsplit("_", 1)[0]
-            cases[name] = (lambda statement, minutes: lambda mode: conn.execute(
-                query(statement), live_window(at(), minutes, mode).bounds()).fetchall())(statement, minutes)
-        values = {name: {mode: [] for mode in RUNNING_MINUTE_READS} for name in cases}
-        for i in range(runs):
-            for name, case in cases.items():
-                for mode in (RUNNING_MINUTE_READS if i % 2 == 0 else RUNNING_MINUTE_READS[::-1]):
-                    started = time.perf_counter()
-                    case(mode)
-                    values[name][mode].append((time.perf_counter() - started) * 1000)
-    out = {}
-    for name, by_mode in values.items():
-        summary = {mode: percentiles(times) for mode, times in by_mode.items()}
-        summary["raw_over_rollup_p50"] = round(summary["raw"]["p50_ms"] / summary["rollup"]["p50_ms"], 2)
-        summary["raw_over_rollup_p95"] = round(summary["raw"]["p95_ms"] / summary["rollup"]["p95_ms"], 2)
-        out[name] = summary
-    return out
 
 
 def main() -> None:
@@ -210,8 +210,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--output", type=Path, default=RESULTS_PATH, help="default: bench/results/live.json")
     parser.add_argument("--tz", default="America/New_York")
-    parser.add_argument("--compare-running-minute", action="store_true",
-                        help="also time the running minute read from its bucket and from the raw events, interleaved")
     args = parser.parse_args()
     if args.concurrent_rate is None:
         args.concurrent_rate = args.live_rate
@@ -232,7 +230,7 @@ def main() -> None:
         with db.begin() as conn:
             for day in (yesterday.date(), now.date()):
                 conn.execute(text(f"ANALYZE {day_partition(day)}"))
-            conn.execute(text("ANALYZE rollup_campaign_minute"))
+            conn.execute(text("ANALYZE rollup_live_second"))
 
     # The live feed and the worker (rollup every 3 s), as separate processes like in production.
     env = {**os.environ, "DATABASE_URL": url}
@@ -255,12 +253,11 @@ def main() -> None:
                 SELECT (SELECT count(*) FROM events) AS events,
                        (SELECT count(*) FROM events WHERE event_time > now() - interval '1 hour') AS events_last_hour,
                        (SELECT count(*) FROM events WHERE event_time > now() - interval '5 minutes') AS events_last_5_minutes,
-                       (SELECT count(*) FROM rollup_campaign_minute) AS minute_rollup_rows,
+                       (SELECT count(*) FROM rollup_live_second) AS live_second_rows,
                        (SELECT count(*) FROM campaigns) AS campaigns,
                        (SELECT count(*) FROM members) AS members""")).mappings().one()
         say(f"database: {dict(sizes)}")
         results, sql_only = measure(db, args.runs, args.tz)
-        side_by_side = running_minute_side_by_side(db, args.runs, args.tz) if args.compare_running_minute else None
         with db.connect() as conn:  # what the live screen's events/s tile would say
             rate_seen = conn.execute(text(
                 "SELECT count(*) / 60.0 FROM events WHERE event_time > now() - interval '1 minute'")).scalar()
@@ -272,6 +269,7 @@ def main() -> None:
             process.wait(timeout=30)
 
     queries = {**{k: v for k, v in results.items() if not k.startswith("snapshot")}, **sql_only}
+    snapshots = {k: v for k, v in results.items() if k.endswith("query_time")}
     out = {
         "benchmark": "live queries of Screen 4: results = each tile of core.live.tiles on one connection (SQL and "
                      "the pandas around it) and the whole snapshot; sql_only = each statement alone",
@@ -286,12 +284,14 @@ def main() -> None:
         "events_per_s_in_the_last_minute_measured": round(float(rate_seen), 1),
         "target_ms_per_query": TARGET_MS,
         "all_queries_p95_under_target": all(v["p95_ms"] < TARGET_MS for v in queries.values()),
-        "issue_15_floor": {"what": "one 2 s snapshot, all tiles, query time p95 at 20,000 events/s arriving",
+        "issue_15_floor": {"what": "one 2 s snapshot, all tiles, query time p95 at 20,000 events/s arriving "
+                                   "(the statements' time; results.snapshot_*_all_tiles adds the pandas around them)",
                            "floor_ms": SNAPSHOT_FLOOR_MS,
-                           "snapshot_p95_ms": {k: v["p95_ms"] for k, v in results.items() if k.startswith("snapshot")}},
+                           "snapshot_p95_ms": {k: v["p95_ms"] for k, v in snapshots.items()},
+                           "met": all(v["p95_ms"] < SNAPSHOT_FLOOR_MS for v in snapshots.values()),
+                           "numbers_behind_now_s": results["snapshot_seconds_behind"]},
         "results": results,
         "sql_only": sql_only,
-        "running_minute_side_by_side": side_by_side,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)

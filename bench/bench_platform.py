@@ -14,6 +14,8 @@ import alone; with `--baseline REV --import-runs N` it times the code of commit 
 working tree's, alternately, N times each, each import in a new process on the same file, and
 writes bench/results/import.json (medians and the ratio), e.g.
     .venv/bin/python bench/bench_platform.py --only import --baseline HEAD~1 --import-runs 3
+Only the rollup lag at --lag-rate events/s: `--only lag` loads the demo, rolls it up and runs the
+lag test alone (bench/results/lag.json).
 
 Floors (SPEC, at 10 million events on the 2-core machine): all campaign-detail queries together
 p95 < 25 ms, portfolio p95 < 50 ms, bulk import >= 300k rows/s, rollup lag < 5 s with 20,000
@@ -571,16 +573,17 @@ def main(argv=None) -> int:
                         help="seconds between rollup refreshes (default: the worker's ROLLUP_INTERVAL_SECONDS)")
     parser.add_argument("--lag-batch-seconds", type=float, default=0.25, help="the writer commits a batch this often")
     parser.add_argument("--skip-lag", action="store_true")
-    parser.add_argument("--only", choices=["import"], help="load the demo and measure only this (a few minutes)")
+    parser.add_argument("--only", choices=["import", "lag"], help="load the demo and measure only this (a few minutes)")
     parser.add_argument("--baseline", help="with --only import: also time this commit's import, interleaved")
     parser.add_argument("--import-runs", type=int, default=1, help="with --baseline: timed imports of each code")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--output", type=Path, help="default: bench/results/platform.json (import.json with --only import)")
+    parser.add_argument("--output", type=Path,
+                        help="default: bench/results/platform.json (import.json / lag.json with --only import / lag)")
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--"]:  # `python -m core bench -- --events N` passes the separator through
         argv = argv[1:]
     args = parser.parse_args(argv)
-    args.output = args.output or RESULTS / ("import.json" if args.only == "import" else "platform.json")
+    args.output = args.output or RESULTS / (f"{args.only}.json" if args.only else "platform.json")
     if args.events < 10_000 or args.runs < 1:
         parser.error("--events must be at least 10,000 and --runs at least 1")
 
@@ -615,6 +618,14 @@ def main(argv=None) -> int:
                                                     args.baseline, args.import_runs)
             else:
                 results["import"] = measure_import(raw_db, data.events, import_rows, args.seed)
+        elif args.only == "lag":
+            say("rolling up every event (core.platform.rollup.refresh_all)")
+            results["rollup"] = {"initial": measure_refresh(raw_db)}
+            say(f"rollup lag: {args.lag_rate:,} events/s for {args.lag_seconds:.0f} s, refresh every {args.lag_interval:g} s")
+            pool = lag_pool(data.events, max(args.lag_rate * 10, 10_000), args.seed)
+            del data
+            results["lag"] = LagRun(target.url, pool, args.lag_rate, args.lag_seconds, args.lag_interval,
+                                    args.lag_batch_seconds).run()
         else:
             say("rolling up every event (core.platform.rollup.refresh_all)")
             results["rollup"] = {"initial": measure_refresh(raw_db)}

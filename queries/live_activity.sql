@@ -1,76 +1,37 @@
--- Activity of [start_at, end_at) (the last few whole minutes and the running one): events and
--- conversions per region and device cell (with the region's name and coordinates), and the
--- distinct members who acted themselves (opened, saw, clicked or converted; not the sends and
--- deliveries the platform made) per minute and over the whole stretch. The live activity
--- rollups answer for the buckets [start_at, rollup_to), the running minute's too
--- (core.live.windows.LiveWindow); the raw events for what they do not hold yet (events above the
--- rollup watermark, before raw_to, and the stretch [rollup_to, end_at) when the last bucket ends
--- before end_at); and what they hold but the window does not: events stamped in
--- [end_at, rollup_to), after now (normally none), are taken off the cells, and a member whose
--- only rolled-up action of that minute is one of them is not counted. Regions and devices fall
--- back to the member's own, then 'unknown'. One statement, one snapshot: rollups and watermark
--- agree.
-WITH watermark AS MATERIALIZED (
-    SELECT last_event_id FROM rollup_watermarks WHERE name = 'events'
+-- Activity of the whole UTC minutes [start_at, until) (the last few and the running one, as the
+-- rollups hold it), every campaign summed: events and conversions per region (with its name
+-- and coordinates) and per device, busiest first; the members who acted themselves (opened,
+-- saw, clicked or converted; not the sends and deliveries the platform made) per minute, and
+-- over the whole stretch. The stretch's members are those whose latest minute is in it, plus
+-- those whose latest minute is after it who acted in it too (the second part is read only when
+-- there are such members: events stamped after the running minute, normally none).
+WITH later AS MATERIALIZED (
+    SELECT coalesce(sum(last_members), 0) AS members FROM rollup_live_actors_minute WHERE bucket >= :until
 ),
-tail AS MATERIALIZED (
-    SELECT e.member_id, e.event_type, date_trunc('minute', e.event_time, 'UTC') AS bucket,
-           -- the member is looked up only for the events that lack the value (most carry it)
-           coalesce(e.device, (SELECT m.device FROM members m WHERE m.member_id = e.member_id), 'unknown') AS device,
-           coalesce(e.region_code, (SELECT m.region_code FROM members m WHERE m.member_id = e.member_id),
-                    'unknown') AS region_code,
-           CASE WHEN e.event_time < :end_at THEN 1 ELSE -1 END AS sign
-    FROM events e
-    WHERE (e.event_time >= :start_at AND e.event_time < :raw_to
-           AND e.event_id > (SELECT last_event_id FROM watermark))
-       OR (e.event_time >= :rollup_to AND e.event_time < :end_at)
-       OR (e.event_time >= :end_at AND e.event_time < :rollup_to
-           AND e.event_id <= (SELECT last_event_id FROM watermark))
-),
-cells AS (
-    SELECT region_code, device, CAST(sum(events) AS bigint) AS events,
-           CAST(sum(conversions) AS bigint) AS conversions
-    FROM (SELECT region_code, device, events, conversions
-          FROM rollup_live_cell_minute WHERE bucket >= :start_at AND bucket < :rollup_to
-          UNION ALL
-          SELECT region_code, device, sign, CASE WHEN event_type = 6 THEN sign ELSE 0 END FROM tail) AS parts
-    GROUP BY region_code, device
-),
--- rolled-up actors of the last bucket whose actions there are all stamped after the window's
--- end: those with an action after it (normally nobody) less those who acted before it too
--- (uncorrelated, so that Citus plans it; the last bucket is read only for those members)
-late AS MATERIALIZED (
-    SELECT DISTINCT bucket, member_id FROM tail WHERE sign < 0 AND event_type >= 3
-),
-gone AS (
-    SELECT bucket, member_id FROM late
-    EXCEPT
-    SELECT date_trunc('minute', e.event_time, 'UTC'), e.member_id
-    FROM events e
-    WHERE e.event_time >= CAST(:rollup_to AS timestamptz) - interval '1 minute' AND e.event_time < :end_at
-      AND e.event_id <= (SELECT last_event_id FROM watermark) AND e.event_type >= 3
-      AND e.member_id IN (SELECT member_id FROM late)
-),
-actors AS (
-    SELECT a.bucket, a.member_id
-    FROM rollup_live_actor_minute a
-    WHERE a.bucket >= :start_at AND a.bucket < :rollup_to
-      AND NOT EXISTS (SELECT 1 FROM gone g WHERE g.bucket = a.bucket AND g.member_id = a.member_id)
-    UNION ALL
-    SELECT bucket, member_id FROM tail WHERE event_type >= 3 AND sign > 0
-),
--- each member once per minute, then once in all: hashed (count(DISTINCT) over grouping sets
--- sorts, the query's costliest step at 20,000 events/s)
-acted AS MATERIALIZED (
-    SELECT DISTINCT bucket, member_id FROM actors
+places AS (
+    SELECT CASE WHEN GROUPING(region_code) = 0 THEN 'region' ELSE 'device' END AS kind, region_code, device,
+           CAST(sum(events) AS bigint) AS events, CAST(sum(conversions) AS bigint) AS conversions
+    FROM rollup_live_cell_minute
+    WHERE bucket >= :start_at AND bucket < :until
+    GROUP BY GROUPING SETS ((region_code), (device))
 )
-SELECT 'cell' AS kind, c.region_code, c.device, CAST(NULL AS timestamptz) AS minute, c.events, c.conversions,
-       r.name AS region_name, r.latitude, r.longitude
-FROM cells c LEFT JOIN regions r ON r.region_code = c.region_code
+SELECT p.kind, p.region_code, p.device, CAST(NULL AS timestamptz) AS minute, p.events, p.conversions,
+       coalesce(r.name, p.region_code) AS region_name, r.latitude, r.longitude
+FROM places p
+LEFT JOIN regions r ON r.region_code = p.region_code
 UNION ALL
-SELECT 'active_members', NULL, NULL, bucket, count(*), 0, NULL, NULL, NULL
-FROM acted
-GROUP BY bucket
+SELECT 'active_members', NULL, NULL, bucket, members, 0, NULL, NULL, NULL
+FROM rollup_live_actors_minute
+WHERE bucket >= :start_at AND bucket < :until AND members > 0
 UNION ALL
-SELECT 'active_members', NULL, NULL, NULL, count(*), 0, NULL, NULL, NULL
-FROM (SELECT DISTINCT member_id FROM acted) AS members
+SELECT 'active_members', NULL, NULL, NULL,
+       CAST((SELECT coalesce(sum(last_members), 0) FROM rollup_live_actors_minute
+             WHERE bucket >= :start_at AND bucket < :until) AS bigint)
+       + CASE WHEN (SELECT members FROM later) > 0
+              THEN (SELECT count(DISTINCT a.member_id)
+                    FROM rollup_live_actor_minute a
+                    JOIN rollup_live_member_last l ON l.member_id = a.member_id AND l.bucket >= :until
+                    WHERE a.bucket >= :start_at AND a.bucket < :until)
+              ELSE 0 END,
+       0, NULL, NULL, NULL
+ORDER BY kind, events DESC, region_code, device, minute

@@ -1,7 +1,7 @@
 -- Fold the events with event_id in (:from_id, :to_id] into every rollup, in one statement so
 -- that the caller's transaction advances all of them and the watermark together.
 WITH new_events AS MATERIALIZED (
-    SELECT e.event_time, e.campaign_id, e.member_id, e.variant, e.event_type,
+    SELECT e.event_id, e.event_time, e.campaign_id, e.member_id, e.variant, e.event_type,
            coalesce(e.revenue, 0) AS revenue, coalesce(e.reward_cost, 0) AS reward_cost,
            coalesce(e.device, m.device, 'unknown') AS device,
            coalesce(e.region_code, m.region_code, 'unknown') AS region_code,
@@ -20,16 +20,6 @@ per_minute AS MATERIALIZED (
            count(*) FILTER (WHERE event_type = 6) AS conversions,
            sum(revenue) AS revenue, sum(reward_cost) AS reward_cost
     FROM new_events GROUP BY 1, 2
-),
-minute_upsert AS (
-    INSERT INTO rollup_campaign_minute AS r
-    SELECT * FROM per_minute
-    ON CONFLICT (campaign_id, bucket) DO UPDATE SET
-        sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
-        opens = r.opens + excluded.opens, impressions = r.impressions + excluded.impressions,
-        clicks = r.clicks + excluded.clicks, conversions = r.conversions + excluded.conversions,
-        revenue = r.revenue + excluded.revenue, reward_cost = r.reward_cost + excluded.reward_cost
-    RETURNING 1
 ),
 hour_upsert AS (
     INSERT INTO rollup_campaign_hour AS r
@@ -139,26 +129,98 @@ reach_changes AS (
                 ELSE converting_before IS DISTINCT FROM converting_after END)
     GROUP BY 1, 2
 ),
--- Live activity (the last minutes only: events less than 70 minutes older than the batch's
--- newest; maintenance prunes older rows): events by region and device, and who acted.
-live_recent AS (
-    SELECT campaign_id, date_trunc('minute', event_time, 'UTC') AS bucket, member_id, event_type,
-           region_code, device
+-- The Real-time screen's rollups, every campaign summed (migration 0016). Counts and money per
+-- second of the last 27 hours before the batch's newest event; the rest of the last 70 minutes
+-- only (maintenance prunes older rows): events by region and device, who acted per minute, each
+-- actor's latest minute and how many members acted in each minute and have it as their latest.
+live_recent AS MATERIALIZED (
+    SELECT date_trunc('minute', event_time, 'UTC') AS bucket, member_id, event_type, region_code, device
     FROM new_events
     WHERE event_time >= (SELECT max(event_time) FROM new_events) - interval '70 minutes'
 ),
+live_second_upsert AS (
+    INSERT INTO rollup_live_second AS r
+    SELECT date_trunc('second', event_time),
+           count(*) FILTER (WHERE event_type = 1), count(*) FILTER (WHERE event_type = 2),
+           count(*) FILTER (WHERE event_type = 3), count(*) FILTER (WHERE event_type = 4),
+           count(*) FILTER (WHERE event_type = 5), count(*) FILTER (WHERE event_type = 6),
+           sum(revenue), sum(reward_cost)
+    FROM new_events
+    WHERE event_time >= (SELECT max(event_time) FROM new_events) - interval '27 hours'
+    GROUP BY 1
+    ON CONFLICT (bucket) DO UPDATE SET
+        sends = r.sends + excluded.sends, delivered = r.delivered + excluded.delivered,
+        opens = r.opens + excluded.opens, impressions = r.impressions + excluded.impressions,
+        clicks = r.clicks + excluded.clicks, conversions = r.conversions + excluded.conversions,
+        revenue = r.revenue + excluded.revenue, reward_cost = r.reward_cost + excluded.reward_cost
+    RETURNING 1
+),
 live_cells_upsert AS (
     INSERT INTO rollup_live_cell_minute AS r
-    SELECT campaign_id, bucket, region_code, device, count(*), count(*) FILTER (WHERE event_type = 6)
-    FROM live_recent GROUP BY 1, 2, 3, 4
-    ON CONFLICT (campaign_id, bucket, region_code, device) DO UPDATE SET
+    SELECT bucket, region_code, device, count(*), count(*) FILTER (WHERE event_type = 6)
+    FROM live_recent GROUP BY 1, 2, 3
+    ON CONFLICT (bucket, region_code, device) DO UPDATE SET
         events = r.events + excluded.events, conversions = r.conversions + excluded.conversions
     RETURNING 1
 ),
+live_batch_actors AS MATERIALIZED (
+    SELECT DISTINCT bucket, member_id FROM live_recent WHERE event_type >= 3
+),
 live_actors_insert AS (
     INSERT INTO rollup_live_actor_minute
-    SELECT DISTINCT campaign_id, bucket, member_id FROM live_recent WHERE event_type >= 3
+    SELECT bucket, member_id FROM live_batch_actors
     ON CONFLICT DO NOTHING
+    RETURNING bucket
+),
+-- members whose latest minute moves later (or who had none): it leaves its old minute
+live_member_moves AS MATERIALIZED (
+    SELECT b.member_id, l.bucket AS was, b.bucket AS latest
+    FROM (SELECT member_id, max(bucket) AS bucket FROM live_batch_actors GROUP BY member_id) AS b
+    LEFT JOIN rollup_live_member_last l ON l.member_id = b.member_id
+    WHERE l.bucket IS NULL OR b.bucket > l.bucket
+),
+live_member_last_upsert AS (
+    INSERT INTO rollup_live_member_last AS r
+    SELECT member_id, latest FROM live_member_moves
+    ON CONFLICT (member_id) DO UPDATE SET bucket = greatest(r.bucket, excluded.bucket)
+    RETURNING 1
+),
+live_actor_counts_upsert AS (
+    INSERT INTO rollup_live_actors_minute AS r
+    SELECT bucket, sum(members), sum(last_members)
+    FROM (SELECT bucket, 1 AS members, 0 AS last_members FROM live_actors_insert
+          UNION ALL
+          SELECT latest, 0, 1 FROM live_member_moves
+          UNION ALL
+          SELECT was, 0, -1 FROM live_member_moves WHERE was IS NOT NULL) AS changes
+    GROUP BY bucket
+    ON CONFLICT (bucket) DO UPDATE SET
+        members = r.members + excluded.members, last_members = r.last_members + excluded.last_members
+    RETURNING 1
+),
+-- the event stream: the newest 50 events folded in so far (a batch split in halves by the
+-- quarantine may fold its halves in any order)
+live_latest_new AS MATERIALIZED (
+    SELECT event_id, event_time, event_type, campaign_id, member_id, variant, device, region_code,
+           CASE WHEN event_type = 6 THEN revenue END AS revenue
+    FROM new_events
+    ORDER BY event_id DESC
+    LIMIT 50
+),
+live_latest_kept AS MATERIALIZED (
+    SELECT event_id
+    FROM (SELECT event_id FROM rollup_live_latest UNION ALL SELECT event_id FROM live_latest_new) AS ids
+    ORDER BY event_id DESC
+    LIMIT 50
+),
+live_latest_insert AS (
+    INSERT INTO rollup_live_latest
+    SELECT * FROM live_latest_new WHERE event_id IN (SELECT event_id FROM live_latest_kept)
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING 1
+),
+live_latest_delete AS (
+    DELETE FROM rollup_live_latest WHERE event_id NOT IN (SELECT event_id FROM live_latest_kept)
     RETURNING 1
 ),
 -- Every campaign summed, for "All campaigns" (only campaigns in campaigns, each with its cost per
@@ -241,7 +303,6 @@ reach_upsert AS (
 )
 SELECT (SELECT count(*) FROM new_events) AS events,
        (SELECT max(event_time) FROM new_events) AS latest_event_at,
-       (SELECT count(*) FROM minute_upsert) AS minute_rows,
        (SELECT count(*) FROM hour_upsert) AS hour_rows,
        (SELECT count(*) FROM day_upsert) AS day_rows,
        (SELECT count(*) FROM breakdown_upsert) AS breakdown_rows,
@@ -249,6 +310,10 @@ SELECT (SELECT count(*) FROM new_events) AS events,
        (SELECT count(*) FROM reach_upsert) AS reach_rows,
        (SELECT count(*) FROM live_cells_upsert) AS live_cell_rows,
        (SELECT count(*) FROM live_actors_insert) AS live_actor_rows,
+       (SELECT count(*) FROM live_second_upsert) AS live_second_rows,
+       (SELECT count(*) FROM live_member_last_upsert) AS live_member_rows,
+       (SELECT count(*) FROM live_actor_counts_upsert) AS live_actor_count_rows,
+       (SELECT count(*) FROM live_latest_insert) + (SELECT count(*) FROM live_latest_delete) AS live_latest_rows,
        (SELECT count(*) FROM all_hour_upsert) AS all_hour_rows,
        (SELECT count(*) FROM all_reach_upsert) AS all_reach_rows,
        (SELECT count(*) FROM all_breakdown_hour_upsert) AS all_breakdown_hour_rows,

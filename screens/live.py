@@ -18,7 +18,7 @@ import streamlit as st
 from core.demo import geo
 from core.access.auth import can
 from core.live.tiles import LATEST_LOOKBACK, STALE_AFTER_SECONDS, LiveSnapshot
-from core.live.windows import ACTIVE_MINUTES, MINUTE, WINDOW_CHOICES, floor_minute
+from core.live.windows import ACTIVE_MINUTES, MINUTE, WINDOW_CHOICES
 from core.access.pii import mask_frame
 from ui import live_data
 from ui.format import (BLUE, GREEN, GREY, RED, clock, count, duration, escape_markdown, is_missing, metric_value, money,
@@ -29,6 +29,9 @@ from ui.vega import spec
 from ui.widgets import TIME_ZONES
 
 LAST_GOOD_KEY = "live_last_good_snapshot"
+# The rollups are folded every few seconds; numbers further behind than this mean the roller
+# is stopped or overwhelmed, and the screen says so.
+BEHIND_WARNING_SECONDS = 30
 DEVICE_COLORS = {"ios": BLUE, "android": "#16a34a", "web": "#f59e0b", "unknown": "#9ca3af"}
 
 user = current_user()
@@ -38,7 +41,7 @@ st.title("Real-time performance")
 left, right = st.columns([3, 2], vertical_alignment="bottom")
 window = left.segmented_control("Window", WINDOW_CHOICES, default=15, required=True, key="live_window",
                                 format_func=lambda minutes: f"Last {minutes} min",
-                                help="Counts, revenue and rates cover this many minutes up to now, compared "
+                                help="Counts, revenue and rates cover this many minutes up to the latest events rolled up (normally now), compared "
                                      "with the same minutes yesterday.") or 15
 paused = right.toggle("Pause live updates", key="live_paused",
                       help="Freeze the screen to read it; switch off to carry on from the latest numbers.")
@@ -59,7 +62,13 @@ def status_line(snap: LiveSnapshot, shown: LiveSnapshot | None) -> None:
     lookback = duration(LATEST_LOOKBACK.total_seconds())
     latest = f"no event in the last {lookback}" if age is None else f"latest event {duration(age)} ago"
     state = f"**Paused** at {clock(snap.taken_at, tz)}" if paused else f"Last updated **{clock(snap.taken_at, tz)}**"
-    st.markdown(f"{state} ({tz}) · {latest}")
+    behind = snap.seconds_behind or 0.0
+    reach = "every event counted" if behind < 1 else f"events counted up to {clock(snap.held_until, tz)}"
+    st.markdown(f"{state} ({tz}) · {reach} · {latest}")
+    if behind > BEHIND_WARNING_SECONDS:
+        st.warning(f"**The numbers stop at {clock(snap.held_until, tz)}, {duration(behind)} ago:** newer events "
+                   "are written but not yet rolled up. Check that the worker is running (`python -m core worker`); "
+                   "the numbers catch up by themselves when it is.", icon=":material/hourglass_empty:")
     if snap.is_stale:
         st.warning(f"**No new event for {'over ' + lookback if age is None else duration(age)}** — the numbers "
                    f"are not moving (warning after {STALE_AFTER_SECONDS} s without events). Check that events are "
@@ -258,7 +267,7 @@ def live_panel() -> None:
             return
         st.markdown(f"**Since {clock(shown.window.start_at, tz)[:5]}** (the last {window} whole minutes and the running "
                     f"one) against the same minutes yesterday · active members, map and devices: since "
-                    f"{clock(floor_minute(shown.taken_at) - ACTIVE_MINUTES * MINUTE, tz)[:5]} (the last "
+                    f"{clock(shown.window.running_minute - ACTIVE_MINUTES * MINUTE, tz)[:5]} (the last "
                     f"{ACTIVE_MINUTES} whole minutes and the running one)")
         kpi_cards(shown)
         visuals = shared_visuals(window, tz, shown.taken_at.isoformat(), shown)

@@ -1,12 +1,15 @@
 """The numbers of every live tile of Screen 4, read in one snapshot.
 
+Every tile shows what the rollups hold, every campaign summed (migration 0016): the events the
+roller has folded in, up to the instant core.live.windows.held_until gives (now while the roller
+keeps up with the writers, a few seconds back at 20,000 events/s); the screen says which.
 Counts, rates, the per-minute sparkline and the change against the same minutes yesterday come
-from the minute rollup up to its watermark (the running minute's bucket included) plus the raw
-events it has not folded in yet, so they are exact and current however far the rollup lags
-(windows: core.live.windows). Active members, the map and the device breakdown come the same way
-from the live activity rollups (per minute: region × device counts, and who acted); the event stream reads the
-newest raw events (the time range prunes to the newest partition, BRIN finds the block ranges). `snapshot` never raises for an
-unreachable database: it returns a snapshot carrying the error, so the screen keeps running.
+from the live seconds rollup, exact to the second; active members, the map and the device
+breakdown from the live minute rollups (region × device counts, each minute's actors and each
+actor's latest minute); the event stream from the 50 newest events folded in. No tile reads the
+raw events, so a refresh costs the same at 20 or 20,000 events/s (issue 15). `snapshot` never
+raises for an unreachable database: it returns a snapshot carrying the error, so the screen
+keeps running.
 """
 from __future__ import annotations
 
@@ -21,8 +24,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTim
 
 from core.platform.db import fetch_df, fetch_scalar
 from core.platform.events import EVENT_NAMES
-from core.live.windows import (ACTIVE_MINUTES, SPARKLINE_MINUTES, WINDOW_CHOICES, LiveWindow,
-                               floor_minute, live_window, utc, yesterday_window)
+from core.live.windows import (ACTIVE_MINUTES, SPARKLINE_MINUTES, WINDOW_CHOICES, LiveWindow, held_until,
+                               live_window, utc, yesterday_window)
 from core.analytics.metrics import COUNT_COLUMNS, METRICS, add_metrics, relative_change
 
 # No event for this long: the screen warns that data is stale. At the demo's realistic rate a
@@ -30,7 +33,6 @@ from core.analytics.metrics import COUNT_COLUMNS, METRICS, add_metrics, relative
 STALE_AFTER_SECONDS = 300
 LATEST_EVENTS = 50
 LATEST_LOOKBACK = timedelta(minutes=10)  # the event stream shows nothing older than this
-LATEST_LOOKBACK_IDS = 5_000              # ...and only among the last this many event ids
 SUM_COLUMNS = COUNT_COLUMNS + ["revenue", "reward_cost"]
 DATABASE_ERRORS = (OperationalError, DBAPIError, PoolTimeout, ConnectionError, OSError)
 
@@ -60,10 +62,11 @@ KPI_SPECS = [
 
 @dataclass
 class LiveSnapshot:
-    taken_at: datetime                    # UTC instant the numbers are for
+    taken_at: datetime                    # UTC instant the snapshot was taken
     window_minutes: int
     tz: str
     error: str | None = None              # set when the database could not be read
+    held_until: datetime | None = None    # the rollups hold every event up to this instant (UTC)
     window: LiveWindow | None = None      # the window of the counts, and the same one yesterday
     yesterday_window: LiveWindow | None = None
     totals: pd.Series | None = None       # counts, money and metrics of the window
@@ -88,6 +91,13 @@ class LiveSnapshot:
         return max((self.taken_at - self.latest_event_at).total_seconds(), 0.0)
 
     @property
+    def seconds_behind(self) -> float | None:
+        """How far behind now the numbers are: the rollups' reach."""
+        if self.held_until is None:
+            return None
+        return max((self.taken_at - self.held_until).total_seconds(), 0.0)
+
+    @property
     def is_stale(self) -> bool:
         """No event for STALE_AFTER_SECONDS (or none at all in the last LATEST_LOOKBACK)."""
         age = self.seconds_since_latest_event
@@ -101,7 +111,7 @@ def _with_events(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def window_totals(db: Engine | Connection, window: LiveWindow) -> pd.Series:
-    """Counts, revenue and every rate of all campaigns in the window, exact."""
+    """Counts, revenue and every rate of all campaigns in the window, as the rollups hold them."""
     return _with_events(fetch_df(db, "live_window_totals", **window.bounds())).iloc[0]
 
 
@@ -112,22 +122,15 @@ def totals_since(per_minute: pd.DataFrame, start_at: datetime) -> pd.Series:
     return _with_events(minutes.sum().to_frame().T).iloc[0]
 
 
-def minute_series(db: Engine | Connection, now: datetime, tz: str, minutes: int = SPARKLINE_MINUTES,
-                  running_minute: str = "rollup") -> pd.DataFrame:
-    """One row per minute of the last `minutes` whole minutes and the running one, with counts
-    and rates; `minute` is the local time in tz, `incomplete` marks the running minute. Minutes
-    without events are present with zero counts (and no rate)."""
-    now = utc(now)
-    window = live_window(now, minutes, running_minute)
-    first = window.start_at
-    frame = fetch_df(db, "live_minute_series", **window.bounds())
-    grid = pd.DataFrame({"bucket": pd.date_range(first, floor_minute(now), freq="min", tz="UTC")})
-    if len(frame):
-        frame["bucket"] = pd.to_datetime(frame.bucket, utc=True)
-    frame = grid.merge(frame, on="bucket", how="left").fillna({c: 0 for c in SUM_COLUMNS})
-    frame = _with_events(frame)
-    frame["minute"] = frame.bucket.dt.tz_convert(tz).dt.tz_localize(None)
-    frame["incomplete"] = frame.bucket == pd.Timestamp(floor_minute(now))
+def minute_series(db: Engine | Connection, until: datetime, tz: str, minutes: int = SPARKLINE_MINUTES) -> pd.DataFrame:
+    """One row per minute of the last `minutes` whole minutes and the running one, up to `until`
+    (live_window), with counts and rates; `minute` is the local time in tz, `incomplete` marks
+    the running minute. Minutes without events are present with zero counts (and no rate)."""
+    window = live_window(until, minutes)
+    frame = _with_events(fetch_df(db, "live_minute_series", tz=tz, **window.bounds()))
+    frame["bucket"] = pd.to_datetime(frame.bucket, utc=True)
+    frame["minute"] = pd.to_datetime(frame.minute)
+    frame["incomplete"] = frame.bucket == pd.Timestamp(window.running_minute)
     return frame
 
 
@@ -139,36 +142,31 @@ class Activity:
     devices: pd.DataFrame        # device, events, share
 
 
-def activity(db: Engine | Connection, now: datetime, minutes: int = ACTIVE_MINUTES,
-             running_minute: str = "rollup") -> Activity:
-    """The last `minutes` whole minutes and the running one: events per region and device, and
-    the members who acted (in all, and per minute), from the live activity rollups and the raw
-    events they do not hold yet."""
-    frame = fetch_df(db, "live_activity", **live_window(now, minutes, running_minute).bounds())
-    cells = frame[frame.kind == "cell"]
-    regions = (cells.groupby("region_code", as_index=False)
-               .agg(region_name=("region_name", "first"), latitude=("latitude", "first"),
-                    longitude=("longitude", "first"), events=("events", "sum"), conversions=("conversions", "sum"))
-               .sort_values(["events", "region_code"], ascending=[False, True], ignore_index=True))
-    regions["region_name"] = regions.region_name.fillna(regions.region_code)
-    devices = (cells.groupby("device", as_index=False).agg(events=("events", "sum"))
-               .sort_values(["events", "device"], ascending=[False, True], ignore_index=True))
+def activity(db: Engine | Connection, until: datetime, minutes: int = ACTIVE_MINUTES) -> Activity:
+    """The last `minutes` whole minutes and the running one (the minute `until` is in, as the
+    rollups hold it): events per region and device, busiest first, and the members who acted (in
+    all, and per minute)."""
+    frame = fetch_df(db, "live_activity", **live_window(until, minutes).minute_bounds())
+    regions = frame[frame.kind == "region"][["region_code", "region_name", "latitude", "longitude", "events",
+                                              "conversions"]].reset_index(drop=True)
+    devices = frame[frame.kind == "device"][["device", "events"]].reset_index(drop=True)
     devices["share"] = devices.events / max(int(devices.events.sum()), 1)
     actors = frame[frame.kind == "active_members"]
     total = actors[actors.minute.isna()]
-    per_minute = actors[actors.minute.notna()].rename(columns={"minute": "bucket", "events": "members"})
-    per_minute = per_minute.assign(bucket=pd.to_datetime(per_minute.bucket, utc=True)).sort_values("bucket")
+    per_minute = actors[actors.minute.notna()]
+    per_minute = pd.DataFrame({"bucket": pd.to_datetime(per_minute.minute, utc=True).reset_index(drop=True),
+                               "members": per_minute.events.reset_index(drop=True)})
     return Activity(active_members=int(total.events.iloc[0]) if len(total) else 0,
-                    active_per_minute=per_minute[["bucket", "members"]].reset_index(drop=True),
-                    regions=regions, devices=devices[["device", "events", "share"]])
+                    active_per_minute=per_minute, regions=regions, devices=devices)
 
 
 def latest_events(db: Engine | Connection, now: datetime, tz: str, limit: int = LATEST_EVENTS) -> pd.DataFrame:
-    """The latest arrived events, newest first, with local time in tz and the event's name.
-    full_name is personal data: mask it (core.access.pii.mask_frame) before showing it."""
+    """The newest events the rollups hold, stamped in the LATEST_LOOKBACK before now, newest first,
+    with local time in tz and the event's name. Device and region fall back to the member's own,
+    as on the map. full_name is personal data: mask it (core.access.pii.mask_frame) before
+    showing it."""
     now = utc(now)
-    frame = fetch_df(db, "live_latest_events", since=now - LATEST_LOOKBACK, now=now,
-                     lookback_ids=LATEST_LOOKBACK_IDS, limit=limit)
+    frame = fetch_df(db, "live_latest_events", since=now - LATEST_LOOKBACK, now=now, limit=limit)
     frame["event_time"] = pd.to_datetime(frame.event_time, utc=True)
     frame["local_time"] = frame.event_time.dt.tz_convert(tz).dt.tz_localize(None)
     frame["event"] = frame.event_type.map(EVENT_NAMES)
@@ -198,26 +196,30 @@ def kpis(current: pd.Series, previous: pd.Series, min_to_compare: int = MIN_TO_C
     return cards
 
 
-def snapshot(db: Engine, window_minutes: int, tz: str, now: datetime | None = None,
-             running_minute: str = "rollup") -> LiveSnapshot:
-    """Every live tile's numbers for the last `window_minutes` minutes, compared with the same
-    minutes yesterday on tz's wall clock. A database error comes back as `error`, not raised.
-    `running_minute`: how the running minute is read (core.live.windows.RUNNING_MINUTE_READS;
-    "raw" only for the benchmark's comparison)."""
+def snapshot(db: Engine, window_minutes: int, tz: str, now: datetime | None = None) -> LiveSnapshot:
+    """Every live tile's numbers for the last `window_minutes` minutes up to what the rollups
+    hold, compared with the same minutes yesterday on tz's wall clock. A database error comes
+    back as `error`, not raised."""
     if window_minutes not in WINDOW_CHOICES:
         raise ValueError(f"The live window is {', '.join(map(str, WINDOW_CHOICES))} minutes; got {window_minutes}.")
     ZoneInfo(tz)  # an unknown zone is a programming error: raise it
     now = utc(now or datetime.now(timezone.utc))
-    result = LiveSnapshot(taken_at=now, window_minutes=window_minutes, tz=tz,
-                          window=live_window(now, window_minutes, running_minute),
-                          yesterday_window=yesterday_window(now, window_minutes, tz))
+    result = LiveSnapshot(taken_at=now, window_minutes=window_minutes, tz=tz)
     try:
-        with db.connect() as conn:  # one transaction: SET LOCAL lasts until its end
+        # one transaction (SET LOCAL lasts until its end), repeatable read: every tile from
+        # the same state of the rollups, the one whose reach is read first
+        with db.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
             fetch_scalar(conn, "live_session_settings")
-            result.per_minute = minute_series(conn, now, tz, running_minute=running_minute)  # covers today's window
+            reach = fetch_df(conn, "live_rollup_state").iloc[0]
+            until = held_until(now, int(reach.last_event_id), int(reach.last_assigned_id),
+                               pd.Timestamp(reach.updated_at).to_pydatetime())
+            result.held_until = until
+            result.window = live_window(until, window_minutes)
+            result.yesterday_window = yesterday_window(until, window_minutes, tz)
+            result.per_minute = minute_series(conn, until, tz)  # covers today's window
             current = totals_since(result.per_minute, result.window.start_at)
             previous = window_totals(conn, result.yesterday_window)
-            found = activity(conn, now, running_minute=running_minute)
+            found = activity(conn, until)
             result.latest = latest_events(conn, now, tz)
     except DATABASE_ERRORS as error:
         result.error = f"{type(error).__name__}: {str(getattr(error, 'orig', None) or error).strip()[:300]}"

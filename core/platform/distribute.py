@@ -57,8 +57,8 @@ ANCHOR_TABLE = "events"   # every distributed table is colocated with it
 
 DISTRIBUTED = [
     "events",
-    "rollup_campaign_minute", "rollup_campaign_hour", "rollup_campaign_day", "rollup_breakdown_day",
-    "campaign_members", "rollup_reach_hour", "rollup_live_cell_minute", "rollup_live_actor_minute",
+    "rollup_campaign_hour", "rollup_campaign_day", "rollup_breakdown_day",
+    "campaign_members", "rollup_reach_hour",
     "ab_assignments", "ab_snapshots", "ab_pre_period",
     "opt_offer_scores", "opt_uplift", "opt_campaign_segment_roi",
     "campaign_holdouts", "campaign_member_send_hours", "campaign_audience_rules", "opt_realised_impact",
@@ -85,6 +85,9 @@ PLAIN = [
     # by, a few rows per hour, written by the roller from the shards' sums and read alone
     "rollup_all_campaigns_hour", "rollup_all_campaigns_reach_hour", "rollup_all_campaigns_breakdown_hour",
     "rollup_all_campaigns_breakdown_day",
+    # the Real-time screen's rollups, every campaign summed (migration 0016): the same reasons
+    "rollup_live_second", "rollup_live_cell_minute", "rollup_live_actor_minute", "rollup_live_member_last",
+    "rollup_live_actors_minute", "rollup_live_latest",
 ]
 PLACEMENTS = {**{t: "distributed" for t in DISTRIBUTED}, **{t: "reference" for t in REFERENCE},
               **{t: "coordinator" for t in COORDINATOR}, **{t: "plain" for t in PLAIN}}
@@ -146,11 +149,12 @@ def statement(db: Engine | Connection, name: str) -> str:
 # changes first (they read campaign_members as it was before rollup_members changes it), then
 # the all-campaigns sums (gathered on the coordinator; their reach changes, read the same way,
 # also before rollup_members).
-CITUS_ROLLUP_STATEMENTS = ["cluster/rollup_reach", "cluster/rollup_minute", "cluster/rollup_hour",
+CITUS_ROLLUP_STATEMENTS = ["cluster/rollup_reach", "cluster/rollup_hour",
                            "cluster/rollup_day", "cluster/rollup_breakdown", "cluster/rollup_all_campaigns_reach",
                            "cluster/rollup_all_campaigns_hour", "cluster/rollup_all_campaigns_breakdown_hour",
                            "cluster/rollup_all_campaigns_breakdown_day", "cluster/rollup_members",
-                           "cluster/rollup_live_cells", "cluster/rollup_live_actors"]
+                           "cluster/rollup_live_cells", "cluster/rollup_live_actors", "cluster/rollup_live_seconds",
+                           "cluster/rollup_live_latest"]
 
 
 def fold_events(conn: Connection, from_id: int, to_id: int):

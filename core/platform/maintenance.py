@@ -1,6 +1,6 @@
 """Partition maintenance and retention: partitions created ahead, raw partitions past the
 retention dropped once fully rolled up (rollups are kept, but for the all-campaigns hourly
-breakdown of those days, which mirrors the raw events), old minute rollups and job runs pruned.
+breakdown of those days, which mirrors the raw events), the live screen's old rollups and job runs pruned.
 
 Creating or dropping a partition takes an ACCESS EXCLUSIVE lock on events. Such a request waits
 for every transaction reading events (a retrain's input read can take minutes), and while it
@@ -23,7 +23,10 @@ from core.platform.db import execute, fetch_df, fetch_scalar
 from core.platform.events import partition_day
 from core.platform.jobs import JobOutput, exclusive_session
 
-LIVE_ROLLUP_KEEP = timedelta(hours=2)  # live activity minutes: the screen reads the last 15 at most
+LIVE_ROLLUP_KEEP = timedelta(hours=2)  # live activity minutes: the screen reads the last 60 at most
+# live seconds: the screen compares with the same minutes yesterday, up to 25 h back (a
+# daylight-saving change) and 61 minutes long
+LIVE_SECONDS_KEEP = timedelta(hours=27)
 DDL_LOCK_TIMEOUT_MS = 1000
 URGENT_DAYS_AHEAD = 2  # fewer partitions ahead than this and a deferred creation is a failure
 LOCK_NOT_AVAILABLE = "55P03"
@@ -82,9 +85,8 @@ def maintain(db: Engine, today: date | None = None, retention_days: int | None =
                     execute(conn, "rollup_all_campaigns_breakdown_prune", day=day)
         now = datetime.now(timezone.utc)
         with conn.begin():
-            pruned = int(fetch_scalar(conn, "rollup_minute_prune",
-                                      before=now - timedelta(days=config.MINUTE_ROLLUP_RETENTION_DAYS),
-                                      live_before=now - LIVE_ROLLUP_KEEP))
+            pruned = int(fetch_scalar(conn, "rollup_live_prune", live_before=now - LIVE_ROLLUP_KEEP,
+                                      live_seconds_before=now - LIVE_SECONDS_KEEP))
             execute(conn, "job_runs_prune", before=now - timedelta(days=14))
         ahead = max((day for _, day in event_partitions(conn)), default=None)
         conn.commit()
@@ -97,7 +99,7 @@ def maintain(db: Engine, today: date | None = None, retention_days: int | None =
     refresh_planner_statistics(db)
     detail = (f"created {created} partitions" if done
               else f"partition creation deferred (events busy; partitions exist up to {ahead})")
-    detail += f", dropped {len(dropped)}, pruned {pruned} minute rows"
+    detail += f", dropped {len(dropped)}, pruned {pruned} live rollup rows"
     if kept:
         detail += f"; kept {len(kept)} past retention until rolled up"
     if drops_deferred:

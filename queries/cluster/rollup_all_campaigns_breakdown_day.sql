@@ -1,4 +1,4 @@
--- The Citus roller, statement 10 of 13: every campaign summed per day for "All campaigns", by
+-- The Citus roller, statement 9 of 14: every campaign summed per day for "All campaigns", by
 -- segment, device and region (the member's own as fallbacks, as rollup_breakdown) and by
 -- channel, of the events in (:from_id, :to_id]; only campaigns in campaigns, each with its
 -- cost per send. A plain table on the coordinator: the shards' sums are gathered there.

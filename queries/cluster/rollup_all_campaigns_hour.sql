@@ -1,4 +1,4 @@
--- The Citus roller, statement 8 of 13: every campaign summed per hour for "All campaigns" — the
+-- The Citus roller, statement 7 of 14: every campaign summed per hour for "All campaigns" — the
 -- counts, money and send cost of the events in (:from_id, :to_id]; only campaigns in campaigns,
 -- each with its cost per send. A plain table on the coordinator: the shards' sums are gathered
 -- there.

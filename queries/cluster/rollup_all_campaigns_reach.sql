@@ -1,4 +1,4 @@
--- The Citus roller, statement 7 of 13 (before rollup_members, as rollup_reach): every campaign
+-- The Citus roller, statement 6 of 14 (before rollup_members, as rollup_reach): every campaign
 -- summed per hour for "All campaigns" — the reach changes of the events in (:from_id, :to_id]
 -- against campaign_members as it was before this batch, as rollup_reach computes them per
 -- campaign; only campaigns in campaigns. A plain table on the coordinator: the shards' sums are

@@ -1,4 +1,4 @@
--- The Citus roller, statement 6 of 13: the daily breakdown by segment, device and region of the
+-- The Citus roller, statement 5 of 14: the daily breakdown by segment, device and region of the
 -- events in (:from_id, :to_id] (device and region fall back to the member's own; members is a
 -- reference table, so the join stays on each shard's worker).
 INSERT INTO rollup_breakdown_day AS r

@@ -1,4 +1,4 @@
--- The Citus roller, statement 4 of 13: the events in (:from_id, :to_id] added to the
+-- The Citus roller, statement 3 of 14: the events in (:from_id, :to_id] added to the
 -- per-hour rollup, each shard folding its own campaigns (an INSERT … SELECT pushed down).
 INSERT INTO rollup_campaign_hour AS r
 SELECT campaign_id, date_trunc('hour', event_time, 'UTC'),

@@ -1,4 +1,4 @@
--- The Citus roller, statement 11 of 13 (after rollup_reach and rollup_all_campaigns_reach, which
+-- The Citus roller, statement 10 of 14 (after rollup_reach and rollup_all_campaigns_reach, which
 -- read the rows it changes): the exact per-member state of the events in (:from_id, :to_id].
 INSERT INTO campaign_members AS cm
     (campaign_id, member_id, variant, first_send_at, first_delivered_at, first_open_at,

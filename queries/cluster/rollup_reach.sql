@@ -1,4 +1,4 @@
--- The Citus roller, statement 2 of 13: the reach rollup's changes from the events in
+-- The Citus roller, statement 2 of 14: the reach rollup's changes from the events in
 -- (:from_id, :to_id], against campaign_members as it was before this batch. It runs before
 -- rollup_members moves the members' first moments (Citus runs the CTEs of one statement one
 -- after the other, so the single-statement roller's "every CTE sees the table as it was"

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from core.access.auth import ROLES
+from core.platform import rollup
 from tests.app.conftest import (UNREACHABLE_URL, app_database, count, database_url_of, html_tables, new_app,
                                 shown_metrics)
 from tests.factories import events_frame, insert_events, seed_dimensions
@@ -39,6 +40,7 @@ def live_db(db):
         (95, 3, "delivered"), (60, 1, "open"), (40, 2, "open"), (20, 4, "send")]]
     rows.append((now - timedelta(seconds=10), 1, 2, "conversion", 42.0, 2.0))
     insert_events(db, events_frame(rows))
+    rollup.refresh_all(db)  # as the worker does every few seconds: the screen shows what is rolled up
     return db
 
 
@@ -76,10 +78,30 @@ def test_live_numbers_and_personal_data(live_db, role):
 def test_stale_data_is_flagged(db):
     seed_dimensions(db)
     insert_events(db, events_frame([(datetime.now(timezone.utc) - timedelta(minutes=8), 1, 1, "send")]))
+    rollup.refresh_all(db)
     with app_database(database_url_of(db)):
         at = new_app("exec", PAGE).run()
     assert not at.exception
     assert any("No new event for" in w.value for w in at.warning)
+    assert not any("numbers stop at" in w.value for w in at.warning)  # the rollups hold every event
+
+
+def test_numbers_behind_the_events_are_flagged(db):
+    """The worker stopped 6.5 minutes ago and events kept coming: the numbers stay at what the
+    rollups hold, and the screen says up to when and what to check."""
+    seed_dimensions(db)
+    now = datetime.now(timezone.utc)
+    insert_events(db, events_frame([(now - timedelta(seconds=480 - 20 * i), 1, 1 + i, "open") for i in range(5)]))
+    rollup.refresh_all(db)
+    with db.begin() as conn:  # when the roller last moved
+        conn.exec_driver_sql("UPDATE rollup_watermarks SET updated_at = now() - interval '390 seconds'")
+    insert_events(db, events_frame([(now, 1, 7, "open")]))  # written since: not rolled up
+    with app_database(database_url_of(db)):
+        at = new_app("manager", PAGE).run()
+    assert not at.exception
+    assert count(shown_metrics(at)["Events"]) == 5
+    assert any("numbers stop at" in w.value and "python -m core worker" in w.value for w in at.warning)
+    assert any("events counted up to" in m.value for m in at.markdown)
 
 
 def test_unreachable_database_is_a_message_not_a_traceback():
@@ -110,7 +132,9 @@ def test_viewers_in_one_slot_share_one_snapshot_and_the_next_slot_reads_anew(liv
         computed = live_data._counter().snapshots
         second = new_app("exec", PAGE).run()                       # same slot, another viewer
         assert live_data._counter().snapshots == computed
-        insert_events(live_db, events_frame([(datetime.now(timezone.utc), 1, 5, "open")]))
+        # stamped a second back: the numbers run to the last whole second
+        insert_events(live_db, events_frame([(datetime.now(timezone.utc) - timedelta(seconds=1), 1, 5, "open")]))
+        rollup.refresh_all(live_db)
         third = new_app("manager", PAGE).run()                    # same slot: still the shared numbers
         clock["now"] += live_data.REFRESH_SECONDS                  # the next slot
         fourth = new_app("manager", PAGE).run()

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -26,7 +27,8 @@ PHONE = re.compile(r"\+?1?-?555-\d{3}-\d{4}")
 @pytest.fixture(scope="module")
 def live_app(backends, demo_data):
     """A fresh database with the small demo, the simulator writing 100 events/s into it (a send
-    burst every 15 s) and the app on it. Yields (base URL, engine)."""
+    burst every 15 s), the rollups folding them every 2 s (the worker's job: the screen shows what
+    they hold) and the app on it. Yields (base URL, engine)."""
     backend = backends[PRIMARY_BACKEND]
     url = backend.url(backend.create_database(template=backend.template))
     engine = make_engine(url, pool_size=2)
@@ -36,12 +38,21 @@ def live_app(backends, demo_data):
     log = open(ROOT / "test-output" / "live-simulator.log", "w")
     simulator = subprocess.Popen([sys.executable, "-m", "core", "simulate", "--rate", "100"],
                                  cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, stdout=log, stderr=subprocess.STDOUT)
+    stop = threading.Event()
+
+    def roll() -> None:
+        while not stop.wait(2):
+            rollup.refresh(engine)
+    roller = threading.Thread(target=roll, daemon=True)
+    roller.start()
     app, base = start_app(url)
     try:
         yield base, engine
     finally:
         stop_process(app)
         stop_process(simulator)
+        stop.set()
+        roller.join(timeout=60)
         engine.dispose()
 
 

@@ -32,6 +32,7 @@ MOMENT_COLUMNS = {
     "ab_decision_insert": {"decided_at"},
     "annotation_insert": {"created_at"},
     "health_freshness": {"rollups_advanced_at"},
+    "live_rollup_state": {"updated_at"},
     "opt_current_run": {"started_at", "finished_at", "seconds", "trained_by", "metrics", "switched_at"},
     "ab_snapshots_read": {"taken_at", "as_of"},
     "opt_recommendations_list": {"created_at", "expires_at"},

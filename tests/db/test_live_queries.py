@@ -1,7 +1,8 @@
 """Live queries on a real PostgreSQL, with events written at known times: counts, rates and
-deltas exact whether or not the rollup has caught up; window edges exact (yesterday's window ends
-inside a minute); older and later events excluded; "yesterday" on the viewer's wall clock across
-a DST change; times shown in the viewer's time zone."""
+deltas exact for every event the rollups hold, and nothing they do not hold yet; the reach of the
+rollups (now when caught up, else when the roller last moved); window edges exact to the second
+(yesterday's window ends inside a minute); older and later events excluded; "yesterday" on the
+viewer's wall clock across a DST change; times shown in the viewer's time zone."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -12,10 +13,11 @@ import pytest
 from sqlalchemy import create_engine
 
 from core.platform import rollup
-from core.platform.db import fetch_df
+from core.platform.db import fetch_df, fetch_scalar
 from core.access.auth import User
 from core.live import tiles
-from core.live.windows import RUNNING_MINUTE_READS, WINDOW_CHOICES, LiveWindow, live_window, same_time_yesterday, yesterday_window
+from core.live.windows import (WINDOW_CHOICES, LiveWindow, held_until, live_window, same_time_yesterday,
+                               yesterday_window)
 from core.access.pii import mask_frame
 from tests.factories import events_frame, insert_events, seed_dimensions
 
@@ -64,28 +66,31 @@ def window_rows() -> pd.DataFrame:
     return events_frame(rows)
 
 
-@pytest.mark.parametrize("running_minute", RUNNING_MINUTE_READS)
 @pytest.mark.parametrize("rolled_up", ["none", "all", "first_half"])
-def test_window_totals_are_exact_however_far_the_rollup_lags(db, rolled_up, running_minute):
-    """Exact whether the running minute comes from its bucket (less what is stamped after now:
-    rolled up, the event at NOW + 5 s is in the 12:00 bucket) or from the raw events."""
+def test_window_totals_count_exactly_what_the_rollups_hold(db, rolled_up):
+    """Every event the rollups hold in the window, and none they do not hold yet."""
     seed_dimensions(db)
     frame = window_rows()
+    held = frame.iloc[:0]
     if rolled_up == "first_half":
         insert_events(db, frame.iloc[::2])
         rollup.refresh_all(db)
-        insert_events(db, frame.iloc[1::2])  # written after the rollup ran: only raw
+        insert_events(db, frame.iloc[1::2])  # written after the rollup ran: not counted yet
+        held = frame.iloc[::2]
     else:
         insert_events(db, frame)
         if rolled_up == "all":
             rollup.refresh_all(db)
+            held = frame
 
-    window = live_window(NOW, 15, running_minute)
+    window = live_window(NOW, 15)
     got = tiles.window_totals(db, window)
-    want = expected_totals(frame, window)
+    want = expected_totals(held, window)
+    assert {k: (round(float(got[k]), 2) if k == "revenue" else int(got[k])) for k in want} == want
+    if rolled_up != "all":
+        return
     assert want == {"sends": 4, "delivered": 3, "opens": 1, "impressions": 0, "clicks": 2, "conversions": 3,
                     "revenue": 39.75, "events": 13}  # the hand count of window_rows()
-    assert {k: (round(float(got[k]), 2) if k == "revenue" else int(got[k])) for k in want} == want
     assert got.delivery_rate == pytest.approx(3 / 4)
     assert got.conversion_rate == pytest.approx(3 / 2)  # conversions / clicks (core.analytics.metrics)
 
@@ -101,40 +106,63 @@ def test_window_totals_are_exact_however_far_the_rollup_lags(db, rolled_up, runn
     assert all(np.isnan(k.change) for k in shown.values()) and shown["events"].previous == 3
 
 
+def test_the_numbers_reach_now_when_the_rollups_have_caught_up_else_their_last_run():
+    rolled_at = NOW - 4 * S
+    assert held_until(NOW, 100, 100, rolled_at) == NOW      # nothing written beyond the watermark
+    assert held_until(NOW, 100, 130, rolled_at) == rolled_at
+    assert held_until(NOW, 100, 130, NOW + 9 * S) == NOW    # never after now
+    with pytest.raises(ValueError, match="aware"):
+        held_until(datetime(2026, 11, 10, 12, 0), 1, 1, None)
+
+
+def test_a_snapshot_says_how_far_behind_its_numbers_are(db):
+    seed_dimensions(db)
+    frame = window_rows()
+    insert_events(db, frame.iloc[:10])
+    rollup.refresh_all(db)
+    insert_events(db, frame.iloc[10:])  # not rolled up
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    watermark = fetch_scalar(db, "live_rollup_state")  # last_event_id: the first column
+    behind = tiles.snapshot(db, 5, "UTC", now=later)
+    state = fetch_df(db, "live_rollup_state").iloc[0]
+    assert int(state.last_event_id) == watermark and int(state.last_assigned_id) > int(state.last_event_id)
+    assert behind.ok and behind.held_until == pd.Timestamp(state.updated_at).to_pydatetime()
+    assert behind.seconds_behind == pytest.approx((later - behind.held_until).total_seconds())
+    assert behind.window.end_at == behind.held_until.replace(microsecond=0)
+    rollup.refresh_all(db)
+    caught_up = tiles.snapshot(db, 5, "UTC", now=later)
+    assert caught_up.held_until == later and caught_up.seconds_behind == 0
+
+
 @pytest.mark.parametrize("minutes", WINDOW_CHOICES)
 def test_window_totals_from_the_minute_series_equal_the_window_query(db, minutes):
     """tiles.snapshot sums the sparkline's minutes for the window instead of reading it again."""
     seed_dimensions(db)
     frame = window_rows()
-    insert_events(db, frame.iloc[::2])
+    insert_events(db, frame)
     rollup.refresh_all(db)
-    insert_events(db, frame.iloc[1::2])
     window = live_window(NOW, minutes)
     from_series = tiles.totals_since(tiles.minute_series(db, NOW, "UTC"), window.start_at)
     from_query = tiles.window_totals(db, window)
     pd.testing.assert_series_equal(from_series.astype(float), from_query.astype(float), check_names=False)
 
 
-def test_windows_start_on_a_whole_minute_and_yesterday_ends_inside_one():
-    today = live_window(NOW, 15)  # the running minute's bucket is read too (less what is after now)
-    assert (today.start_at, today.rollup_to, today.end_at) == (
-        datetime(2026, 11, 10, 11, 45, tzinfo=UTC), datetime(2026, 11, 10, 12, 1, tzinfo=UTC), NOW)
-    assert today.bounds()["raw_to"] == NOW
-    raw = live_window(NOW, 15, "raw")     # ...or the running minute from the raw events
-    assert (raw.rollup_to, raw.bounds()["raw_to"]) == (datetime(2026, 11, 10, 12, 0, tzinfo=UTC),) * 2
-    # yesterday's last minute from its shorter side: 30 s in, its bucket less the 30 s after
-    before = yesterday_window(NOW, 15, "UTC")
-    assert (before.start_at, before.rollup_to, before.end_at) == (
-        datetime(2026, 11, 9, 11, 45, tzinfo=UTC), datetime(2026, 11, 9, 12, 1, tzinfo=UTC), NOW - timedelta(days=1))
-    early = yesterday_window(NOW - 11 * S, 15, "UTC")  # 19 s in: the 19 s before, raw
-    assert early.rollup_to == datetime(2026, 11, 9, 12, 0, tzinfo=UTC)
-    on_the_minute = live_window(datetime(2026, 11, 10, 12, 0, tzinfo=UTC), 5)  # no running minute
-    assert on_the_minute.rollup_to == on_the_minute.end_at
+def test_windows_start_on_a_whole_minute_and_end_on_a_whole_second():
+    today = live_window(NOW + 0.4 * S, 15)  # the running minute up to the last whole second
+    assert (today.start_at, today.end_at, today.until) == (
+        datetime(2026, 11, 10, 11, 45, tzinfo=UTC), NOW, datetime(2026, 11, 10, 12, 1, tzinfo=UTC))
+    assert today.running_minute == datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+    before = yesterday_window(NOW, 15, "UTC")  # yesterday's ends inside its minute too
+    assert (before.start_at, before.end_at) == (datetime(2026, 11, 9, 11, 45, tzinfo=UTC), NOW - timedelta(days=1))
+    on_the_minute = live_window(datetime(2026, 11, 10, 12, 0, tzinfo=UTC), 5)  # no running minute yet
+    assert on_the_minute.seconds == 5 * 60
     assert today.seconds == before.seconds == 15.5 * 60
     with pytest.raises(ValueError, match="aware"):
         live_window(datetime(2026, 11, 10, 12, 0), 5)
     with pytest.raises(ValueError, match="whole minute"):
-        LiveWindow(NOW, NOW, NOW)
+        LiveWindow(NOW, NOW)
+    with pytest.raises(ValueError, match="whole second"):
+        LiveWindow(datetime(2026, 11, 10, 12, 0, tzinfo=UTC), NOW + 0.5 * S)
 
 
 def test_yesterday_is_the_same_wall_clock_minutes_across_a_dst_change(db):
@@ -170,10 +198,8 @@ def test_minute_series_counts_each_minute_in_the_viewers_time_zone(db):
             (NOW - timedelta(minutes=2), 2, 2, "click"),                       # 11:58:30
             (NOW - 10 * S, 3, 3, "click"),                                     # 12:00:20, running minute
             (NOW - 5 * S, 3, 3, "conversion")]
-    frame = events_frame(rows)
-    insert_events(db, frame.iloc[:5])
+    insert_events(db, events_frame(rows))
     rollup.refresh_all(db)
-    insert_events(db, frame.iloc[5:])  # not rolled up yet
     series = tiles.minute_series(db, NOW, "Asia/Kolkata")  # UTC+05:30
     assert len(series) == 61 and series.incomplete.tolist() == [False] * 60 + [True]
     by_minute = series.set_index("bucket")
@@ -200,14 +226,11 @@ def activity_rows() -> pd.DataFrame:
     return frame
 
 
-@pytest.mark.parametrize("rolled_up", [False, True], ids=["raw", "rolled-up"])
-def test_activity_counts_active_members_regions_and_devices(db, rolled_up):
-    """The same numbers whether the events are still raw or in the live activity rollups."""
+def test_activity_counts_active_members_regions_and_devices(db):
     seed_dimensions(db)
     insert_events(db, activity_rows())
-    if rolled_up:
-        rollup.refresh_all(db)
-    found = tiles.activity(db, NOW)  # the last 5 whole minutes and the running one: [11:55, 12:00:30)
+    rollup.refresh_all(db)
+    found = tiles.activity(db, NOW)  # the last 5 whole minutes and the running one: [11:55, 12:01)
     assert found.active_members == 4  # members 1, 2, 4 and 99 acted (3 was only sent to)
     at = lambda h, m: pd.Timestamp(datetime(2026, 11, 10, h, m, tzinfo=UTC))
     assert dict(zip(found.active_per_minute.bucket, found.active_per_minute.members)) == {
@@ -220,43 +243,50 @@ def test_activity_counts_active_members_regions_and_devices(db, rolled_up):
     assert np.isnan(regions.loc["unknown", "latitude"])
     devices = found.devices.set_index("device")
     assert devices.events.to_dict() == {"ios": 2, "android": 3, "web": 1, "unknown": 1}  # member 4: android
+    # counts as integers, not decimals (a chart given Decimal objects draws no bars)
+    assert all(pd.api.types.is_integer_dtype(part.events) for part in (found.regions, found.devices))
+    assert pd.api.types.is_integer_dtype(found.active_per_minute.members)
     assert devices.share.sum() == pytest.approx(1.0)
     fifteen = tiles.activity(db, NOW, minutes=15)  # the event 20 minutes ago is in neither stretch
     assert fifteen.regions.set_index("region_code").events.to_dict() == {"NYC": 5, "LAX": 5, "unknown": 1}
     assert fifteen.active_members == 7  # members 1, 2, 4, 5, 6, 7 and 99
 
 
-def test_activity_counts_events_the_rollup_has_not_reached(db):
-    """Rolled-up minutes plus the raw events above the watermark: nothing twice, nothing lost."""
+def test_activity_counts_events_once_they_are_rolled_up(db):
+    """Events above the watermark are not counted yet; once rolled up, nothing twice, nothing lost."""
     seed_dimensions(db)
     frame = activity_rows()
     insert_events(db, frame.iloc[:6])
     rollup.refresh_all(db)
     insert_events(db, frame.iloc[6:])        # not rolled up yet
     found = tiles.activity(db, NOW)
+    assert found.active_members == 3         # members 1, 2 and 99
+    assert found.regions.set_index("region_code").events.to_dict() == {"NYC": 4, "LAX": 1, "unknown": 1}
+    rollup.refresh_all(db)
+    found = tiles.activity(db, NOW)
     assert found.active_members == 4
     assert found.regions.set_index("region_code").events.to_dict() == {"NYC": 4, "LAX": 2, "unknown": 1}
 
 
-@pytest.mark.parametrize("running_minute", RUNNING_MINUTE_READS)
-def test_activity_leaves_out_what_the_running_bucket_holds_after_now(db, running_minute):
-    """Rolled-up events of the running minute stamped after now (a clock ahead of the screen's)
-    are not in the window: member 10's only action is one of them (not active), member 11 also
-    acted before now (active once), member 12's later action is not rolled up yet (active)."""
+def test_active_members_whose_latest_action_is_after_the_window_still_count(db):
+    """The stretch's members are those whose latest minute is in it, plus those whose latest
+    minute is later who acted in it too: member 11 acted at 12:00:10 and again at 12:01:10 (after
+    the running minute: active), member 10 only at 12:01:15 (not active), member 12 at 12:00:28."""
     seed_dimensions(db)
-    rows = [(NOW - 20 * S, 1, 11, "open"), (NOW + 5 * S, 1, 10, "click"), (NOW + 6 * S, 1, 11, "click"),
-            (NOW + 7 * S, 1, 12, "conversion"), (NOW - 2 * S, 1, 12, "open")]
+    rows = [(NOW - 20 * S, 1, 11, "open"), (NOW + 40 * S, 1, 11, "click"), (NOW + 45 * S, 1, 10, "click"),
+            (NOW - 2 * S, 1, 12, "open")]
     frame = events_frame(rows)
     frame["device"], frame["region_code"] = "ios", "NYC"
-    insert_events(db, frame.iloc[:4])
+    insert_events(db, frame)
     rollup.refresh_all(db)
-    insert_events(db, frame.iloc[4:])  # above the watermark
-    window = live_window(NOW, 5, running_minute)
-    got = fetch_df(db, "live_activity", **window.bounds())
+    got = fetch_df(db, "live_activity", **live_window(NOW, 5).minute_bounds())
     members = got[(got.kind == "active_members") & got.minute.isna()].events
     assert members.tolist() == [2]  # members 11 and 12
-    cells = got[got.kind == "cell"].set_index(["region_code", "device"])
-    assert (int(cells.loc[("NYC", "ios"), "events"]), int(cells.loc[("NYC", "ios"), "conversions"])) == (2, 0)
+    places = {(row.kind, row.region_code if row.kind == "region" else row.device): (row.events, row.conversions)
+              for row in got[got.kind != "active_members"].itertuples()}
+    assert places == {("region", "NYC"): (2, 0), ("device", "ios"): (2, 0)}
+    later = tiles.activity(db, NOW + 60 * S)  # a minute on: all three, 11 once
+    assert later.active_members == 3
 
 
 def test_latest_events_newest_first_with_names_masked_for_non_admins(db):
@@ -264,6 +294,8 @@ def test_latest_events_newest_first_with_names_masked_for_non_admins(db):
     rows = [(NOW - timedelta(minutes=90), 1, 1, "send")] + [
         (NOW - timedelta(seconds=600 - i), 1 + i % 3, 1 + i % 20, "open") for i in range(60)]
     insert_events(db, events_frame(rows))
+    assert tiles.latest_events(db, NOW, "UTC").empty  # the stream shows what the rollups hold
+    rollup.refresh_all(db, batch_events=7)  # in several batches: the newest 50 are kept across them
     latest = tiles.latest_events(db, NOW, "America/Los_Angeles")
     assert len(latest) == tiles.LATEST_EVENTS
     assert latest.event_time.is_monotonic_decreasing
@@ -280,6 +312,7 @@ def test_snapshot_flags_stale_data_and_survives_an_unreachable_database(db):
     seed_dimensions(db)
     quiet = tiles.STALE_AFTER_SECONDS + 30
     insert_events(db, events_frame([(NOW - timedelta(seconds=quiet), 1, 1, "send")]))
+    rollup.refresh_all(db)
     stale = tiles.snapshot(db, 5, "UTC", now=NOW)
     assert stale.ok and stale.seconds_since_latest_event == pytest.approx(quiet) and stale.is_stale
     fresh = tiles.snapshot(db, 5, "UTC", now=NOW - timedelta(seconds=80))

@@ -6,7 +6,7 @@ from sqlalchemy import inspect, text
 from core.platform import migrate
 
 EXPECTED_TABLES = {"members", "regions", "merchants", "offers", "campaigns", "events", "event_types",
-                   "rollup_campaign_minute", "rollup_campaign_hour", "rollup_campaign_day",
+                   "rollup_campaign_hour", "rollup_campaign_day", "rollup_live_second", "rollup_live_latest",
                    "rollup_breakdown_day", "campaign_members", "rollup_watermarks", "ab_tests",
                    "ab_variants", "ab_assignments", "recommendations", "job_runs", "audit_log", "user_roles",
                    "rollup_all_campaigns_hour", "rollup_all_campaigns_reach_hour",
