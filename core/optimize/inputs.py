@@ -45,7 +45,7 @@ class TrainingInputs:
     offers: pd.DataFrame           # opt_offers
     send_cells: pd.DataFrame       # member_id, campaign_id, local_hour, local_weekday, held_out, sends, opens, clicks
     category_engagement: pd.DataFrame
-    outcomes: pd.DataFrame         # per (campaign, member) from campaign_members
+    outcomes: pd.DataFrame         # per (campaign, member) from campaign_members, with the offer_id received
     conversion_values: pd.DataFrame  # category, revenue
     experiment_units: pd.DataFrame
     recent: pd.DataFrame           # per campaign over the last RECENT_DAYS whole UTC days (+ weeks_observed)
@@ -68,6 +68,44 @@ class TrainingInputs:
         """Per (campaign, member) from split_at on (opt_campaign_member_outcomes' shape)."""
         frame = self.outcomes_split[self.outcomes_split.later & (self.outcomes_split.sends > 0)]
         return frame.drop(columns=["later"]).reset_index(drop=True)
+
+
+def offer_received(outcomes: pd.DataFrame, campaigns: pd.DataFrame, changes: pd.DataFrame,
+                   holdouts: pd.DataFrame) -> pd.Series:
+    """The offer under which each (campaign, member) row's outcomes were earned: the campaign's
+    offer when the member was first sent it. A campaign whose offer an applied card changed
+    (changes: opt_offer_changes) had the card's `before` offer until it was applied and its
+    `after` offer from then on; a member of the card's holdout (holdouts: opt_offer_holdouts)
+    kept the `before` offer. Without this, a retrain after an offer card counted everything the
+    campaign earned under its old offer as the new offer's, and one relabelled campaign could
+    turn a segment's reward-type effect around. A member first sent before a change and sent
+    again after it counts for the offer of the first send (campaign_members keeps one row per
+    member and campaign)."""
+    current = outcomes.campaign_id.map(campaigns.set_index("campaign_id").offer_id)
+    if changes.empty or outcomes.empty:
+        return current.astype("int64")
+    changed = outcomes.campaign_id.isin(changes.campaign_id)
+    rows = outcomes.loc[changed, ["campaign_id", "member_id", "first_send_at"]].assign(
+        row=outcomes.index[changed], first_send_at=lambda f: pd.to_datetime(f.first_send_at, utc=True).astype("datetime64[ns, UTC]"))
+    cards = changes.assign(applied_at=pd.to_datetime(changes.applied_at, utc=True).astype("datetime64[ns, UTC]"))
+    cards = cards.sort_values(["applied_at", "recommendation_id"], kind="stable")
+    # the latest change at or before the first send gives its `after`; none, the first `before`
+    at_first_send = pd.merge_asof(rows.sort_values("first_send_at", kind="stable"),
+                                  cards[["campaign_id", "applied_at", "after_offer_id"]],
+                                  left_on="first_send_at", right_on="applied_at", by="campaign_id", direction="backward")
+    first_before = cards.groupby("campaign_id").before_offer_id.first()
+    offer = at_first_send.after_offer_id.fillna(at_first_send.campaign_id.map(first_before))
+    received = current.copy()
+    received.loc[at_first_send.row.to_numpy()] = offer.to_numpy()
+    if len(holdouts):
+        # held out by a card applied before the first send: that card's `before` offer
+        held = (holdouts.merge(cards[["campaign_id", "recommendation_id", "applied_at", "before_offer_id"]],
+                               on=["campaign_id", "recommendation_id"])
+                .merge(rows, on=["campaign_id", "member_id"]))
+        held = held[held.applied_at <= held.first_send_at].sort_values(["applied_at", "recommendation_id"], kind="stable")
+        held = held.drop_duplicates("row", keep="last")
+        received.loc[held.row.to_numpy()] = held.before_offer_id.to_numpy()
+    return received.astype("int64")
 
 
 def latest_event_time(conn: Connection) -> datetime | None:
@@ -95,6 +133,8 @@ def load(conn: Connection, window: Window, progress=None) -> TrainingInputs:
                           holdout_from=window.holdout_from, half_life_days=float(window.half_life_days))
     say("reading campaign outcomes per member")
     outcomes = fetch_df(conn, "opt_campaign_member_outcomes")
+    outcomes["offer_id"] = offer_received(outcomes, campaigns, fetch_df(conn, "opt_offer_changes"),
+                                          fetch_df(conn, "opt_offer_holdouts"))
     values = fetch_df(conn, "opt_conversion_values", **bounds)
     units = fetch_df(conn, "opt_experiment_units")
     day_to = window.as_of.astimezone(timezone.utc).date()

@@ -184,10 +184,13 @@ def member_half(member_ids) -> np.ndarray:
     return ((x >> np.uint64(61)) & np.uint64(1)).astype(int)
 
 
-def training_cells(outcomes: pd.DataFrame, members: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame:
-    """Sends, clicks and conversions per campaign × feature cell."""
+def training_cells(outcomes: pd.DataFrame, members: pd.DataFrame, campaigns: pd.DataFrame,
+                   offers: pd.DataFrame) -> pd.DataFrame:
+    """Sends, clicks and conversions per campaign × feature cell, each outcome with the offer it
+    was earned under (outcomes.offer_id: core.optimize.inputs.offer_received)."""
     frame = outcomes.merge(members[["member_id", "segment", "device"]], on="member_id")
-    frame = frame.merge(campaigns[["campaign_id", "channel", "category", "reward_type", "reward_value"]], on="campaign_id")
+    frame = frame.merge(campaigns[["campaign_id", "channel"]], on="campaign_id")
+    frame = frame.merge(offers[["offer_id", "category", "reward_type", "reward_value"]], on="offer_id")
     cells = frame.groupby(CELL_KEYS + ["channel", "category", "reward_type", "reward_value"], as_index=False)[
         ["sends", "clicks", "conversions"]].sum()
     cells["clicks"] = np.minimum(cells.clicks, cells.sends)

@@ -125,7 +125,7 @@ def build(data: inputs.TrainingInputs, previous_segments: pd.DataFrame | None, p
     clock = time.monotonic()
     progress(0.36, "offers: fitting the conversion model with a campaign bootstrap")
     feature_values = (members.segment.unique(), data.campaigns.channel.unique(), categories, members.device.unique())
-    offer_cells = offers.training_cells(data.outcomes, members, data.campaigns)
+    offer_cells = offers.training_cells(data.outcomes, members, data.campaigns, data.offers)
     offer_model = offers.fit(offer_cells, data.conversion_values, *feature_values, seed=seed,
                              progress=_stage(progress, 0.36, 0.5))
     offer_check = offers.evaluate_held_out_campaigns(offer_cells, *feature_values)
@@ -146,9 +146,9 @@ def build(data: inputs.TrainingInputs, previous_segments: pd.DataFrame | None, p
     # add), the other half, with its campaign bootstrap, estimates the chosen change's effect.
     progress(0.5, "offers: the selection and estimation halves for the cards")
     half = offers.member_half(data.outcomes.member_id)
-    select_model = offers.fit(offers.training_cells(data.outcomes[half == 0], members, data.campaigns),
+    select_model = offers.fit(offers.training_cells(data.outcomes[half == 0], members, data.campaigns, data.offers),
                               data.conversion_values, *feature_values, bootstrap=0, seed=seed)
-    estimate_model = offers.fit(offers.training_cells(data.outcomes[half == 1], members, data.campaigns),
+    estimate_model = offers.fit(offers.training_cells(data.outcomes[half == 1], members, data.campaigns, data.offers),
                                 data.conversion_values, *feature_values, seed=seed + 1,
                                 progress=_stage(progress, 0.5, 0.54))
     offer_select, offer_estimate = {}, {}

@@ -28,6 +28,8 @@ OPT_QUERY_PARAMS: dict[str, dict] = {
     "opt_campaign_audience": {"campaign_id": 1},
     "opt_campaign_lock": {"campaign_id": 1},
     "opt_campaign_member_outcomes": {},
+    "opt_offer_changes": {},
+    "opt_offer_holdouts": {},
     "opt_campaign_recent": {"day_from": T0.date(), "day_to": (T0 + timedelta(days=28)).date()},
     "opt_campaign_recent_devices": {"day_from": T0.date(), "day_to": (T0 + timedelta(days=28)).date(),
                                     "change_day": (T0 + timedelta(days=21)).date()},

@@ -8,6 +8,7 @@ Tolerances (why they are what they are) are in docs/optimization.md.
 """
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime
 
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
+from sqlalchemy import text
 
 from core.platform import db as core_db
 from core.demo import generator as demo
@@ -172,7 +174,7 @@ def test_affinity_recovers_planted_favourites(training_inputs):
 @pytest.fixture(scope="module")
 def offer_fit(training_inputs):
     data = training_inputs
-    cells = offers.training_cells(data.outcomes, data.members, data.campaigns)
+    cells = offers.training_cells(data.outcomes, data.members, data.campaigns, data.offers)
     values = (data.members.segment.unique(), data.campaigns.channel.unique(), categories(data), data.members.device.unique())
     return cells, values, offers.fit(cells, data.conversion_values, *values)
 
@@ -194,6 +196,47 @@ def test_offer_model_finds_each_segments_planted_reward_type(offer_fit):
         if low > 1 or high < 1:  # (NaN: no claim)
             planted_percent = demo_truth.BEST_REWARD_TYPE[segment] == "percent"
             assert (low > 1) == planted_percent, (segment, ratio, low, high)
+
+
+def _sorted(cells: pd.DataFrame) -> pd.DataFrame:
+    return cells.sort_values(list(cells.columns), ignore_index=True)
+
+
+def test_an_applied_offer_card_does_not_relabel_what_was_earned_before_it(large_demo, training_inputs):
+    """Outcomes count for the offer they were earned under. Offer cards applied to several
+    campaigns (each to an offer of the other reward type), with no event since, leave the offer
+    model's cells as they were; reading each campaign's outcomes as its current offer's (as the
+    retrain did) would move all of them to the new reward type."""
+    data = training_inputs
+    before = offers.training_cells(data.outcomes, data.members, data.campaigns, data.offers)
+    switched = {}
+    for campaign in data.campaigns.itertuples():
+        other = data.offers[data.offers.reward_type != campaign.reward_type]
+        if len(other) and len(switched) < 6:
+            switched[int(campaign.campaign_id)] = (int(campaign.offer_id), int(other.offer_id.iloc[0]))
+    assert len(switched) >= 3
+    with large_demo.connect() as conn:
+        transaction = conn.begin()  # rolled back: the module's other tests see the demo as it was
+        try:
+            for campaign_id, (old, new) in switched.items():
+                conn.execute(text("UPDATE campaigns SET offer_id = :new WHERE campaign_id = :campaign_id"),
+                             {"new": new, "campaign_id": campaign_id})
+                conn.execute(text("INSERT INTO recommendations (campaign_id, kind, title, details, status, applied_at) "
+                                  "VALUES (:campaign_id, 'offer', 'Switch the offer', CAST(:details AS jsonb), 'applied', :at)"),
+                             {"campaign_id": campaign_id, "at": data.window.as_of,
+                              "details": json.dumps({"change": {"before": old, "after": new}})})
+            after = inputs.load(conn, data.window)
+        finally:
+            transaction.rollback()
+    assert after.campaigns.set_index("campaign_id").offer_id.loc[list(switched)].tolist() == [n for _, n in switched.values()]
+    cells = offers.training_cells(after.outcomes, after.members, after.campaigns, after.offers)
+    pd.testing.assert_frame_equal(_sorted(cells), _sorted(before))
+    current = after.outcomes.campaign_id.map(after.campaigns.set_index("campaign_id").offer_id)
+    relabelled = offers.training_cells(after.outcomes.assign(offer_id=current), after.members, after.campaigns,
+                                       after.offers)
+    moved = relabelled[relabelled.campaign_id.isin(list(switched))].groupby("campaign_id").reward_type.unique()
+    was = before[before.campaign_id.isin(list(switched))].groupby("campaign_id").reward_type.unique()
+    assert all(set(moved[c]) != set(was[c]) for c in switched)
 
 
 def test_reward_type_intervals_hold_their_estimate_or_make_no_claim(offer_fit):
