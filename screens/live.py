@@ -21,9 +21,8 @@ from core.live.tiles import LATEST_LOOKBACK, STALE_AFTER_SECONDS, LiveSnapshot
 from core.live.windows import ACTIVE_MINUTES, MINUTE, WINDOW_CHOICES
 from core.access.pii import mask_frame
 from ui import live_data
-from ui.format import (BLUE, GREEN, GREY, RED, clock, count, duration, escape_markdown, is_missing, metric_value, money,
-                       percent)
-from ui.html_table import markup
+from ui.format import BLUE, GREEN, GREY, RED, clock, count, duration, escape_markdown, metric_value, money, percent
+from ui.html_table import cell_text, markup
 from ui.session import current_user
 from ui.vega import spec
 from ui.widgets import TIME_ZONES
@@ -247,8 +246,8 @@ def event_stream(snap: LiveSnapshot) -> str:
     header = [f"Time ({datetime.now(ZoneInfo(tz)).tzname()})", "Event", "Member", "Revenue (USD)", "Region", "Campaign"]
     rows = zip(shown.local_time.dt.strftime("%H:%M:%S"), shown.event,
                [f"#{m} {n}" if isinstance(n, str) else f"#{m}" for m, n in zip(shown.member_id, shown.full_name)],
-               [money(r, 2) if np.isfinite(r) else "" for r in shown.revenue], shown.region_code, shown.campaign)
-    return markup(header, ([("" if is_missing(v) else str(v)) for v in row] for row in rows),
+               [money(r, 2) if np.isfinite(r) else None for r in shown.revenue], shown.region_code, shown.campaign)
+    return markup(header, ([cell_text(v) for v in row] for row in rows),  # a missing value as "—", as elsewhere
                   [False, False, False, True, False, False], css_class="live-stream")
 
 

@@ -36,13 +36,15 @@ def summary_cards(outcome: tracker.TrackerResults) -> None:
     if needed:
         c1.progress(min(reached / needed, 1.0), text=f"{percent(min(reached / needed, 1.0), 0)} of the needed sample")
     winner, chance = outcome.predicted_winner
-    c2.metric("Predicted winner", "none — sample ratio mismatch" if outcome.srm_detected else escape_markdown(winner),
-              border=True, delta=f"{probability(chance)} chance to be best" if chance is not None else None,
+    # short values: a metric's value is cut to its column's width ("not enough…")
+    c2.metric("Predicted winner", "none" if outcome.srm_detected else escape_markdown(winner), border=True,
+              delta=("sample ratio mismatch" if outcome.srm_detected
+                     else f"{probability(chance)} chance to be best" if chance is not None else None),
               delta_color="off", delta_arrow="off",
               help="Probability that each arm has the best true value of the primary metric (Bayesian, flat prior). "
                    "Another view of the data: the verdict above comes from the test's rule.")
     srm_ok = not outcome.srm_detected
-    ratio = "MISMATCH" if outcome.srm_detected else "as designed" if outcome.srm_judgeable else "not enough data"
+    ratio = "MISMATCH" if outcome.srm_detected else "as designed" if outcome.srm_judgeable else "too early"
     c3.metric("Sample ratio", ratio, border=True,
               delta=(f"p {p_value(outcome.srm_p_value)} split · {p_value(outcome.exposure_p_value)} reach"
                      if outcome.srm_judgeable or outcome.srm_detected else "judged once every arm expects "

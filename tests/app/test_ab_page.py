@@ -200,7 +200,7 @@ def test_create_form_shows_the_plan_and_creates_the_test(demo_copy):
     assert app.selectbox(key="ab_active_test").value == new_id        # the new test is the one shown
     shown = texts(app)
     assert f"{needed:,} members per arm" in shown                       # its card shows the stored plan
-    assert {m.label: m.value for m in app.metric}["Sample ratio"] == "not enough data"
+    assert {m.label: m.value for m in app.metric}["Sample ratio"] == "too early"
     assert any(b.label == "Pause" for b in app.button) or "pause_test" in app.radio(key="active_action").options
 
 
