@@ -99,6 +99,7 @@ def test_tracker_on_a_phone(page, app_url):
     expect(sidebar).to_have_attribute("data-collapsed", "true", timeout=30_000)
     page.get_by_text("Predicted winner").first.wait_for(timeout=60_000)  # drawn after the verdict
     assert page.get_by_text("Predicted winner").first.is_visible()
+    page.wait_for_timeout(800)  # the sidebar's closing slide: the screenshot shows the page, not the slide
     screenshot(page, "ab_tests_phone")
 
 
