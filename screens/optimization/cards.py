@@ -61,7 +61,8 @@ def evidence_table(evidence: dict) -> pd.DataFrame:
     def walk(prefix: str, value) -> None:
         if isinstance(value, dict):
             for key, inner in value.items():
-                walk(f"{prefix} › {key}" if prefix else str(key), inner)
+                name = str(key).replace("_", " ")  # "reward type", not the stored key "reward_type"
+                walk(f"{prefix} › {name}" if prefix else name[:1].upper() + name[1:], inner)
         elif isinstance(value, list):
             rows.append((prefix, ", ".join(str(v) for v in value[:12]) + (" …" if len(value) > 12 else "")))
         elif isinstance(value, float):
@@ -147,7 +148,8 @@ def recommendation_card(user: User, row: dict) -> None:
                 st.caption(roi_words)
         with right:
             with st.expander("Evidence (the numbers behind it)"):
-                st.html(written_markup(evidence_table(details.get("evidence", {})), numbers=["Value"], css_class="evidence"))
+                # values left-aligned: many are words that must wrap in this narrow column
+                st.html(written_markup(evidence_table(details.get("evidence", {})), css_class="evidence"))
 
 
 def filters(campaigns: pd.DataFrame) -> tuple[int | None, str | None, str | None]:

@@ -14,8 +14,8 @@ from core.optimize import store
 from core.optimize.recommendations import KIND_LABELS
 from screens.optimization.history import projected_against_realised
 from screens.optimization.offers import reward_type_chart
-from tests.app.conftest import (app_database, clear_streamlit_caches, database_url_of, formula_cells, new_app,
-                                open_tab, plain, screen_path)
+from tests.app.conftest import (app_database, clear_streamlit_caches, database_url_of, formula_cells, html_tables,
+                                new_app, open_tab, plain, screen_path)
 from tests.db.test_optimize_training import shared_trained
 
 PAGE = screen_path("Recommendations")
@@ -105,6 +105,12 @@ def test_cards_come_best_first_with_evidence_and_projection(trained_app):
             assert [r["low"] for r in drawn] == pytest.approx(p[f"{key}_profit_low"])
             assert [r["high"] for r in drawn] == pytest.approx(p[f"{key}_profit_high"])
         assert layer_values(spec, "area") == lines  # the 90 % bands around the same numbers
+    evidence = html_tables(at, "evidence")  # each card's evidence, in words
+    assert len(evidence) == len(shown)
+    for table in evidence:
+        assert list(table.columns) == ["What", "Value"] and len(table) > 0
+        assert not table.What.str.contains("_").any() and table.What.str[0].str.isupper().all()
+        assert (table.Value != "").all() and "None" not in table.Value.tolist()
     metrics = {m.label for m in at.metric}
     assert {"Expected impact / week", "Confidence", "Implementation", "Open recommendations"} <= metrics
     assert [t.label for t in at.tabs] == ["Recommendations", "Offers", "Send time", "Affinity", "Segments", "History"]
