@@ -34,4 +34,4 @@ SELECT 'active_members', NULL, NULL, NULL,
                     WHERE a.bucket >= :start_at AND a.bucket < :until)
               ELSE 0 END,
        0, NULL, NULL, NULL
-ORDER BY kind, events DESC, region_code, device, minute
+ORDER BY kind, minute, events DESC, region_code, device

@@ -235,6 +235,8 @@ def test_activity_counts_active_members_regions_and_devices(db):
     at = lambda h, m: pd.Timestamp(datetime(2026, 11, 10, h, m, tzinfo=UTC))
     assert dict(zip(found.active_per_minute.bucket, found.active_per_minute.members)) == {
         at(11, 55): 1, at(11, 56): 1, at(11, 58): 2, at(11, 59): 1}
+    assert found.active_per_minute.bucket.is_monotonic_increasing  # the sparkline's bars in time order
+    assert found.regions.events.is_monotonic_decreasing and found.devices.events.is_monotonic_decreasing
     regions = found.regions.set_index("region_code")
     # events' own region, else the member's (member 4 lives in LAX), else unknown
     assert regions.events.to_dict() == {"NYC": 4, "LAX": 2, "unknown": 1}
