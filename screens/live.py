@@ -40,8 +40,8 @@ st.title("Real-time performance")
 left, right = st.columns([3, 2], vertical_alignment="bottom")
 window = left.segmented_control("Window", WINDOW_CHOICES, default=15, required=True, key="live_window",
                                 format_func=lambda minutes: f"Last {minutes} min",
-                                help="Counts, revenue and rates cover this many minutes up to the latest events rolled up (normally now), compared "
-                                     "with the same minutes yesterday.") or 15
+                                help="Counts, revenue and rates cover this many minutes up to the latest events "
+                                     "rolled up (normally now), compared with the same minutes yesterday.") or 15
 paused = right.toggle("Pause live updates", key="live_paused",
                       help="Freeze the screen to read it; switch off to carry on from the latest numbers.")
 st.caption(f"Times in **{tz}** (change it in the sidebar) · refreshes every {live_data.REFRESH_SECONDS} s · "

@@ -85,9 +85,10 @@ def offer_received(outcomes: pd.DataFrame, campaigns: pd.DataFrame, changes: pd.
     if changes.empty or outcomes.empty:
         return current.astype("int64")
     changed = outcomes.campaign_id.isin(changes.campaign_id)
+    instants = lambda values: pd.to_datetime(values, utc=True).astype("datetime64[ns, UTC]")  # one unit for merge_asof
     rows = outcomes.loc[changed, ["campaign_id", "member_id", "first_send_at"]].assign(
-        row=outcomes.index[changed], first_send_at=lambda f: pd.to_datetime(f.first_send_at, utc=True).astype("datetime64[ns, UTC]"))
-    cards = changes.assign(applied_at=pd.to_datetime(changes.applied_at, utc=True).astype("datetime64[ns, UTC]"))
+        row=outcomes.index[changed], first_send_at=lambda f: instants(f.first_send_at))
+    cards = changes.assign(applied_at=instants(changes.applied_at))
     cards = cards.sort_values(["applied_at", "recommendation_id"], kind="stable")
     # the latest change at or before the first send gives its `after`; none, the first `before`
     at_first_send = pd.merge_asof(rows.sort_values("first_send_at", kind="stable"),
