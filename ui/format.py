@@ -128,8 +128,10 @@ def duration(seconds) -> str:
     return f"{number / 3600:.1f} h"
 
 
-def metric_value(key: str, value) -> str:
-    """A campaign metric (core.analytics.metrics) in its unit, as on the KPI cards."""
+def metric_value(key: str, value, full: bool = False) -> str:
+    """A campaign metric (core.analytics.metrics) in its unit: as on the KPI cards (money from
+    $1,000 shortened, ROI signed), or `full` for a table cell (rates to 0.01 %, ROI to 0.1 %, money
+    to the cent)."""
     number = finite(value)
     if number is None:
         return MISSING
@@ -137,26 +139,15 @@ def metric_value(key: str, value) -> str:
     if unit == "%":
         return percent(number, 2)
     if unit == "USD":
-        return money_short(number) if abs(number) >= 1000 else money(number, 2)
+        return money(number, 2) if full or abs(number) < 1000 else money_short(number)
     if unit == "ratio":
-        return percent(number, 1, signed=True)
+        return percent(number, 1, signed=not full)
     return count(number)
 
 
 def metric_in_full(key: str, value) -> str:
-    """A campaign metric in full, for a table cell: rates to 0.01 %, ROI to 0.1 %, money to the
-    cent, counts (metric_value is the KPI cards' shorter form)."""
-    number = finite(value)
-    if number is None:
-        return MISSING
-    unit = METRICS[key].unit if key in METRICS else "count"
-    if unit == "%":
-        return percent(number, 2)
-    if unit == "ratio":
-        return percent(number, 1)
-    if unit == "USD":
-        return money(number, 2)
-    return count(number)
+    """metric_value for a table cell (full)."""
+    return metric_value(key, value, full=True)
 
 
 def outcome_value(key: str, value) -> str:

@@ -40,6 +40,16 @@ HELD = "e.event_id <= (SELECT last_event_id FROM rollup_watermarks WHERE name = 
 # the newest time rolled up, never in the future (a clock ahead would leave everything out)
 NEWEST = "least(now(), (SELECT latest_event_at FROM rollup_watermarks WHERE name = 'events'))"
 
+
+
+def sums(money: str) -> str:
+    """The counts and money columns of a rollup (money as `money`: the live seconds' plain numeric,
+    the dropped minute rollup's numeric(16,2) as 0001 made it)."""
+    return ", ".join([f"{name} bigint NOT NULL DEFAULT 0"
+                      for name in ("sends", "delivered", "opens", "impressions", "clicks", "conversions")]
+                     + [f"{name} {money} NOT NULL DEFAULT 0" for name in ("revenue", "reward_cost")])
+
+
 UPGRADE = f"""
 SELECT pg_advisory_xact_lock({ROLLUP_LOCK_KEY});
 DROP TABLE rollup_live_actor_minute;
@@ -48,14 +58,7 @@ DROP TABLE rollup_campaign_minute;
 
 CREATE TABLE rollup_live_second (
     bucket timestamptz PRIMARY KEY,
-    sends bigint NOT NULL DEFAULT 0,
-    delivered bigint NOT NULL DEFAULT 0,
-    opens bigint NOT NULL DEFAULT 0,
-    impressions bigint NOT NULL DEFAULT 0,
-    clicks bigint NOT NULL DEFAULT 0,
-    conversions bigint NOT NULL DEFAULT 0,
-    revenue numeric NOT NULL DEFAULT 0,
-    reward_cost numeric NOT NULL DEFAULT 0
+    {sums('numeric')}
 ) WITH (fillfactor = 50);
 
 CREATE TABLE rollup_live_cell_minute (
@@ -140,7 +143,7 @@ ORDER BY e.event_id DESC
 LIMIT 50;
 """
 
-DOWNGRADE = """
+DOWNGRADE = f"""
 DROP TABLE rollup_live_latest, rollup_live_actors_minute, rollup_live_member_last, rollup_live_actor_minute,
     rollup_live_cell_minute, rollup_live_second;
 CREATE TABLE rollup_live_cell_minute (
@@ -163,14 +166,7 @@ CREATE INDEX rollup_live_actor_minute_bucket_idx ON rollup_live_actor_minute (bu
 CREATE TABLE rollup_campaign_minute (
     campaign_id integer NOT NULL,
     bucket timestamptz NOT NULL,
-    sends bigint NOT NULL DEFAULT 0,
-    delivered bigint NOT NULL DEFAULT 0,
-    opens bigint NOT NULL DEFAULT 0,
-    impressions bigint NOT NULL DEFAULT 0,
-    clicks bigint NOT NULL DEFAULT 0,
-    conversions bigint NOT NULL DEFAULT 0,
-    revenue numeric(16,2) NOT NULL DEFAULT 0,
-    reward_cost numeric(16,2) NOT NULL DEFAULT 0,
+    {sums('numeric(16,2)')},
     PRIMARY KEY (campaign_id, bucket)
 ) WITH (fillfactor = 50);
 """
