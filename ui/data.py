@@ -24,7 +24,8 @@ from ui.errors import remember_last_good
 
 @st.cache_resource(show_spinner=False)
 def engine():
-    return make_engine(database_url(), statement_timeout_ms=config.DASHBOARD_STATEMENT_TIMEOUT_MS, pool_size=5)
+    return make_engine(database_url(), statement_timeout_ms=config.DASHBOARD_STATEMENT_TIMEOUT_MS, pool_size=5,
+                       jit=False)
 
 
 @remember_last_good  # shown, saying since when, while the database is slow or away
