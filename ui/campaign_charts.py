@@ -120,7 +120,7 @@ def revenue_cost_chart(active: pd.DataFrame) -> dict:
     y = {"field": "revenue", "type": "quantitative", "title": "Revenue (USD)", "axis": vega.tick_labels("$~s")}
     line = [{"cost": 0.0, "revenue": 0.0}, {"cost": limit, "revenue": limit}]
     return vega.spec(
-        description="Revenue against cost per campaign, by channel",
+        description="Revenue against cost per campaign, by channel", marks=len(rows),
         title={"text": "Revenue against cost", "subtitle": "Bubble area: sends; dotted: break-even (revenue = cost)",
                "anchor": "start"},
         layer=[
