@@ -20,6 +20,7 @@ from core.platform import jobs
 from core.platform.db import database_url, make_engine
 from core.analytics.periods import Period
 from ui.errors import remember_last_good
+from ui.shared import period_data
 
 
 @st.cache_resource(show_spinner=False)
@@ -29,7 +30,7 @@ def engine():
 
 
 @remember_last_good  # shown, saying since when, while the database is slow or away
-@st.cache_data(ttl=60, max_entries=4, show_spinner=False)
+@period_data(max_entries=4)
 def campaigns():
     return analytics.list_campaigns(engine())
 
@@ -39,14 +40,14 @@ def _period(first: date | None, last: date | None, tz: str) -> Period | None:
 
 
 @remember_last_good  # shown, saying since when, while the database is slow or away
-@st.cache_data(ttl=30, max_entries=64, show_spinner=False)
+@period_data(max_entries=64)
 def portfolio_comparison(first: date, last: date, tz: str, compared_first: date | None, compared_last: date | None):
     """The portfolio with Δ columns against the comparison period and both periods' totals."""
     return analytics.portfolio_comparison(engine(), Period(first, last, tz), _period(compared_first, compared_last, tz))
 
 
 @remember_last_good  # shown, saying since when, while the database is slow or away
-@st.cache_data(ttl=30, max_entries=128, show_spinner=False)
+@period_data(max_entries=128)
 def summaries(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | None,
               compared_first: date | None, compared_last: date | None):
     """Totals (with reach) of the chosen campaigns for the period and the comparison period."""
@@ -55,7 +56,7 @@ def summaries(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | 
 
 
 @remember_last_good  # shown, saying since when, while the database is slow or away
-@st.cache_data(ttl=30, max_entries=64, show_spinner=False)
+@period_data(max_entries=64)
 def grouped(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | None, compared_first: date,
             compared_last: date, by: str):
     """Both periods' additive columns by `by`, for "why did this change"."""
@@ -65,20 +66,20 @@ def grouped(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | No
 
 # Short-lived: a note someone adds shows at once (the page also clears this cache on saving).
 @remember_last_good  # shown, saying since when, while the database is slow or away
-@st.cache_data(ttl=30, max_entries=64, show_spinner=False)
+@period_data(max_entries=64)
 def annotations(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | None):
     """Holidays and people's notes about the period's days (core.analytics.annotations)."""
     return notes.annotations(engine(), Period(first, last, tz), campaign_ids)
 
 
 @remember_last_good  # shown, saying since when, while the database is slow or away
-@st.cache_data(ttl=30, max_entries=128, show_spinner=False)
+@period_data(max_entries=128)
 def series(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | None, grain: str):
     return analytics.series(engine(), Period(first, last, tz), campaign_ids, grain)
 
 
 @remember_last_good  # shown, saying since when, while the database is slow or away
-@st.cache_data(ttl=30, max_entries=128, show_spinner=False)
+@period_data(max_entries=128)
 def breakdown(first: date, last: date, tz: str, campaign_ids: tuple[int, ...] | None):
     return analytics.breakdown(engine(), Period(first, last, tz), campaign_ids)
 

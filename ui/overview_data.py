@@ -1,8 +1,9 @@
 """Cached data access for the Overview: a period's totals (with reach) against its comparison
-period — one statement, read once per 30 s and period — and what is built from them once for
-every session: the table of figures for the CSV, the plain line per KPI and the biggest movers'
-tables (from the shared decompositions, ui.why_data). Few, coarse cached calls: each call costs
-hashing its arguments, which on this screen came to more than the work they saved."""
+period — one statement, period data as ui.shared.period_data keeps it — and what is built from
+them once for every session: the table of figures for the CSV, the plain line per KPI and the
+biggest movers' tables (from the shared decompositions, ui.why_data). Few, coarse cached calls:
+each call costs hashing its arguments, which on this screen came to more than the work they
+saved."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from ui import format as fmt
 from ui import why_data
 from ui.data import engine
 from ui.errors import remember_last_good
-from ui.shared import shared
+from ui.shared import period_data, shared
 from ui.export_tables import overview_table
 from ui.why_chart import contribution_text
 
@@ -30,7 +31,7 @@ class OverviewNumbers:
 
 
 @remember_last_good  # shown, saying since when, while the database is slow or away
-@st.cache_data(ttl=30, max_entries=32, show_spinner=False)
+@period_data(max_entries=32)
 def overview(first: date, last: date, tz: str, compared_first: date | None, compared_last: date | None) -> OverviewNumbers:
     period = Period(first, last, tz)
     comparison = Period(compared_first, compared_last, tz) if compared_first else None

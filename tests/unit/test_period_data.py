@@ -1,0 +1,73 @@
+"""ui.shared's cache lifetimes: period data and shared objects are refreshed in the background
+once stale, so a rerun after the lifetime is served the previous result instead of waiting for
+the database (issue 15), and a cleared cache is read afresh."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import streamlit as st
+
+from ui import shared
+
+FRESH = 0.3  # seconds: the lifetime of the functions under test
+
+
+def eventually(check, seconds: float = 10.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.fixture
+def short_lifetime(monkeypatch):
+    monkeypatch.setattr(shared, "DATA_FRESH_SECONDS", FRESH)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def slow_after_first(gate: threading.Event):
+    """A function whose every call after the first waits for `gate` (a slow database)."""
+    calls = []
+
+    def read(key: str) -> int:
+        calls.append(key)
+        if len(calls) > 1:
+            assert gate.wait(10)
+        return len(calls)
+    return read, calls
+
+
+def test_stale_period_data_is_served_at_once_and_refreshed_in_the_background(short_lifetime):
+    gate = threading.Event()
+    read, calls = slow_after_first(gate)
+    cached = shared.period_data(max_entries=4)(read)
+    assert cached("a") == 1 and cached("a") == 1 and calls == ["a"]  # fresh: read once
+    time.sleep(FRESH * 1.2)
+    assert cached("a") == 1          # stale: the previous result, without waiting for the read
+    assert eventually(lambda: len(calls) == 2)  # ...which runs in the background
+    gate.set()
+    assert eventually(lambda: cached("a") == 2)
+    st.cache_data.clear()
+    assert cached("a") == 3          # a cleared cache is read afresh
+
+
+def test_stale_shared_objects_are_served_at_once_and_rebuilt_when_the_data_caches_are_cleared(short_lifetime):
+    gate = threading.Event()
+    build, calls = slow_after_first(gate)
+    built = shared.shared(max_entries=4)(build)
+    assert built("a") == 1 and built("a") == 1
+    time.sleep(FRESH * 1.2)
+    assert built("a") == 1
+    gate.set()
+    assert eventually(lambda: built("a") == 2)
+    before = len(calls)
+    st.cache_data.clear()            # what the app runs after a change: a new epoch
+    assert built("a") == before + 1
