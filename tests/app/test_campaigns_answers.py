@@ -173,19 +173,22 @@ def test_a_link_opens_the_same_view_in_a_fresh_session(app_env):
     chosen = pd.read_sql(text("SELECT campaign_id, name FROM campaigns ORDER BY campaign_id OFFSET 1 LIMIT 1"), app_env)
     name, campaign_id = chosen.name[0], int(chosen.campaign_id[0])
     query = {"view": "campaigns", "tab": "Campaign detail", "campaign_id": name, "grain": "Week",
-             "tz": "Asia/Tokyo", "period": "Last week", "comparison": "Same period last year", "breakdown_tab": "Region"}
+             "tz": "Asia/Tokyo", "period": "Last week", "comparison": "Same period last year",
+             "detail_view": "Breakdown", "breakdown_tab": "Region"}
     at = opened("exec", query)                        # the root URL, whose landing page is the overview
     assert [t.value for t in at.title] == ["Campaign analytics"]
-    state = {key: at.session_state[key] for key in ("tab", "grain", "tz", "period", "comparison", "breakdown_tab")}
-    assert state == {"tab": "Campaign detail", "grain": "week", "tz": "Asia/Tokyo", "period": "last_week",
-                     "comparison": "last_year", "breakdown_tab": "Region"}
+    state = {key: at.session_state[key] for key in ("tab", "tz", "period", "comparison", "detail_view", "breakdown_tab")}
+    assert state == {"tab": "Campaign detail", "tz": "Asia/Tokyo", "period": "last_week", "comparison": "last_year",
+                     "detail_view": "Breakdown", "breakdown_tab": "Region"}
     assert layer_named(chart(at, "breakdown_chart_"), "bars")["encoding"]["x"]["title"] == "Region"   # the only one drawn
     assert at.session_state["demo_role"] == "exec"                      # the reader's own role
     period = shown_period(at)
     assert period == preset_period("last_week", "Asia/Tokyo")
     assert at.selectbox(key="campaign_id").value == campaign_id
-    assert chart(at, "series_chart")["title"]["text"].startswith("Conversions per week · Asia/Tokyo")
     assert not at.get("download_button")                                 # an executive still exports nothing
+    open_tab(at, "detail_view", "Over time")                             # the link's grain, once its section opens
+    assert at.session_state["grain"] == "week"
+    assert chart(at, "series_chart")["title"]["text"].startswith("Conversions per week · Asia/Tokyo")
 
 
 def test_custom_dates_travel_in_the_url(app_env):
@@ -250,7 +253,8 @@ def test_a_note_added_on_the_detail_is_drawn_escaped(noted_db):
 # --- why did this change ----------------------------------------------------------------------------
 
 def test_the_detail_explains_a_change_with_the_overviews_waterfall(app_env):
-    at = opened(period="last_28_days", tab=DETAIL, why_kpi="conversions", why_by="segment")
+    at = open_tab(opened(period="last_28_days", tab=DETAIL, why_kpi="conversions", why_by="segment"),
+                  "detail_view", "Why did this change")
     period = shown_period(at)
     comparison = comparison_for(period, "previous", "last_28_days")
     result = decomposition.decompose(app_env, "conversions", period, comparison, None, "segment")
@@ -274,6 +278,7 @@ def test_exports_say_their_units_and_hold_the_screens_numbers(app_env, downloads
     period = shown_period(at)
     screen = table_with(at, "name", "channel", "conversions_change").set_index("name")     # the Portfolio tab's
     open_tab(at, "tab", DETAIL)                                                           # and the detail's exports
+    open_tab(at, "detail_view", "Breakdown")
     stem = f"{period.first:%Y-%m-%d}_to_{period.last:%Y-%m-%d}_{period.tz.replace('/', '-')}"
     for label in BREAKDOWNS[1:]:                                                          # and every breakdown's
         open_tab(at, "breakdown_tab", label)
@@ -309,7 +314,7 @@ def money_of(text: str) -> float:
 
 
 def test_breakdown_totals_equal_the_kpi_cards_in_a_non_utc_zone(app_env):
-    at = opened(tz="Asia/Kolkata", period="last_7_days", tab=DETAIL)
+    at = open_tab(opened(tz="Asia/Kolkata", period="last_7_days", tab=DETAIL), "detail_view", "Breakdown")
     assert shown_period(at).tz == "Asia/Kolkata"
     cards = {m.label: m.value for m in at.metric}
     for label in BREAKDOWNS:                                  # each tab in turn, as a click opens it

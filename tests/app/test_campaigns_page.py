@@ -108,8 +108,11 @@ def test_only_the_open_tab_is_drawn_and_the_chosen_campaign_survives_a_visit_to_
     assert drawn_charts(at) == {"top_campaigns", "revenue_cost"} and not at.metric
     assert "campaign_id" not in [s.key for s in at.selectbox]
     open_tab(at, "tab", DETAIL)
-    assert drawn_charts(at) == {"series_chart", "why_waterfall", "breakdown_chart_"} and at.metric
+    assert drawn_charts(at) == {"series_chart"} and at.metric          # the KPI cards and the open section
     assert not [d for d in at.dataframe if {"name", "channel"} <= set(d.value.columns)]   # no portfolio table
+    assert drawn_charts(open_tab(at, "detail_view", "Why did this change")) == {"why_waterfall"}
+    assert drawn_charts(open_tab(at, "detail_view", "Breakdown")) == {"breakdown_chart_"}
+    open_tab(at, "detail_view", "Over time")
     chosen = all_ids(demo_data)[1]
     at.selectbox(key="campaign_id").set_value(chosen).run()
     open_tab(at, "tab", "Portfolio")
@@ -131,7 +134,7 @@ def drawn_breakdowns(at) -> set[tuple[str, str]]:
 def test_only_the_open_breakdown_tab_is_drawn(open_campaigns):
     """Each breakdown is a chart, a table and an export: drawing the three hidden ones on every
     run cost the browser time (issue 15). A click on another tab draws that one instead."""
-    at = open_campaigns("analyst", DETAIL)
+    at = open_tab(open_campaigns("analyst", DETAIL), "detail_view", "Breakdown")
     assert drawn_breakdowns(at) == {("chart", "segment"), ("table", "segment"), ("export", "segment")}
     for label in BREAKDOWNS[1:] + BREAKDOWNS[:1]:
         open_tab(at, "breakdown_tab", label)
@@ -230,6 +233,7 @@ def test_downloads_follow_the_role(open_campaigns, role, exports):
     open_tab(at, "tab", DETAIL)
     assert at.metric and at.get("vega_lite_chart")                         # and the detail too
     keys |= {button.key for button in at.get("download_button")}
+    keys |= {button.key for button in open_tab(at, "detail_view", "Breakdown").get("download_button")}
     for label in BREAKDOWNS[1:]:                                            # one breakdown drawn at a time
         keys |= {button.key for button in open_tab(at, "breakdown_tab", label).get("download_button")}
     if exports:

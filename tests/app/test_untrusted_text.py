@@ -155,6 +155,7 @@ def test_every_export_is_formula_safe(payload_db, downloads):
         offered = {b.key for b in campaigns.get("download_button")}
         open_tab(campaigns, "tab", "Campaign detail")              # the series and breakdowns (lazy tabs)
         offered |= {b.key for b in campaigns.get("download_button")}
+        open_tab(campaigns, "detail_view", "Breakdown")
         for breakdown in ("Device", "Region", "Channel"):         # one breakdown drawn at a time: each
             open_tab(campaigns, "breakdown_tab", breakdown)
             offered |= {b.key for b in campaigns.get("download_button")}

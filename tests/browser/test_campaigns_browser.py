@@ -148,13 +148,17 @@ def test_a_shared_link_opens_the_same_view_in_a_fresh_context(page, app_url, chr
     choose(page, "Campaign", campaign)
     page.get_by_role("radio", name="Week").or_(page.get_by_role("button", name="Week", exact=True)).first.click()
     wait_for_app(page)
-    page.get_by_role("tab", name="Region").click()                  # the breakdown's tabs are lazy and in the URL
+    grain_link = page.url                                           # the time series, by week
+    page.get_by_role("tab", name="Breakdown").click()               # the detail's sections are lazy and in the URL
+    wait_for_app(page)
+    page.get_by_role("tab", name="Region").click()                  # and so are the breakdown's tabs
     wait_for_app(page)
     link = page.url
     query = parse_qs(urlparse(link).query)
     assert query["period"] == ["Last week"] and query["tab"] == ["Campaign detail"] and query["campaign_id"] == [campaign]
-    assert query["breakdown_tab"] == ["Region"]
-    assert query["grain"] == ["Week"] and query["view"] == ["campaigns"]   # the root URL says which screen
+    assert query["detail_view"] == ["Breakdown"] and query["breakdown_tab"] == ["Region"]
+    assert query["view"] == ["campaigns"]                           # the root URL says which screen
+    assert parse_qs(urlparse(grain_link).query)["grain"] == ["Week"]
     week = preset_period("last_week", TZ)
 
     fresh = chromium.new_context(viewport={"width": 1400, "height": 1000})   # no cookies, no session
@@ -163,7 +167,6 @@ def test_a_shared_link_opens_the_same_view_in_a_fresh_context(page, app_url, chr
         other.set_default_timeout(BUSY_MACHINE_TIMEOUT_MS)
         other.goto(link)
         wait_for_app(other)
-        full_screenshot(other, "campaigns-shared-link-1400")
         assert week.label() in main_caption(other).inner_text()                          # the same dates
         selected = other.get_by_role("tab", selected=True).first.inner_text()
         assert selected.strip() == "Campaign detail"                                      # the same tab
@@ -171,12 +174,15 @@ def test_a_shared_link_opens_the_same_view_in_a_fresh_context(page, app_url, chr
             has=other.get_by_test_id("stWidgetLabel").get_by_text("Campaign", exact=True))
         shown = chosen.inner_text() + " " + " ".join(chosen.locator("input").evaluate_all("els => els.map(e => e.value)"))
         assert campaign in shown, shown                                                   # the same campaign
-        # the same grain (a live campaign's detail draws in its own fragment, after the page's run)
-        other.get_by_text(f"Conversions per week · {TZ}").first.wait_for()
-        other.get_by_role("tab", name="Region", selected=True).wait_for()                      # the same breakdown,
+        # the same section and breakdown (a live campaign's detail draws in its own fragment, after the page's run)
+        other.get_by_role("tab", name="Breakdown", selected=True).wait_for()
+        other.get_by_role("tab", name="Region", selected=True).wait_for()
         other.get_by_role("button", name="Download region breakdown (CSV)").wait_for()
         assert other.get_by_role("button", name="Download segment breakdown (CSV)").count() == 0   # the only one drawn
         full_screenshot(other, "campaigns-shared-link-1400")
+        other.goto(grain_link)                                                            # and the series' grain
+        wait_for_app(other)
+        other.get_by_text(f"Conversions per week · {TZ}").first.wait_for()
     finally:
         fresh.close()
 
