@@ -22,10 +22,11 @@ from ui.export_tables import file_stem, overview_download
 from ui.session import current_user
 from ui.errors import database_guard
 from ui.why_chart import WATERFALL_HEIGHT
-from ui.widgets import TIME_ZONES, kpi_cards
+from ui.kpi_cards import kpi_cards
+from ui.widgets import TIME_ZONES
 
 # The most important first: money and its return, then the volume; a row each on a desktop, two
-# cards a line on a phone (ui.widgets.kpi_cards, the app's one card layout).
+# cards a line on a phone (ui.kpi_cards, the app's one card layout).
 CARD_ROWS = [["revenue", "cost", "roi", "conversions"], ["sends", "delivered_members"]]
 CARDS = [key for row in CARD_ROWS for key in row]
 EXPLAINED = ["revenue", "cost", "roi", "conversions", "sends"]

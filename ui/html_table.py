@@ -1,11 +1,12 @@
 """Small tables as one HTML block (st.html) instead of st.dataframe's grid (issue 15).
 
-A grid draws on a canvas, then rewrites its hidden accessibility table about 200–300 ms after
-every redraw, so each rerun that shows one ends that much later; an HTML table of the same rows
-is painted with the rest of the page. The grid stays where it earns that cost: long tables a
-reader sorts, searches or scrolls (the portfolio at 1,500 campaigns, histories, audit logs). Here
-go the short ones read at a glance: breakdowns, notes, a test's variants, guardrails and audit
-trail.
+A grid draws on a canvas and is a widget of its own (toolbar, column menus, scrolling); an HTML
+table is text painted with the rest of the page, read, selected and printed as such. (The grid
+also rewrites its hidden accessibility table about 200–300 ms after every redraw; that is not
+painted, and bench/bench_browser.py no longer counts it.) The grid stays where it earns its
+weight: long tables a reader sorts, searches or scrolls (the portfolio at 1,500 campaigns,
+histories, audit logs). Here go the short ones read at a glance: breakdowns, notes, a test's
+variants, guardrails and audit trail.
 
 Every cell is text: values are formatted (ui.format) and escaped as HTML here, so nothing from
 data is markup. Numbers are right-aligned in tabular figures; a missing value is "—"; the

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-import streamlit as st
 
 from core.analytics import campaigns as analytics
 from core.analytics import decomposition

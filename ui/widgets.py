@@ -1,19 +1,18 @@
-"""Shared widgets: the sidebar's period and time zone, KPI cards, CSV downloads (safe to open
+"""Shared widgets: the sidebar's period and time zone, CSV downloads (safe to open
 in a spreadsheet), and the database-down message that recovers by itself."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 
-from core.analytics.metrics import METRICS, Metric
+from core.analytics.metrics import METRICS
 from core.analytics.periods import Period
-from core.analytics.presets import COMPARISONS, PRESETS, Change, comparison_for, preset_period
-from ui import format as fmt
+from core.analytics.presets import COMPARISONS, PRESETS, comparison_for, preset_period
 from ui.exports import checked_export
-from ui.format import finite, metric_value
 
 TIME_ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
               "America/Los_Angeles", "UTC", "Europe/London", "Europe/Berlin", "Asia/Kolkata",
@@ -92,33 +91,15 @@ def current_comparison(period: Period) -> Period | None:
     return comparison_for(period, comparison_kind(), chosen_preset())
 
 
-def kpi_cards(rows: list[list[str]], current: pd.Series, previous: pd.Series | None,
-              not_compared: dict | None = None, other_metrics: dict[str, Metric] | None = None) -> None:
-    """KPI cards, the most important first, a row per group of keys: the app's one card layout
-    (Overview and Campaign analytics). A row is a horizontal container of stretching cards that
-    wraps: each group on one line on a desktop, two cards a line on a phone (groups of an even
-    size keep the pairs whole). A change is said as its unit wants (core.analytics.presets.Change):
-    rates and ROI in points, counts and money in % and absolute; `not_compared` names cards shown
-    without a change, with the reason in their help. `other_metrics` describes count cards that
-    are not campaign metrics (the Overview's members reached), never compared."""
-    not_compared = not_compared or {}
-    other_metrics = other_metrics or {}
-    for keys in rows:
-        with st.container(horizontal=True, gap="small"):
-            for key in keys:
-                if key in other_metrics:
-                    metric = other_metrics[key]
-                    st.metric(metric.label, fmt.count(current[key]), help=metric.help or None, border=True,
-                              width="stretch")
-                    continue
-                metric = METRICS[key]
-                change = Change(key, finite(current[key]), None if previous is None else finite(previous[key]))
-                shown = change.compared and key not in not_compared
-                reason = None if shown else not_compared.get(key) or change.reason
-                help_text = ". ".join(filter(None, [metric.help, f"Not compared: {reason}" if reason else None]))
-                st.metric(metric.label, metric_value(key, current[key]), delta=change.text(fmt) if shown else None,
-                          delta_color="normal" if metric.higher_is_better else "inverse",
-                          help=help_text or None, border=True, width="stretch")
+def lazy_tabs(sections: dict[str, Callable[[], None]], key: str) -> None:
+    """Tabs of which only the open one is drawn: `sections` maps each tab's label to what draws
+    it. A click on another tab is a rerun, and the open tab lives in the URL under `key`, so a
+    link opens the same tab. Drawing every tab on each run cost the browser time for tabs nobody
+    sees (issue 15). A closed tab's widgets keep their values in the session, not in the URL."""
+    for tab, show in zip(st.tabs(list(sections), key=key, bind="query-params"), sections.values()):
+        if tab.open:
+            with tab:
+                show()
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").

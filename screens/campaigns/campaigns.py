@@ -14,7 +14,7 @@ from ui import data
 from ui.format import channel_label, escape_markdown, segment_label
 from ui.session import current_user
 from ui.errors import database_guard
-from ui.widgets import current_comparison, current_period
+from ui.widgets import current_comparison, current_period, lazy_tabs
 
 # A link to this screen says so (app.py opens it for readers whose landing page is another).
 st.query_params["view"] = "campaigns"
@@ -70,10 +70,4 @@ with database_guard():
         "Portfolio": lambda: portfolio_section(user, period, comparison),
         "Campaign detail": detail_tab,
     }
-    # Only the open tab runs (a tab is a rerun away, and its name is in the URL): drawing both
-    # tabs' charts and tables on each visit cost seconds in the browser (issue 15). A closed
-    # tab's bound widgets (the campaign, the grain) keep their values in the session, not the URL.
-    for tab, show in zip(st.tabs(list(sections), key="tab", bind="query-params"), sections.values()):
-        if tab.open:
-            with tab:
-                show()
+    lazy_tabs(sections, key="tab")  # a closed tab's bound widgets (the campaign, the grain) keep their values

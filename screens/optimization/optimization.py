@@ -15,7 +15,7 @@ from ui import data
 from ui import optimize_data as opt
 from ui.session import current_user
 from ui.errors import database_guard
-from ui.widgets import TIME_ZONES
+from ui.widgets import TIME_ZONES, lazy_tabs
 
 user = current_user()
 tz = st.session_state.get("tz", TIME_ZONES[0])
@@ -38,10 +38,5 @@ with database_guard():
             "Segments": lambda: segments_section(run, campaigns),
             "History": lambda: history_section(tz),
         }
-        # Only the open tab runs (each tab is a rerun away, and its name is in the URL): drawing
-        # every tab's charts and tables on each visit cost seconds in the browser (issue 15).
-        for tab, show in zip(st.tabs(list(sections), key="opt_tab", bind="query-params"), sections.values()):
-            if tab.open:
-                with tab:
-                    show()
+        lazy_tabs(sections, key="opt_tab")
         model_quality(run)

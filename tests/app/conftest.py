@@ -11,6 +11,7 @@ import io
 import os
 import re
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -149,8 +150,65 @@ def is_number(text: str) -> bool:
 
 # --- reading what the app shows --------------------------------------------------------------
 
+@dataclass
+class ShownCard:
+    """A KPI card (ui.kpi_cards) as a reader sees it: its label, value, change (with the arrow
+    of the way the number moved; "" when not compared), whether the change is good news, help."""
+    label: str = ""
+    value: str = ""
+    delta: str = ""
+    tone: str = ""
+    help: str = ""
+
+
+class CardText(HTMLParser):
+    """The KPI cards of one HTML block, their text unescaped."""
+
+    def __init__(self):
+        super().__init__()
+        self.cards: list[ShownCard] = []
+        self.field: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        if "kpi-card" in classes:
+            self.cards.append(ShownCard(help=attrs.get("title") or ""))
+        elif "kpi-help" in classes:
+            self.field = None  # the (?) mark is not the label's text
+        elif {"kpi-label", "kpi-value", "kpi-delta"} & set(classes) and self.cards:
+            self.field = next(c for c in classes if c in ("kpi-label", "kpi-value", "kpi-delta"))[4:]
+            if self.field == "delta":
+                self.cards[-1].tone = next(c for c in classes if c != "kpi-delta")
+
+    def handle_endtag(self, tag):
+        if tag in ("div", "span"):
+            self.field = None
+
+    def handle_data(self, data):
+        if self.field and self.cards:
+            card = self.cards[-1]
+            setattr(card, self.field, (getattr(card, self.field) + data).strip())
+
+
+def kpi_cards(at: AppTest) -> dict[str, ShownCard]:
+    """The KPI cards on screen (ui.kpi_cards), by label."""
+    found = {}
+    for block in at.get("html"):
+        parser = CardText()
+        parser.feed(block.proto.body)
+        found.update({card.label: card for card in parser.cards})
+    return found
+
+
+def delta_without_arrow(card: ShownCard) -> str:
+    """The change as core.analytics.presets.Change.text writes it (the card puts ↑ or ↓ before it)."""
+    return card.delta.removeprefix("↑").removeprefix("↓").strip()
+
+
 def shown_metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    """Every number card on screen (st.metric and the KPI cards), label to value."""
+    return {**{m.label: m.value for m in at.metric}, **{label: c.value for label, c in kpi_cards(at).items()}}
 
 
 def shown_period(at: AppTest) -> Period:

@@ -17,8 +17,8 @@ from sqlalchemy import text
 from core.analytics import decomposition
 from core.analytics.calendar import holidays
 from core.analytics.presets import COMPARISONS, PRESETS, comparison_for, preset_period, versus
-from tests.app.conftest import (app_database, count, database_url_of, html_tables, new_app, open_tab, plain,
-                                screen_path, shown_period, table_with)
+from tests.app.conftest import (app_database, count, database_url_of, html_tables, kpi_cards, new_app, open_tab,
+                                plain, screen_path, shown_period, table_with)
 from tests.factories import events_frame, insert_events, seed_dimensions
 from core.platform import rollup
 from ui import format as fmt
@@ -117,7 +117,7 @@ def test_no_comparison_means_no_changes(app_env):
     assert "no comparison" in compared_in_caption(at)
     assert "roi_change" not in table_with(at, "name", "channel").columns
     open_tab(at, "tab", DETAIL)
-    assert at.metric and not [m.delta for m in at.metric if m.delta]
+    assert kpi_cards(at) and not [c.delta for c in kpi_cards(at).values() if c.delta]
 
 
 # --- portfolio: Δ columns and totals ---------------------------------------------------------------
@@ -316,7 +316,7 @@ def money_of(text: str) -> float:
 def test_breakdown_totals_equal_the_kpi_cards_in_a_non_utc_zone(app_env):
     at = open_tab(opened(tz="Asia/Kolkata", period="last_7_days", tab=DETAIL), "detail_view", "Breakdown")
     assert shown_period(at).tz == "Asia/Kolkata"
-    cards = {m.label: m.value for m in at.metric}
+    cards = {label: card.value for label, card in kpi_cards(at).items()}
     for label in BREAKDOWNS:                                  # each tab in turn, as a click opens it
         dimension = label.lower()
         (table,) = html_tables(open_tab(at, "breakdown_tab", label), f"breakdown-{dimension}")

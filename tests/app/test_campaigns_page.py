@@ -14,8 +14,8 @@ from core.analytics.metrics import METRICS
 from core.analytics.periods import Period
 from core.analytics.presets import Change, comparison_for
 from screens.campaigns.detail import CARDS
-from tests.app.conftest import (UNREACHABLE_URL, app_database, count, html_tables, new_app, open_tab, screen_path,
-                                shown_metrics, shown_period, table_with)
+from tests.app.conftest import (UNREACHABLE_URL, app_database, count, delta_without_arrow, html_tables, kpi_cards,
+                                new_app, open_tab, screen_path, shown_metrics, shown_period, table_with)
 from ui import format as fmt
 from ui.format import metric_value
 
@@ -105,10 +105,10 @@ def drawn_charts(at) -> set[str]:
 def test_only_the_open_tab_is_drawn_and_the_chosen_campaign_survives_a_visit_to_the_other(open_campaigns, demo_data):
     """Drawing both tabs on every run cost seconds in the browser (issue 15)."""
     at = open_campaigns("analyst")
-    assert drawn_charts(at) == {"top_campaigns", "revenue_cost"} and not at.metric
+    assert drawn_charts(at) == {"top_campaigns", "revenue_cost"} and not kpi_cards(at)
     assert "campaign_id" not in [s.key for s in at.selectbox]
     open_tab(at, "tab", DETAIL)
-    assert drawn_charts(at) == {"series_chart"} and at.metric          # the KPI cards and the open section
+    assert drawn_charts(at) == {"series_chart"} and kpi_cards(at)       # the KPI cards and the open section
     assert not [d for d in at.dataframe if {"name", "channel"} <= set(d.value.columns)]   # no portfolio table
     assert drawn_charts(open_tab(at, "detail_view", "Why did this change")) == {"why_waterfall"}
     assert drawn_charts(open_tab(at, "detail_view", "Breakdown")) == {"breakdown_chart_"}
@@ -116,7 +116,7 @@ def test_only_the_open_tab_is_drawn_and_the_chosen_campaign_survives_a_visit_to_
     chosen = all_ids(demo_data)[1]
     at.selectbox(key="campaign_id").set_value(chosen).run()
     open_tab(at, "tab", "Portfolio")
-    assert drawn_charts(at) == {"top_campaigns", "revenue_cost"} and not at.metric
+    assert drawn_charts(at) == {"top_campaigns", "revenue_cost"} and not kpi_cards(at)
     open_tab(at, "tab", DETAIL)
     assert at.selectbox(key="campaign_id").value == chosen
 
@@ -167,14 +167,17 @@ def test_the_comparison_period_is_shown_as_change(open_campaigns, app_env):
     period = shown_period(at)
     comparison = comparison_for(period, "previous", "last_28_days")
     summaries = analytics.period_summaries(app_env, period, None, comparison)
-    cards = {m.label: m for m in at.metric}
+    cards = kpi_cards(at)
     for key in CARDS:
         change = Change(key, float(summaries["current"][key]), float(summaries["comparison"][key]))
         card = cards[METRICS[key].label]
         if key == "reach_conversion":
             assert not card.delta and "not compared" in card.help.lower()
         else:
-            assert card.delta == change.text(fmt), key
+            assert delta_without_arrow(card) == change.text(fmt), key
+            # green for good news, red for bad, whichever way the number moved (cost up is red)
+            assert card.tone == {True: "good", False: "bad", None: "same"}[change.better], key
+            assert card.delta.startswith("↑" if change.absolute > 0 else "↓" if change.absolute < 0 else "+"), key
     assert cards["ROI"].delta.endswith(" pts") and cards["Open rate"].delta.endswith(" pts")
     assert "(" in cards["Revenue"].delta and "$" in cards["Revenue"].delta    # +4.1% (+$20,103)
 
@@ -231,7 +234,7 @@ def test_downloads_follow_the_role(open_campaigns, role, exports):
     assert len(table_with(at, "name", "channel", "sends", "roi"))           # the portfolio is drawn
     keys = {button.key for button in at.get("download_button")}
     open_tab(at, "tab", DETAIL)
-    assert at.metric and at.get("vega_lite_chart")                         # and the detail too
+    assert kpi_cards(at) and at.get("vega_lite_chart")                     # and the detail too
     keys |= {button.key for button in at.get("download_button")}
     keys |= {button.key for button in open_tab(at, "detail_view", "Breakdown").get("download_button")}
     for label in BREAKDOWNS[1:]:                                            # one breakdown drawn at a time
@@ -252,5 +255,5 @@ def test_database_down_shows_a_message_not_a_traceback(tab):
     assert not at.exception
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and "cannot be reached" in errors[0]
-    assert not at.metric and not at.dataframe
+    assert not at.metric and not kpi_cards(at) and not at.dataframe
 

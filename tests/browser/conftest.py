@@ -158,7 +158,12 @@ def open_screen(page, app_url: str, title: str) -> None:
 
 
 def metric_value(page, label: str) -> str:
+    """The value of the card labelled `label`: a KPI card (ui.kpi_cards) or an st.metric."""
+    kpi = page.locator(".kpi-card").filter(has=page.locator(".kpi-label").get_by_text(label, exact=True))
     card = page.get_by_test_id("stMetric").filter(has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
+    kpi.or_(card).first.wait_for()
+    if kpi.count():
+        return kpi.first.locator(".kpi-value").inner_text().strip()
     return card.get_by_test_id("stMetricValue").inner_text().strip()
 
 

@@ -70,9 +70,9 @@ def download(page, label: str) -> tuple[str, pd.DataFrame]:
 
 
 def clipped_cards(page) -> list[str]:
-    """The KPI cards (st.metric) some of whose text is cut off: an element inside that is wider
+    """The KPI cards (ui.kpi_cards) some of whose text is cut off: an element inside that is wider
     than its box and hides the rest (an ellipsis)."""
-    return page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stMetric"]')]
+    return page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMain"] .kpi-card')]
         .filter(card => [...card.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1
                                                           && getComputedStyle(e).overflowX !== 'visible'))
         .map(card => card.innerText.split('\\n')[0])""")
@@ -236,9 +236,9 @@ def test_phone_width_does_not_scroll_sideways(page, app_url):
         assert max(overflow.values()) <= 2, f"{tab} at 390 px overflows sideways: {overflow}"
         full_screenshot(page, f"campaigns-{tab.lower().replace(' ', '-')}-390")
     assert not clipped_cards(page), f"the campaign detail at 390 px cuts the text of KPI cards {clipped_cards(page)}"
-    cards = page.get_by_test_id("stMain").get_by_test_id("stMetric")
+    cards = page.get_by_test_id("stMain").locator(".kpi-card")
     boxes = [cards.nth(i).bounding_box() for i in range(3)]
-    labels = [cards.nth(i).get_by_test_id("stMetricLabel").inner_text().strip() for i in range(2)]
+    labels = [cards.nth(i).locator(".kpi-label").inner_text().strip() for i in range(2)]
     assert labels == ["Conversions", "Revenue"]                              # the most important first
     assert abs(boxes[0]["y"] - boxes[1]["y"]) < 2 and boxes[1]["x"] > boxes[0]["x"]   # two a row
     assert boxes[2]["y"] > boxes[0]["y"] + boxes[0]["height"] - 2

@@ -100,7 +100,10 @@ def no_empty_state(page, screen: str) -> None:
 
 
 def metric_labels(page) -> list[str]:
-    return [t.strip() for t in page.get_by_test_id("stMain").get_by_test_id("stMetricLabel").all_inner_texts()]
+    """The labels of the number cards in the main area: st.metric's and the KPI cards' (ui.kpi_cards)."""
+    main = page.get_by_test_id("stMain")
+    return [t.strip() for t in main.get_by_test_id("stMetricLabel").all_inner_texts()
+            + main.locator(".kpi-label").all_inner_texts()]
 
 
 def open_fresh(browser, base: str, path: str):
@@ -114,7 +117,7 @@ def open_fresh(browser, base: str, path: str):
 
 
 def check_overview(page) -> None:
-    expect(page, "Overview", "KPI cards", by_testid("stMetric"), 6)
+    expect(page, "Overview", "KPI cards", ".kpi-card", 6)
     expect(page, "Overview", "the movers tables", by_testid("stDataFrame"), 2)
     expect(page, "Overview", "the waterfall chart, drawn", CHART_DRAWN)
     assert {"Revenue", "Cost", "ROI", "Conversions", "Sends", "Members reached"} <= set(metric_labels(page)), \
@@ -126,7 +129,7 @@ def check_campaigns(page) -> None:
     expect(page, "Campaign analytics (Portfolio)", "the portfolio and totals tables", by_testid("stDataFrame"), 2)
     page.get_by_role("tab", name="Campaign detail").click()
     wait_for_app(page)
-    expect(page, "Campaign analytics (Campaign detail)", "KPI cards", by_testid("stMetric"), 10)
+    expect(page, "Campaign analytics (Campaign detail)", "KPI cards", ".kpi-card", 10)
     # the open section's chart, the series (only the open tab is drawn: the portfolio's two are
     # gone, and so are the other sections')
     expect(page, "Campaign analytics (Campaign detail)", "the series chart, drawn", CHART_DRAWN, 1)
