@@ -43,6 +43,34 @@ def demo_copy(db, demo_data):
     return db
 
 
+def test_another_view_of_the_same_test_reads_its_daily_snapshots_once(app_env, monkeypatch):
+    """A method, CUPED or lift switch re-estimates the test's course from the snapshots already
+    read: they were 70–110 ms of each first switch on an ended test (issue 15). The estimate
+    still follows the view: each method draws its own interval."""
+    from core.experiments import results as tracker
+    real, reads = tracker.history, []
+
+    def counted(db, test_id, metric, now=None):
+        reads.append((test_id, metric))
+        return real(db, test_id, metric, now)
+
+    monkeypatch.setattr(tracker, "history", counted)
+    clear_streamlit_caches()
+    app = open_page("analyst")
+    read_on_open = list(reads)
+    assert read_on_open                                                     # the course chart read them
+    captions = set()
+    for method in ("bayesian", "frequentist", "sequential"):
+        app.segmented_control(key="active_method").set_value(method).run()
+        assert not app.exception
+        captions.add(next(m.value for m in app.markdown if "estimate and its" in m.value))
+    app.toggle(key="active_cuped").set_value(not app.toggle(key="active_cuped").value).run()
+    app.radio(key="active_difference").set_value("absolute").run()
+    assert not app.exception
+    assert reads == read_on_open
+    assert len(captions) == 3                                               # each method's own interval
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_page_renders_for_every_role(app_env, role):
     app = open_page(role)
