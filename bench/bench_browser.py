@@ -117,7 +117,7 @@ INSTRUMENT = """
     for (const r of records) {
       const target = r.target.nodeType === 1 ? r.target : r.target.parentElement;
       if (target && target.closest && target.closest('[data-testid="stHeader"]')) continue;
-      s.lastAnyChange = now;
+      s.lastAnyChange = now;  // so never earlier than lastChange
       // a canvas's children are fallback content, never painted (the grid's hidden accessibility table)
       if (!(target && target.closest && target.closest('canvas'))) s.lastChange = now;
       if (r.type === 'attributes' && r.attributeName === 'data-test-script-state') {
@@ -147,7 +147,7 @@ IDLE = """
   for (const chart of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
     if (!chart.querySelector('svg, canvas')) return false;
   }
-  return performance.now() - Math.max(s.lastChange, s.lastAnyChange) >= quiet;
+  return performance.now() - s.lastAnyChange >= quiet;  // every change, painted or not
 }
 """
 
@@ -288,7 +288,7 @@ def open_timed(context, url: str, content: bool = False, quiet_ms: int = QUIET_M
             say(f"{url}: not idle: {' '.join(str(error).split())[:200]}")
             return {"ms": None, "error": f"{type(error).__name__}: not idle within {ACTION_TIMEOUT_MS / 1000:.0f} s"}
         painted, any_change = page.evaluate("() => [window.__bench.lastChange, window.__bench.lastAnyChange]")
-        result = {"ms": round(painted, 1), "dom_ms": round(max(painted, any_change), 1)}
+        result = {"ms": round(painted, 1), "dom_ms": round(any_change, 1)}
         counters = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
         result.update({f"{name[:-8].lower()}_ms": round(counters.get(name, 0) * 1000, 1) for name in CDP_METRICS})
         if content:
@@ -309,7 +309,7 @@ def action_timed(page, act) -> tuple[float, float]:
         "() => [window.__bench.actionAt, window.__bench.lastChange, window.__bench.lastAnyChange]")
     if started is None:
         raise RuntimeError("the action's event was not seen")
-    return round(painted - started, 1), round(max(painted, any_change) - started, 1)
+    return round(painted - started, 1), round(any_change - started, 1)
 
 
 def arm(page) -> None:
@@ -817,13 +817,12 @@ class SkipBrowser(Exception):
 def markdown(result: dict) -> str:
     """The README's table: per screen and interaction p50 / p95 and the ratio to the reference
     page measured beside it, the server-side rerun p95, and whether each floor is met."""
-    def ms(entry: dict | None) -> str:
-        return (f"{entry['p50_ms'] / 1000:.1f} / {entry['p95_ms'] / 1000:.1f} s"
-                if entry and entry.get("p50_ms") is not None else "not measured")
-
-    def msec(entry: dict | None) -> str:  # an interaction is a tenth of a second or two: in ms
-        return (f"{entry['p50_ms']:.0f} / {entry['p95_ms']:.0f} ms"
-                if entry and entry.get("p50_ms") is not None else "not measured")
+    def ms(entry: dict | None, seconds: bool = True) -> str:
+        """p50 / p95 in s (a screen's open), or in ms (an interaction, a tenth of a second or two)."""
+        if not entry or entry.get("p50_ms") is None:
+            return "not measured"
+        return (f"{entry['p50_ms'] / 1000:.1f} / {entry['p95_ms'] / 1000:.1f} s" if seconds
+                else f"{entry['p50_ms']:.0f} / {entry['p95_ms']:.0f} ms")
 
     lines = ["| Measure | App p50 / p95 | Reference beside it p50 / p95 | Ratio p50 / p95 | Floor | Met |",
              "|---|---|---|---|---|---|"]
@@ -850,8 +849,8 @@ def markdown(result: dict) -> str:
             failed = f" ({len(entry['errors'])} runs failed)" if entry["errors"] else ""
             # beside it, the ratio when every DOM change counts (the grid's unpainted update too)
             dom = entry.get("dom", {}).get("ratio_p95")
-            lines.append(f"| Interaction: {name.replace('_', ' ')}{failed} | {msec(entry) if entry.get('runs') else 'failed'} | "
-                         f"{msec(acts['reference_redraw'])} (chart redrawn) | / {entry.get('ratio_p95')}"
+            lines.append(f"| Interaction: {name.replace('_', ' ')}{failed} | {ms(entry, seconds=False) if entry.get('runs') else 'failed'} | "
+                         f"{ms(acts['reference_redraw'], seconds=False)} (chart redrawn) | / {entry.get('ratio_p95')}"
                          f"{f' (every DOM change: / {dom})' if dom else ''} | ≤ 1.0 (p95) | "
                          f"{'yes' if entry['floor_met'] else 'no'} |")
     if warm.get("title_only"):

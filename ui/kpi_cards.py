@@ -33,7 +33,7 @@ STYLE = """<style>
 .kpi-card {flex: 1 1 0; min-width: 8.5rem; box-sizing: border-box; padding: 0.75rem 1rem;
   border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; font-family: inherit;}
 .kpi-head {font-size: 0.875rem; line-height: 1.4;}
-.kpi-label {font-size: 0.875rem; line-height: 1.4; color: rgb(49, 51, 63); overflow-wrap: anywhere;}
+.kpi-label {color: rgb(49, 51, 63); overflow-wrap: anywhere;}
 .kpi-help {display: inline-block; margin-left: 0.25rem; width: 1rem; height: 1rem; border-radius: 50%;
   border: 1px solid rgba(49, 51, 63, 0.4); color: rgba(49, 51, 63, 0.6); font-size: 0.7rem; line-height: 0.95rem;
   text-align: center; cursor: help; vertical-align: 0.05rem;}
@@ -77,12 +77,11 @@ def count_card(metric: Metric, current) -> Card:
 
 
 def card_markup(card: Card) -> str:
-    label = html.escape(card.label)
-    help_mark = (f'<span class="kpi-help" title="{html.escape(card.help)}" aria-label="{html.escape(card.help)}">?</span>'
-                 if card.help else "")
+    label, help_text = html.escape(card.label), html.escape(card.help)
+    help_mark = f'<span class="kpi-help" title="{help_text}" aria-label="{help_text}">?</span>' if card.help else ""
     delta = (f'<div><span class="kpi-delta {card.tone}">{html.escape(" ".join(filter(None, [card.arrow, card.delta])))}'
              f"</span></div>" if card.delta else "")
-    title = f' title="{html.escape(card.help)}"' if card.help else ""
+    title = f' title="{help_text}"' if card.help else ""
     return (f'<div class="kpi-card"{title}><div class="kpi-head"><span class="kpi-label">{label}</span>{help_mark}</div>'
             f'<div class="kpi-value">{html.escape(card.value)}</div>{delta}</div>')
 
