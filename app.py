@@ -4,6 +4,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui.session import account_box, identity_provider_configured, sign_in_gate
+from ui.shared import forget_view_reads, keep_view_fresh
 from ui.widgets import sidebar_filters
 
 st.set_page_config(page_title="SwipeSavvy Campaign Insights", page_icon=":material/insights:", layout="wide")
@@ -47,6 +48,8 @@ if navigation.title == "Home":  # straight to the reader's screen, before any wi
 if not identity_provider_configured():
     st.sidebar.info("**Demo mode** — no identity provider is configured. Pick a role below to "
                     "see the app as that person.", icon=":material/science:")
+forget_view_reads()  # what this run reads is the view on screen
 account_box(user)
 sidebar_filters(period=navigation.title != "Overview")  # the Overview chooses its own preset, on the page
 navigation.run()
+keep_view_fresh()  # draws nothing: refreshes the view's data while the reader reads

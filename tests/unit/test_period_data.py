@@ -71,3 +71,51 @@ def test_stale_shared_objects_are_served_at_once_and_rebuilt_when_the_data_cache
     before = len(calls)
     st.cache_data.clear()            # what the app runs after a change: a new epoch
     assert built("a") == before + 1
+
+
+# --- an idle page refreshes its view (keep_view_fresh) ------------------------------------------
+
+VIEW: dict = {}  # the functions the scratch page below reads, made by the test with its lifetime
+
+
+def idle_page():
+    """A page reading period data and a shared object, as a screen does. On a run with "idle" set
+    it does what keep_view_fresh's timed run does, and nothing else."""
+    import streamlit as st
+
+    from tests.unit.test_period_data import VIEW
+    from ui import shared
+
+    if st.session_state.get("idle"):
+        shared.refresh_view_reads()
+    else:
+        shared.forget_view_reads()
+        for key in st.session_state.get("keys", ["a"]):
+            VIEW["read"](key)
+        VIEW["build"]("chart")
+        shared.keep_view_fresh()
+
+
+def test_an_idle_page_starts_the_refresh_of_the_view_it_shows_and_of_nothing_else(short_lifetime):
+    from streamlit.testing.v1 import AppTest
+
+    opened = threading.Event()
+    opened.set()  # no slow database here: what matters is who asks for a read, and when
+    read, read_calls = slow_after_first(opened)
+    build, build_calls = slow_after_first(opened)
+    VIEW["read"] = shared.period_data(max_entries=8)(read)
+    VIEW["build"] = shared.shared(max_entries=8)(build)
+    page = AppTest.from_function(idle_page)
+    page.session_state["keys"] = ["a", "b"]
+    page.run()
+    assert not page.exception
+    assert read_calls == ["a", "b"] and build_calls == ["chart"]  # the page's own run: one read each
+    page.session_state["keys"] = ["b"]
+    page.run()                                                     # another view: only "b" (fresh)
+    assert read_calls == ["a", "b"]
+    time.sleep(FRESH * 1.2)
+    page.session_state["idle"] = True
+    page.run()                                                     # the timer, with nobody clicking
+    assert not page.exception
+    assert eventually(lambda: read_calls == ["a", "b", "b"]), read_calls  # the view's read, not "a" left behind
+    assert eventually(lambda: build_calls == ["chart", "chart"]), build_calls
