@@ -4,7 +4,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui.session import account_box, identity_provider_configured, sign_in_gate
-from ui.shared import forget_view_reads, keep_view_fresh
+from ui.shared import forget_view_reads
 from ui.widgets import sidebar_filters
 
 st.set_page_config(page_title="SwipeSavvy Campaign Insights", page_icon=":material/insights:", layout="wide")
@@ -52,4 +52,3 @@ forget_view_reads()  # what this run reads is the view on screen
 account_box(user)
 sidebar_filters(period=navigation.title != "Overview")  # the Overview chooses its own preset, on the page
 navigation.run()
-keep_view_fresh()  # draws nothing: refreshes the view's data while the reader reads

@@ -22,63 +22,114 @@ as read-only.
 A stale entry is refreshed when something asks for it. Left to the reader's next click, the
 refreshes of everything on the screen ran in threads beside that click's own rerun and took the
 CPU from it: the first change of campaign after 15 s of reading took 250-450 ms against
-160-220 ms for clicks in quick succession (issue 15). So each session remembers the cached reads
-of the view on its screen (`remember_read`, emptied by `forget_view_reads` when the whole page
-runs again), and `keep_view_fresh`, a fragment that draws nothing, asks for them again every
-REFRESH_WHILE_IDLE_SECONDS: the refreshes start while the reader reads, not when they click.
+160-220 ms for clicks in quick succession (issue 15). So the server remembers the cached reads of
+the view on each session's screen (`remember_read`; a run of the whole page starts the list
+again, `forget_view_reads`), and one thread of the server asks for them again every
+REFRESH_WHILE_IDLE_SECONDS (`refresh_idle_views`): the refreshes start while the reader reads,
+not when they click. It runs on the server, not as a timed fragment in the page, so an idle page
+gets no message and redraws nothing. A session that has gone, or has not run for
+IDLE_VIEW_MINUTES, is forgotten: its next click reads as before.
 """
 from __future__ import annotations
 
 import functools
+import logging
+import threading
 import time
 
 import streamlit as st
+from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ui.errors import DATABASE_ERRORS
 
+log = logging.getLogger("ui.shared")
+
 DATA_FRESH_SECONDS = 15
-# How often an idle page asks for its view's data again; a stale entry waits at most this long
-# for its refresh to start without a click.
+# How often the server asks for the views' data again; a stale entry waits at most this long for
+# its refresh to start without a click.
 REFRESH_WHILE_IDLE_SECONDS = 5
-_VIEW_READS = "_view_reads"  # session state: key -> (cached function, args, kwargs) read for the view
+IDLE_VIEW_MINUTES = 30
+
+
+class _View:
+    """The cached reads of one session's view, and when its page last ran."""
+
+    def __init__(self) -> None:
+        self.reads: dict = {}   # key -> (cached function, args, kwargs)
+        self.ran_at = time.monotonic()
+
+
+_views: dict[str, _View] = {}  # session id -> its view
+_views_lock = threading.Lock()
+_refresher: threading.Thread | None = None
 
 
 def remember_read(read, args: tuple, kwargs: dict) -> None:
-    """Note a cached read of the view on screen, for keep_view_fresh to ask for again."""
-    if get_script_run_ctx(suppress_warning=True) is None:
+    """Note a cached read of the view on the calling session's screen."""
+    context = get_script_run_ctx(suppress_warning=True)
+    if context is None:
         return  # a background refresh building a shared object: no session, no view
     try:
         key = (read, args, tuple(sorted(kwargs.items())))
         hash(key)
     except TypeError:
         return
-    st.session_state.setdefault(_VIEW_READS, {})[key] = (read, args, kwargs)
+    with _views_lock:
+        _views.setdefault(context.session_id, _View()).reads[key] = (read, args, kwargs)
+    if _refresher is None and _session_is_open(context.session_id):
+        _start_refresher()
 
 
 def forget_view_reads() -> None:
-    """The whole page runs again: what it reads now is the view."""
-    st.session_state.pop(_VIEW_READS, None)
+    """The whole page runs again: what it reads now is the session's view."""
+    context = get_script_run_ctx(suppress_warning=True)
+    if context is not None:
+        with _views_lock:
+            _views[context.session_id] = _View()
 
 
-def refresh_view_reads() -> None:
-    """Ask for every remembered read again: a stale one is served from the cache and refreshed in
-    the background; a fresh one costs a cache hit. Period data first, then what is built from it."""
-    reads = sorted(st.session_state.get(_VIEW_READS, {}).values(), key=lambda entry: entry[0] in _SHARED)
-    for read, args, kwargs in reads:
+def refresh_idle_views(session_is_open=lambda session_id: True) -> int:
+    """Ask once for every remembered read of the sessions still open and run within
+    IDLE_VIEW_MINUTES (each distinct read once): a stale one is served from the cache and refreshed
+    in the background, a fresh one costs a cache hit. Period data first, then what is built from
+    it. Returns the number of reads asked for."""
+    oldest = time.monotonic() - IDLE_VIEW_MINUTES * 60
+    with _views_lock:
+        for session_id in [s for s, view in _views.items() if view.ran_at < oldest or not session_is_open(s)]:
+            del _views[session_id]
+        reads = {key: entry for view in _views.values() for key, entry in view.reads.items()}
+    for read, args, kwargs in sorted(reads.values(), key=lambda entry: entry[0] in _SHARED):
         try:
             read(*args, **kwargs)
         except DATABASE_ERRORS:
-            pass  # evicted and read in the foreground, and the database is away: the screen says so on its next run
+            pass  # read in the foreground after an eviction, and the database is away: the screen says so on its next run
+    return len(reads)
 
 
-@st.fragment(run_every=REFRESH_WHILE_IDLE_SECONDS)
-def keep_view_fresh() -> None:
-    """Placed once after the screen; draws nothing. On the page's own run the reads were just
-    made, so only the fragment's timed runs ask again."""
-    context = get_script_run_ctx(suppress_warning=True)
-    if context is not None and context.fragment_ids_this_run:
-        refresh_view_reads()
+def _session_is_open(session_id: str) -> bool:
+    """True for a session of this server still connected. (AppTest runs a script without a
+    server: its runtime is a stand-in that answers no such thing, so tests start no thread and
+    call refresh_idle_views themselves.)"""
+    return Runtime.exists() and Runtime.instance().is_active_session(session_id) is True
+
+
+def _refresh_while_idle() -> None:
+    while True:
+        time.sleep(REFRESH_WHILE_IDLE_SECONDS)
+        try:
+            refresh_idle_views(_session_is_open)
+        except Exception:  # noqa: BLE001 — the thread must outlive a bug in one read; the screen shows that bug
+            log.exception("refreshing the idle views failed")
+
+
+def _start_refresher() -> None:
+    """The refreshing thread, once per server."""
+    global _refresher
+    with _views_lock:
+        if _refresher is None:
+            _refresher = threading.Thread(target=_refresh_while_idle, name="refresh-idle-views", daemon=True)
+            _refresher.start()
 
 
 def _remembered(cached):
@@ -95,7 +146,7 @@ _SHARED: set = set()  # the remembered readers of shared objects (refreshed afte
 
 def period_data(max_entries: int):
     """st.cache_data for period data: fresh for DATA_FRESH_SECONDS, then refreshed in the
-    background while the previous result is served (see above); remembered for keep_view_fresh."""
+    background while the previous result is served; remembered as a read of the view (see above)."""
     def decorate(function):
         return _remembered(st.cache_data(ttl=DATA_FRESH_SECONDS, max_entries=max_entries, show_spinner=False,
                                          refresh_mode="background")(function))

@@ -73,30 +73,33 @@ def test_stale_shared_objects_are_served_at_once_and_rebuilt_when_the_data_cache
     assert built("a") == before + 1
 
 
-# --- an idle page refreshes its view (keep_view_fresh) ------------------------------------------
+# --- the server refreshes the views of idle pages (refresh_idle_views) ----------------------------
 
 VIEW: dict = {}  # the functions the scratch page below reads, made by the test with its lifetime
 
 
-def idle_page():
-    """A page reading period data and a shared object, as a screen does. On a run with "idle" set
-    it does what keep_view_fresh's timed run does, and nothing else."""
+def scratch_page():
+    """A page reading period data and a shared object, as a screen does (app.py forgets the
+    previous view's reads before the screen runs)."""
     import streamlit as st
 
     from tests.unit.test_period_data import VIEW
     from ui import shared
 
-    if st.session_state.get("idle"):
-        shared.refresh_view_reads()
-    else:
-        shared.forget_view_reads()
-        for key in st.session_state.get("keys", ["a"]):
-            VIEW["read"](key)
-        VIEW["build"]("chart")
-        shared.keep_view_fresh()
+    shared.forget_view_reads()
+    for key in st.session_state.get("keys", ["a"]):
+        VIEW["read"](key)
+    VIEW["build"]("chart")
 
 
-def test_an_idle_page_starts_the_refresh_of_the_view_it_shows_and_of_nothing_else(short_lifetime):
+@pytest.fixture
+def no_views():
+    shared._views.clear()
+    yield
+    shared._views.clear()
+
+
+def test_the_server_refreshes_the_view_an_idle_page_shows_and_nothing_else(short_lifetime, no_views, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     opened = threading.Event()
@@ -105,7 +108,7 @@ def test_an_idle_page_starts_the_refresh_of_the_view_it_shows_and_of_nothing_els
     build, build_calls = slow_after_first(opened)
     VIEW["read"] = shared.period_data(max_entries=8)(read)
     VIEW["build"] = shared.shared(max_entries=8)(build)
-    page = AppTest.from_function(idle_page)
+    page = AppTest.from_function(scratch_page)
     page.session_state["keys"] = ["a", "b"]
     page.run()
     assert not page.exception
@@ -113,9 +116,12 @@ def test_an_idle_page_starts_the_refresh_of_the_view_it_shows_and_of_nothing_els
     page.session_state["keys"] = ["b"]
     page.run()                                                     # another view: only "b" (fresh)
     assert read_calls == ["a", "b"]
+    assert shared.refresh_idle_views() == 2                        # still fresh: cache hits, no read
     time.sleep(FRESH * 1.2)
-    page.session_state["idle"] = True
-    page.run()                                                     # the timer, with nobody clicking
-    assert not page.exception
+    assert shared.refresh_idle_views() == 2                        # the server's timer, nobody clicking
     assert eventually(lambda: read_calls == ["a", "b", "b"]), read_calls  # the view's read, not "a" left behind
     assert eventually(lambda: build_calls == ["chart", "chart"]), build_calls
+    assert shared.refresh_idle_views(session_is_open=lambda session_id: False) == 0  # the tab was closed
+    page.run()
+    monkeypatch.setattr(shared, "IDLE_VIEW_MINUTES", 0)
+    assert shared.refresh_idle_views() == 0                        # nobody has run the page for that long
