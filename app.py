@@ -3,6 +3,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.process import freeze_after_first_run
 from ui.session import account_box, identity_provider_configured, sign_in_gate
 from ui.shared import forget_view_reads
 from ui.widgets import sidebar_filters
@@ -52,3 +53,4 @@ forget_view_reads()  # what this run reads is the view on screen
 account_box(user)
 sidebar_filters(period=navigation.title != "Overview")  # the Overview chooses its own preset, on the page
 navigation.run()
+freeze_after_first_run(navigation.title)  # what the screen's first run left alive lives as long as the server
