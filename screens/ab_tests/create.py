@@ -1,5 +1,13 @@
 """Tab "Create a test": campaign, name, hypothesis, metrics, variants and weights, and the
-sample-size plan (members needed, expected duration) before anything is saved."""
+sample-size plan (members needed, expected duration) before anything is saved.
+
+Creating is one script run when the form is as last drawn: the button's callback creates the test
+from what that run computed (the plan included) and opens "Active tests", which the run after
+the click draws. Drawing the form again first, then creating and running once more, took two runs
+(issue 15). When a value changed since (typed, then the button clicked at once), the callback
+leaves it to the run, which draws the form with that value and creates from it, as before."""
+import copy
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -86,6 +94,41 @@ def plan_section(campaign_id: int, primary: str, weights: dict[str, float]) -> t
     return plan, mde, alpha
 
 
+_REQUEST = "_new_test_request"   # (the form's values, create_test's arguments) as the last run drew them
+_ERROR = "_new_test_error"       # a refusal, said under the button
+_REFUSED_ON_CLICK = "_new_test_refused"  # the callback tried and was refused: the run does not try again
+
+
+def form_values() -> dict:
+    """The form's widget values now (every key of the form starts with "new_")."""
+    return {key: copy.deepcopy(value) for key, value in st.session_state.items()
+            if isinstance(key, str) and key.startswith("new_") and key != "new_create"}
+
+
+def create(user: User, request: dict) -> bool:
+    """Create the test; on success open "Active tests" on it. False (the reason noted) when refused."""
+    try:
+        test_id = tests_repo.create_test(data.engine(), user, **request)
+    except (PermissionDenied, ValueError) as error:
+        st.session_state[_ERROR] = str(error)
+        return False
+    ab_data.clear()
+    st.session_state["ab_pick_next"] = test_id   # the new test is the one shown next
+    st.session_state["ab_open_tab"] = "Active tests"
+    st.session_state["ab_flash"] = f"Test #{test_id} “{escape_markdown(request['name'])}” created."
+    return True
+
+
+def create_on_click(user: User) -> None:
+    """The button's callback: create now when the form is as the last run drew it."""
+    st.session_state.pop(_REFUSED_ON_CLICK, None)  # from a click whose run did not get this far
+    drawn, request = st.session_state.pop(_REQUEST, (None, None))
+    # Created, the run after opens "Active tests" and never reaches this form's button; refused,
+    # it draws the form again with the reason and must not try a second time.
+    if request is not None and drawn == form_values() and not create(user, request):
+        st.session_state[_REFUSED_ON_CLICK] = True
+
+
 def create_tab(user: User, tests: pd.DataFrame) -> None:
     if not can(user, "create_test"):
         st.info("Only marketing managers and admins create tests.", icon=":material/lock:")
@@ -120,19 +163,14 @@ def create_tab(user: User, tests: pd.DataFrame) -> None:
     correction = c3.selectbox("Correction for several treatments", ["holm", "none"], key="new_correction",
                               format_func={"holm": "Holm", "none": "None (one treatment)"}.get)
     start = st.checkbox("Start now (otherwise save as a draft)", value=True, key="new_start")
-    if st.button("Create test", type="primary", key="new_create"):
-        try:
-            test_id = tests_repo.create_test(
-                data.engine(), user, campaign_id=int(campaign_id), name=name, primary_metric=primary,
-                variants=weights, control=str(variants.variant.iloc[0]) if len(variants) else "", hypothesis=hypothesis,
-                guardrail_metrics=guardrails, minimum_detectable_effect=mde, alpha=alpha,
-                planned_per_arm=plan.needed_per_arm if plan and not plan.problem else None, start=start,
-                decision_method=method, decision_cuped=cuped, correction=correction)
-        except (PermissionDenied, ValueError) as error:
-            st.error(escape_markdown(error), icon=":material/block:")
-        else:
-            ab_data.clear()
-            st.session_state["ab_pick_next"] = test_id   # the new test is the one shown next
-            st.session_state["ab_open_tab"] = "Active tests"
-            st.session_state["ab_flash"] = f"Test #{test_id} “{escape_markdown(name)}” created."
-            st.rerun()
+    request = dict(campaign_id=int(campaign_id), name=name, primary_metric=primary, variants=weights,
+                   control=str(variants.variant.iloc[0]) if len(variants) else "", hypothesis=hypothesis,
+                   guardrail_metrics=guardrails, minimum_detectable_effect=mde, alpha=alpha,
+                   planned_per_arm=plan.needed_per_arm if plan and not plan.problem else None, start=start,
+                   decision_method=method, decision_cuped=cuped, correction=correction)
+    st.session_state[_REQUEST] = (form_values(), request)
+    clicked = st.button("Create test", type="primary", key="new_create", on_click=create_on_click, args=(user,))
+    if clicked and not st.session_state.pop(_REFUSED_ON_CLICK, False) and create(user, request):
+        st.rerun()  # the form changed just before the click: created from what this run drew
+    if _ERROR in st.session_state:
+        st.error(escape_markdown(st.session_state.pop(_ERROR)), icon=":material/block:")

@@ -232,6 +232,32 @@ def test_create_form_shows_the_plan_and_creates_the_test(demo_copy):
     assert any(b.label == "Pause" for b in app.button) or "pause_test" in app.radio(key="active_action").options
 
 
+def test_creating_a_test_is_one_run_and_a_value_typed_just_before_the_click_is_the_one_saved(demo_copy, monkeypatch):
+    """The button's callback creates from what the last run drew, so the click's run draws
+    "Active tests" without drawing the form again; a value changed in the same moment as the
+    click is not in what was drawn, so that run draws the form with it and creates from it."""
+    from screens.ab_tests import create
+
+    plans = []
+    drawn = create.plan_section
+    monkeypatch.setattr(create, "plan_section", lambda *args: plans.append(1) or drawn(*args))
+    with app_database(database_url_of(demo_copy)):
+        app = open_tab(open_page("manager"), "ab_tab", "Create a test")
+        app.text_input(key="new_name").input("Drawn before the click").run()
+        plans.clear()
+        app.button(key="new_create").click().run()
+        assert not app.exception, [e.value for e in app.exception]
+        assert plans == []                                                # the form was not drawn again
+        assert "created" in texts(app) and app.segmented_control(key="ab_tab").value == "Active tests"
+        open_tab(app, "ab_tab", "Create a test")
+        app.text_input(key="new_name").input("Typed as the button was clicked")
+        app.button(key="new_create").click().run()                        # one message: the value and the click
+        assert not app.exception, [e.value for e in app.exception]
+    with demo_copy.connect() as conn:
+        names = conn.execute(text("SELECT name FROM ab_tests ORDER BY test_id DESC LIMIT 2")).scalars().all()
+    assert names == ["Typed as the button was clicked", "Drawn before the click"]
+
+
 def verdict_of(app: AppTest) -> str:
     """The one verdict box of the section shown (only the open section runs)."""
     boxes = [str(e.value) for kind in ("success", "info", "warning", "error") for e in getattr(app, kind)
