@@ -178,8 +178,8 @@ CDP_METRICS = ("ScriptDuration", "LayoutDuration", "RecalcStyleDuration", "TaskD
 class Server:
     """A `streamlit run` of one script on a free port (no file watcher: others edit the tree)."""
 
-    def __init__(self, script: Path, name: str, env: dict):
-        self.script, self.name, self.env = script, name, env
+    def __init__(self, script: Path, name: str, env: dict, cwd: Path = REPO_ROOT):
+        self.script, self.name, self.env, self.cwd = script, name, env, cwd
         self.process: subprocess.Popen | None = None
         self.base = ""
 
@@ -191,7 +191,7 @@ class Server:
             [sys.executable, "-m", "streamlit", "run", str(self.script), "--server.port", str(port),
              "--server.headless", "true", "--server.address", "127.0.0.1",
              "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-            cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.base = f"http://127.0.0.1:{port}"
 
     def wait(self) -> None:
