@@ -1,4 +1,5 @@
-"""KPI cards: the app's one card layout (Overview and Campaign analytics), drawn as one HTML block.
+"""KPI cards: the app's one card layout (Overview, Campaign analytics, the Recommendations cards),
+drawn as one HTML block.
 
 Ten st.metric cards in two rows are twelve elements (each card and each row) that the browser
 re-renders on every change of campaign, tab or period; as one block they are one. Measured in
@@ -44,6 +45,8 @@ STYLE = """<style>
 .kpi-delta.good {color: rgb(21, 130, 55); background: rgba(33, 195, 84, 0.1);}
 .kpi-delta.bad {color: rgb(200, 30, 30); background: rgba(255, 43, 43, 0.09);}
 .kpi-delta.same {color: rgba(49, 51, 63, 0.7); background: rgba(49, 51, 63, 0.06);}
+.kpi-note {margin-top: 0.25rem; font-size: 0.8rem; line-height: 1.4; color: rgba(49, 51, 63, 0.6);
+  overflow-wrap: anywhere;}
 </style>"""
 
 
@@ -55,6 +58,7 @@ class Card:
     tone: str = "same"       # good, bad or same: whether the change is good news
     arrow: str = ""          # ↑ or ↓, the way the number moved
     help: str = ""
+    note: str = ""           # a line under the value (an interval, a share), in small grey type
 
 
 def metric_card(key: str, current, previous, not_compared: str | None = None) -> Card:
@@ -82,13 +86,19 @@ def card_markup(card: Card) -> str:
     delta = (f'<div><span class="kpi-delta {card.tone}">{html.escape(" ".join(filter(None, [card.arrow, card.delta])))}'
              f"</span></div>" if card.delta else "")
     title = f' title="{help_text}"' if card.help else ""
+    note = f'<div class="kpi-note">{html.escape(card.note)}</div>' if card.note else ""
     return (f'<div class="kpi-card"{title}><div class="kpi-head"><span class="kpi-label">{label}</span>{help_mark}</div>'
-            f'<div class="kpi-value">{html.escape(card.value)}</div>{delta}</div>')
+            f'<div class="kpi-value">{html.escape(card.value)}</div>{delta}{note}</div>')
 
 
 def markup(rows: list[list[Card]]) -> str:
     body = "".join('<div class="kpi-row">' + "".join(card_markup(card) for card in row) + "</div>" for row in rows)
     return f'{STYLE}<div class="{CSS_CLASS}">{body}</div>'
+
+
+def draw(rows: list[list[Card]]) -> None:
+    """Cards made by the caller, a row per list, as one block."""
+    st.html(markup(rows))
 
 
 def kpi_cards(rows: list[list[str]], current: pd.Series, previous: pd.Series | None,
@@ -101,4 +111,4 @@ def kpi_cards(rows: list[list[str]], current: pd.Series, previous: pd.Series | N
     cards = [[count_card(other_metrics[key], current[key]) if key in other_metrics else
               metric_card(key, current[key], None if previous is None else previous[key], not_compared.get(key))
               for key in keys] for keys in rows]
-    st.html(markup(cards))
+    draw(cards)

@@ -8,10 +8,11 @@ from core.access.auth import User, can
 from core.optimize.apply import RecommendationError
 from core.optimize.recommendations import DEFAULT_HOLDOUT_SHARE, EASE_RULE, KIND_LABELS, MAX_CONFIDENCE
 from screens.optimization.model_run import as_dict
-from ui import optimize_charts
+from ui import kpi_cards, optimize_charts
 from ui import optimize_data as opt
 from ui.format import MISSING, count, escape_markdown, money, percent, probability, segment_label
 from ui.html_table import written_markup
+from ui.kpi_cards import Card
 from ui.widgets import csv_download
 
 PAGE_SIZE = 8
@@ -129,16 +130,14 @@ def recommendation_card(user: User, row: dict) -> None:
                        f"**{escape_markdown(segment_label(row['segment']))}** · card #{row['recommendation_id']}")
         with actions:
             card_actions(user, row)
-        c1, c2, c3 = st.columns(3)
         interval = f"{money(row['impact_low'])} to {money(row['impact_high'])}"
-        c1.metric("Expected impact / week", money(row["impact_mean"]),
-                  help=f"90 % interval {interval}; USD of profit per week", border=True)
-        c1.caption(f"90 %: {interval}")
-        c2.metric("Confidence", confidence_text(row["confidence"]),
-                  help="Probability that the impact is positive (never shown above 99 %: the evidence cannot "
-                       "support more)", border=True)
-        c2.caption(revenue_share_text(details))
-        c3.metric("Implementation", escape_markdown(str(row["ease"]).capitalize()), help=EASE_RULE, border=True)
+        kpi_cards.draw([[  # one block, not three metrics and two captions in columns (issue 15)
+            Card("Expected impact / week", money(row["impact_mean"]), note=f"90 %: {interval}",
+                 help=f"90 % interval {interval}; USD of profit per week"),
+            Card("Confidence", confidence_text(row["confidence"]), note=revenue_share_text(details),
+                 help="Probability that the impact is positive (never shown above 99 %: the evidence cannot "
+                      "support more)"),
+            Card("Implementation", str(row["ease"]).capitalize(), help=EASE_RULE)]])
         st.markdown(escape_markdown(details.get("why", "")))
         chart, roi_words = optimize_charts.projection_chart(int(row["recommendation_id"]))
         left, right = st.columns([3, 2])
@@ -181,11 +180,10 @@ def cards_section(user: User, campaigns: pd.DataFrame, run: dict | None = None) 
                 "least 80 % confidence that also passed the false-discovery control, or every card has been "
                 "applied or dismissed.")
         return
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Open recommendations", count(len(shown)), border=True)
-    m2.metric("Total expected impact / week", money(shown.impact_mean.sum()),
-              help="Sum of the cards' expected impacts; cards on the same campaign can overlap.", border=True)
-    m3.metric("Easy to implement", count((shown.ease == "easy").sum()), help=EASE_RULE, border=True)
+    kpi_cards.draw([[Card("Open recommendations", count(len(shown))),
+                     Card("Total expected impact / week", money(shown.impact_mean.sum()),
+                          help="Sum of the cards' expected impacts; cards on the same campaign can overlap."),
+                     Card("Easy to implement", count((shown.ease == "easy").sum()), help=EASE_RULE)]])
     pages = max(1, int(np.ceil(len(shown) / PAGE_SIZE)))
     page = st.number_input(f"Page (of {pages}, {PAGE_SIZE} cards each, best expected impact first)", 1, pages, 1,
                            key="opt_page") if pages > 1 else 1

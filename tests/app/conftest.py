@@ -153,12 +153,14 @@ def is_number(text: str) -> bool:
 @dataclass
 class ShownCard:
     """A KPI card (ui.kpi_cards) as a reader sees it: its label, value, change (with the arrow
-    of the way the number moved; "" when not compared), whether the change is good news, help."""
+    of the way the number moved; "" when not compared), whether the change is good news, help,
+    and the line under the value."""
     label: str = ""
     value: str = ""
     delta: str = ""
     tone: str = ""
     help: str = ""
+    note: str = ""
 
 
 class CardText(HTMLParser):
@@ -176,8 +178,8 @@ class CardText(HTMLParser):
             self.cards.append(ShownCard(help=attrs.get("title") or ""))
         elif "kpi-help" in classes:
             self.field = None  # the (?) mark is not the label's text
-        elif {"kpi-label", "kpi-value", "kpi-delta"} & set(classes) and self.cards:
-            self.field = next(c for c in classes if c in ("kpi-label", "kpi-value", "kpi-delta"))[4:]
+        elif {"kpi-label", "kpi-value", "kpi-delta", "kpi-note"} & set(classes) and self.cards:
+            self.field = next(c for c in classes if c in ("kpi-label", "kpi-value", "kpi-delta", "kpi-note"))[4:]
             if self.field == "delta":
                 self.cards[-1].tone = next(c for c in classes if c != "kpi-delta")
 
@@ -191,14 +193,19 @@ class CardText(HTMLParser):
             setattr(card, self.field, (getattr(card, self.field) + data).strip())
 
 
-def kpi_cards(at: AppTest) -> dict[str, ShownCard]:
-    """The KPI cards on screen (ui.kpi_cards), by label."""
-    found = {}
+def all_kpi_cards(at: AppTest) -> list[ShownCard]:
+    """Every KPI card on screen (ui.kpi_cards), in order (labels repeat on the recommendation cards)."""
+    found = []
     for block in at.get("html"):
         parser = CardText()
         parser.feed(block.proto.body)
-        found.update({card.label: card for card in parser.cards})
+        found += parser.cards
     return found
+
+
+def kpi_cards(at: AppTest) -> dict[str, ShownCard]:
+    """The KPI cards on screen (ui.kpi_cards), by label."""
+    return {card.label: card for card in all_kpi_cards(at)}
 
 
 def delta_without_arrow(card: ShownCard) -> str:

@@ -14,9 +14,10 @@ from core.optimize import store
 from core.optimize.recommendations import KIND_LABELS
 from screens.optimization.history import projected_against_realised
 from screens.optimization.offers import reward_type_chart
-from tests.app.conftest import (app_database, clear_streamlit_caches, database_url_of, formula_cells, html_tables,
-                                new_app, open_tab, plain, screen_path)
+from tests.app.conftest import (all_kpi_cards, app_database, clear_streamlit_caches, database_url_of, formula_cells,
+                                html_tables, new_app, open_tab, plain, screen_path)
 from tests.db.test_optimize_training import shared_trained
+from ui.format import money
 
 PAGE = screen_path("Recommendations")
 
@@ -111,8 +112,13 @@ def test_cards_come_best_first_with_evidence_and_projection(trained_app):
         assert list(table.columns) == ["What", "Value"] and len(table) > 0
         assert not table.What.str.contains("_").any() and table.What.str[0].str.isupper().all()
         assert (table.Value != "").all() and "None" not in table.Value.tolist()
-    metrics = {m.label for m in at.metric}
-    assert {"Expected impact / week", "Confidence", "Implementation", "Open recommendations"} <= metrics
+    kpis = all_kpi_cards(at)
+    assert {"Expected impact / week", "Confidence", "Implementation", "Open recommendations"} <= {c.label for c in kpis}
+    impacts = [c for c in kpis if c.label == "Expected impact / week"]
+    assert len(impacts) == len(shown)                                   # one card block per recommendation
+    for card, row in zip(impacts, cards.head(len(shown)).itertuples()):  # its value and 90 % interval, in order
+        assert card.value == money(row.impact_mean)
+        assert card.note == f"90 %: {money(row.impact_low)} to {money(row.impact_high)}"
     assert [t.label for t in at.tabs] == ["Recommendations", "Offers", "Send time", "Affinity", "Segments", "History"]
     assert not any("Best hours of" in t for t in chart_titles(at))      # the other tabs do not run
     hours = chart(open_tab(at, "opt_tab", "Send time"), "Best send hours")
@@ -143,10 +149,10 @@ def test_the_screen_says_what_was_suppressed_and_never_claims_certainty(trained_
     said = [c.value for c in at.caption if "candidate changes" in c.value]
     assert said and f"shows {selection['shown']}" in said[0]
     assert selection["shown"] <= len(store.recommendations(trained_app))  # other tests add copies of cards
-    confidences = [m.value for m in at.metric if m.label == "Confidence"]
-    assert confidences and not any(v.startswith("100") for v in confidences)
-    assert all(v == "> 99 %" or float(v.split()[0]) < 99.0 for v in confidences)
-    assert any("of the campaign's current weekly revenue" in c.value for c in at.caption)
+    confidences = [c for c in all_kpi_cards(at) if c.label == "Confidence"]
+    assert confidences and not any(c.value.startswith("100") for c in confidences)
+    assert all(c.value == "> 99 %" or float(c.value.split()[0]) < 99.0 for c in confidences)
+    assert any("of the campaign's current weekly revenue" in c.note for c in confidences)
 
 
 def test_filters_narrow_the_cards(trained_app):

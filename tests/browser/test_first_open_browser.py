@@ -148,7 +148,7 @@ def check_ab_tests(page) -> None:
 
 
 def check_recommendations(page) -> None:
-    expect(page, "Recommendations", "recommendation cards", by_testid("stMetricLabel"), 4)
+    expect(page, "Recommendations", "recommendation cards", ".kpi-card", 4)
     assert "Expected impact / week" in metric_labels(page), \
         f"Recommendations: no recommendation card, cards found: {metric_labels(page)}"
 

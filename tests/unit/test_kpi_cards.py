@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 import pandas as pd
 
 from core.analytics.metrics import Metric
-from ui.kpi_cards import count_card, markup, metric_card
+from ui.kpi_cards import Card, count_card, markup, metric_card
 
 
 class Texts(HTMLParser):
@@ -74,3 +74,15 @@ def test_the_block_escapes_every_text_and_keeps_the_rows():
     assert parsed.texts["kpi-delta good"] == ["↑ +10.0% (+100)"] and parsed.texts["kpi-delta bad"][0].startswith("↑ +100.0%")
     assert '"><script>x</script>' in parsed.titles                      # the help, as text in its attribute
     assert block.count('class="kpi-row"') == 2 and block.count('class="kpi-card"') == 3
+
+
+def test_a_note_under_the_value_is_text_and_a_card_without_one_has_none():
+    """The recommendation cards' line under the value (an interval, a share of revenue) comes from
+    stored card details: text, never markup."""
+    rows = [[Card("Expected impact / week", "$1,200", note="90 %: $800 to $1,600"),
+             Card("Confidence", "> 99 %", note="<b>12%</b> of $ revenue"), Card("Implementation", "Easy")]]
+    block = markup(rows)
+    parsed = Texts()
+    parsed.feed(block)
+    assert parsed.texts["kpi-note"] == ["90 %: $800 to $1,600", "<b>12%</b> of $ revenue"]
+    assert "<b>" not in block and block.count('class="kpi-note"') == 2
