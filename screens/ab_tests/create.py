@@ -95,8 +95,7 @@ def plan_section(campaign_id: int, primary: str, weights: dict[str, float]) -> t
 
 
 _REQUEST = "_new_test_request"   # (the form's values, create_test's arguments) as the last run drew them
-_ERROR = "_new_test_error"       # a refusal, said under the button
-_REFUSED_ON_CLICK = "_new_test_refused"  # the callback tried and was refused: the run does not try again
+_ERROR = "_new_test_error"       # a refusal, said under the button (set in the callback: it tried)
 
 
 def form_values() -> dict:
@@ -121,12 +120,12 @@ def create(user: User, request: dict) -> bool:
 
 def create_on_click(user: User) -> None:
     """The button's callback: create now when the form is as the last run drew it."""
-    st.session_state.pop(_REFUSED_ON_CLICK, None)  # from a click whose run did not get this far
+    st.session_state.pop(_ERROR, None)  # from a click whose run did not get as far as saying it
     drawn, request = st.session_state.pop(_REQUEST, (None, None))
     # Created, the run after opens "Active tests" and never reaches this form's button; refused,
-    # it draws the form again with the reason and must not try a second time.
-    if request is not None and drawn == form_values() and not create(user, request):
-        st.session_state[_REFUSED_ON_CLICK] = True
+    # the reason is noted, and the run draws the form again with it and does not try a second time.
+    if request is not None and drawn == form_values():
+        create(user, request)
 
 
 def create_tab(user: User, tests: pd.DataFrame) -> None:
@@ -170,7 +169,7 @@ def create_tab(user: User, tests: pd.DataFrame) -> None:
                    decision_method=method, decision_cuped=cuped, correction=correction)
     st.session_state[_REQUEST] = (form_values(), request)
     clicked = st.button("Create test", type="primary", key="new_create", on_click=create_on_click, args=(user,))
-    if clicked and not st.session_state.pop(_REFUSED_ON_CLICK, False) and create(user, request):
+    if clicked and _ERROR not in st.session_state and create(user, request):
         st.rerun()  # the form changed just before the click: created from what this run drew
     if _ERROR in st.session_state:
         st.error(escape_markdown(st.session_state.pop(_ERROR)), icon=":material/block:")
