@@ -123,15 +123,24 @@ def oldest_accepted_day(now: datetime) -> date:
     return now.astimezone(timezone.utc).date() - timedelta(days=config.RAW_RETENTION_DAYS)
 
 
-def validate_events(raw: pa.Table, known_campaigns, known_members, now: datetime | None = None
-                    ) -> tuple[pa.Table, list[str], int]:
+def missing_columns(raw: pa.Table) -> list[str]:
+    """The header's problem when a required column is missing (else nothing)."""
+    missing = [c for c in REQUIRED_IMPORT_COLUMNS if c not in raw.column_names]
+    if not missing:
+        return []
+    return [f"line 1 (header), column {raw.num_columns + 1}: missing column(s) {', '.join(missing)}; "
+            f"the header names {', '.join(REQUIRED_IMPORT_COLUMNS)} and any of {', '.join(OPTIONAL_IMPORT_COLUMNS)}"]
+
+
+def validate_events(raw: pa.Table, known_campaigns, known_members, now: datetime | None = None,
+                    first_line: int = 2) -> tuple[pa.Table, list[str], int]:
     """Check every row; return the typed events (an Arrow table of EVENT_COLUMNS, campaign_id
     null where the file leaves it empty), the first problems found (line numbers as in the
-    file: row i is on line i + 2) and how many problems there are in all."""
-    missing = [c for c in REQUIRED_IMPORT_COLUMNS if c not in raw.column_names]
+    file: row i is on line i + first_line; a slice of the file's rows passes its first line)
+    and how many problems there are in all."""
+    missing = missing_columns(raw)
     if missing:
-        return raw, [f"line 1 (header), column {raw.num_columns + 1}: missing column(s) {', '.join(missing)}; "
-                     f"the header names {', '.join(REQUIRED_IMPORT_COLUMNS)} and any of {', '.join(OPTIONAL_IMPORT_COLUMNS)}"], 1
+        return raw, missing, 1
     rows = raw.num_rows
     absent = pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, np.int32)), pa.array([""]))
     text = {c: (_Coded(raw[c] if c in raw.column_names else pa.chunked_array([absent]), lower=c in ("event_type", "device"))
@@ -142,7 +151,7 @@ def validate_events(raw: pa.Table, known_campaigns, known_members, now: datetime
              for c, v in text.items()}
     empty_line = np.logical_and.reduce([blank[c] for c in raw.column_names])
     any_empty = bool(empty_line.any())
-    problems: list[tuple[int, str]] = [(int(i) + 2, f"line {int(i) + 2}, column 1: the line is empty; remove it")
+    problems: list[tuple[int, str]] = [(int(i) + first_line, f"line {int(i) + first_line}, column 1: the line is empty; remove it")
                                        for i in np.flatnonzero(empty_line)[:MAX_REPORTED_PROBLEMS]]
 
     def flag(mask, column, what) -> int:
@@ -151,7 +160,7 @@ def validate_events(raw: pa.Table, known_campaigns, known_members, now: datetime
         found = np.flatnonzero(mask)
         for i in found[:MAX_REPORTED_PROBLEMS * 5]:
             value = text[column].value(i) if isinstance(text[column], _Coded) else text[column][int(i)].as_py()
-            problems.append((int(i) + 2, problem(int(i) + 2, column, value, what)))
+            problems.append((int(i) + first_line, problem(int(i) + first_line, column, value, what)))
         return len(found)
 
     counts = int(empty_line.sum())
@@ -221,19 +230,24 @@ def validate_events(raw: pa.Table, known_campaigns, known_members, now: datetime
     return typed, [], 0
 
 
-def new_partition_days(typed: pa.Table, existing: set[date]) -> list[date]:
-    """The UTC days of the events that have no partition yet (the import creates them), or a
-    rejection when there are more than an import may create."""
+def new_partition_days(typed: pa.Table, existing: set[date], first_line: int = 2, planned: int = 0) -> list[date]:
+    """The UTC days of the events that have no partition in `existing` (the import creates them),
+    or a rejection when there are more than an import may create. When the file is checked a
+    slice at a time, first_line is the line of typed's first row, `existing` holds the days the
+    slices before add too, and `planned` says how many those are."""
     micros = pc.cast(typed["event_time"], pa.int64()).to_numpy(zero_copy_only=False)
     days = micros // DAY_MICROS  # a few hundred days at most: the times are within the retention window
     first = int(days.min())
     present = np.flatnonzero(np.bincount(days - first)) + first
     new = [day for day in (EPOCH + timedelta(days=int(d)) for d in present) if day not in existing]
-    if len(new) <= MAX_NEW_PARTITIONS:
+    allowed = MAX_NEW_PARTITIONS - planned
+    if len(new) <= allowed:
         return new
-    beyond = (new[MAX_NEW_PARTITIONS] - EPOCH).days
-    line = int(np.flatnonzero(days == beyond)[0]) + 2
+    beyond = (new[allowed] - EPOCH).days
+    line = int(np.flatnonzero(days == beyond)[0]) + first_line
+    spans = f"{planned + len(new)} days that have no events yet"
     raise ImportRejected([
-        f"line {line}, column event_time: {new[MAX_NEW_PARTITIONS]} would be new day number {MAX_NEW_PARTITIONS + 1} "
-        f"of this file; the file spans {len(new)} days that have no events yet ({new[0]} … {new[-1]}) and an import "
-        f"adds at most {MAX_NEW_PARTITIONS}; split it by date (up to {MAX_NEW_PARTITIONS} new days per file)"], 1)
+        f"line {line}, column event_time: {new[allowed]} would be new day number {MAX_NEW_PARTITIONS + 1} "
+        f"of this file; the file spans {'at least ' if planned else ''}{spans} "
+        f"({'…' if planned else new[0]} … {new[-1]}) and an import adds at most {MAX_NEW_PARTITIONS}; "
+        f"split it by date (up to {MAX_NEW_PARTITIONS} new days per file)"], 1)

@@ -101,7 +101,13 @@ def test_many_problems_are_counted_and_the_first_listed(seeded, tmp_path):
     assert "and 40 more" in str(rejected.value)
 
 
-def test_good_file_loads_and_attributes_conversions(seeded, tmp_path):
+@pytest.mark.parametrize("slice_rows", [None, 1])
+def test_good_file_loads_and_attributes_conversions(seeded, tmp_path, monkeypatch, slice_rows):
+    """Also when each row is a slice of its own: the conversions are then attributed while the
+    rows before them are being written, and the import's record counts them all."""
+    import core.platform.ingest as ingest
+    if slice_rows:
+        monkeypatch.setattr(ingest, "IMPORT_SLICE_ROWS", slice_rows)
     insert_events(seeded, events_frame([(at(10, "09:00:00"), 2, 4, "click"), (at(12, "09:00:00"), 3, 4, "open")]))
     rollup.refresh_all(seeded)
     body = times("{d13},,4,conversion,,80.00,4.00,ios,NYC\n"     # last touch: campaign 3 (day 12)
@@ -112,6 +118,8 @@ def test_good_file_loads_and_attributes_conversions(seeded, tmp_path):
     with seeded.connect() as conn:
         rows = conn.execute(text("SELECT campaign_id, revenue FROM events WHERE event_type = 6 ORDER BY revenue")).all()
     assert [(r[0], float(r[1])) for r in rows] == [(2, 20.0), (3, 80.0)]
+    with seeded.connect() as conn:
+        assert conn.execute(text("SELECT rows, attributed FROM event_imports")).one() == (3, 2)
 
 
 def test_values_are_read_as_written(seeded, tmp_path):
@@ -161,14 +169,18 @@ def expected_rows(content: str) -> list[tuple]:
     return rows
 
 
-def test_the_table_holds_what_the_file_says(seeded, tmp_path, monkeypatch):
+@pytest.mark.parametrize("slice_rows", [None, 3])
+def test_the_table_holds_what_the_file_says(seeded, tmp_path, monkeypatch, slice_rows):
     """Every row lands with the file's values, compared field by field with the file read here:
     quoted and unquoted values, empty optional fields, zones (Z, +hh:mm, -hhmm, a zone that moves
     the event to the previous or next UTC day), fractions of a second up to nine digits, amounts
     at the edges of numeric(12,2), rows out of time order spanning days (new ones) and
-    several COPY chunks per day (the chunk size made tiny)."""
+    several COPY chunks per day (the chunk size made tiny); and the same when the file is
+    checked and written three rows at a time (a day's rows then come in several slices)."""
     import core.platform.ingest as ingest
     monkeypatch.setattr(ingest, "EVENT_COPY_CHUNK_ROWS", 2)
+    if slice_rows:
+        monkeypatch.setattr(ingest, "IMPORT_SLICE_ROWS", slice_rows)
     d3, d4, d5, d46 = day(3), day(4), day(5), day(46)
     content = (
         "event_time,campaign_id,member_id,event_type,variant,revenue,reward_cost,device,region_code\n"
@@ -232,3 +244,44 @@ def test_a_failure_while_writing_leaves_no_row_and_no_key(seeded, tmp_path, monk
     monkeypatch.setattr(pgcopy, "encode", original)
     assert import_events(seeded, path, ADMIN).rows == 5
     assert snapshot(seeded)["events"][0] == before["events"][0] + 5
+
+
+def test_a_file_refused_in_a_later_slice_is_rolled_back_and_every_problem_is_listed(seeded, tmp_path, monkeypatch):
+    """Checked two rows at a time, the first slices pass and are written (one of them into a new
+    day's partition) before the third fails: the import is rolled back, nothing of it is left
+    but the event_ids its rows drew, and the refusal lists the problems of every slice, the
+    ones after the first failure too, by their lines in the file."""
+    import core.platform.ingest as ingest
+    monkeypatch.setattr(ingest, "IMPORT_SLICE_ROWS", 2)
+    before = snapshot(seeded)
+    body = times("{d2},1,1,open,,,,,\n{d2},1,2,open,,,,,\n"      # lines 2-3: slice 1
+                 "{d47},1,3,open,,,,,\n{d47},1,4,open,,,,,\n"    # lines 4-5: slice 2, a new day
+                 "{d3},1,5,jump,,,,,\n{d3},1,6,open,,,,,\n"      # line 6: the first problem
+                 "{d3},1,7,open,,,,,\n{d3},99,8,open,,,,,\n"     # line 9: a problem after it
+                 "{d3},1,9,open,,,,,\n")
+    with pytest.raises(ImportRejected) as rejected:
+        import_events(seeded, write(tmp_path, body), ADMIN)
+    assert rejected.value.total == 2
+    assert [p.split(":")[0] for p in rejected.value.problems] == ["line 6, column event_type",
+                                                                   "line 9, column campaign_id"]
+    after = snapshot(seeded)
+    assert {k: v for k, v in after.items() if k != "sequence"} == {k: v for k, v in before.items() if k != "sequence"}
+    assert after["sequence"] >= before["sequence"]  # ids drawn by rolled-back rows are skipped, as PostgreSQL does
+    monkeypatch.setattr(ingest, "IMPORT_SLICE_ROWS", 250_000)
+    with pytest.raises(ImportRejected) as whole:  # the same refusal when the file is one slice
+        import_events(seeded, write(tmp_path, body), ADMIN)
+    assert (whole.value.problems, whole.value.total) == (rejected.value.problems, rejected.value.total)
+    assert snapshot(seeded) == after
+
+
+def test_a_file_refused_in_its_first_slice_writes_nothing_and_counts_the_later_problems(seeded, tmp_path, monkeypatch):
+    import core.platform.ingest as ingest
+    monkeypatch.setattr(ingest, "IMPORT_SLICE_ROWS", 2)
+    before = snapshot(seeded)
+    body = times("{d2},1,1,opened,,,,,\n{d2},1,2,open,,,,,\n{d2},1,3,open,,,,,\n{d2},1,x,open,,,,,\n"
+                 "{d2},,5,open,,,,,\n")
+    with pytest.raises(ImportRejected) as rejected:
+        import_events(seeded, write(tmp_path, body), ADMIN)
+    assert [p.split(":")[0] for p in rejected.value.problems] == [
+        "line 2, column event_type", "line 5, column member_id", "line 6, column campaign_id"]
+    assert snapshot(seeded) == before  # not even an event_id: the transaction never began

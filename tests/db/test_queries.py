@@ -43,6 +43,7 @@ PARAMS: dict[str, dict] = {
     "event_import_claim": {"content_sha256": "0" * 64, "file_name": "events.csv", "rows": 1, "attributed": 0,
                            "imported_by": "admin@example.com"},
     "event_import_find": {"content_sha256": "0" * 64},
+    "event_import_attributed": {"content_sha256": "0" * 64, "attributed": 2},
     "events_brin_summarize": {"first_day": date(2026, 10, 1), "last_day": date(2026, 10, 3)},
     "events_last_assigned_id": {},
     "events_wait_for_writers": {},
