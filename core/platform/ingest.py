@@ -20,6 +20,7 @@ import io
 import itertools
 import queue
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -32,8 +33,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql as psql
 from psycopg.copy import QueuedLibpqWriter
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from core.platform import config
 from core.platform import pgcopy
@@ -145,14 +147,42 @@ class _CheckedSlice:
     new_days: list[date]
 
 
-def _write_events_by_day(conn: Connection, slices: Iterable[_CheckedSlice]) -> tuple[int, int]:
-    """Append checked slices of events in the caller's transaction, by binary COPY straight
-    into each day's partition (the server skips routing every row through events), making the
-    partitions a slice needs first. A thread takes the slices (checking them, when they come
-    from a generator that checks) and encodes their rows while the server stores the ones
-    before; an error there aborts the COPY. The parent is locked first, as a COPY into events
-    locks it. Returns the rows written and the partitions made."""
-    columns = psql.SQL(", ").join(psql.Identifier(name) for name, _ in EVENT_COPY_COLUMNS)
+EVENT_ID_COLUMN = ("event_id", "bigint")
+RESERVE_LOCK_TIMEOUT_MS = 200  # how long a block of event_ids waits for the writers before it
+LOCK_NOT_AVAILABLE = "55P03"   # SQLSTATE of a lock_timeout
+
+
+def _reserve_event_ids(conn: Connection, count: int) -> int | None:
+    """The first of `count` event_ids drawn in one block for this transaction, which holds ROW
+    EXCLUSIVE on events already; None when other writers keep events longer than
+    RESERVE_LOCK_TIMEOUT_MS (each row then draws its own id as it is written, as before). A
+    block spares the server a nextval per row, a tenth to a fifth of a COPY's time."""
+    savepoint = conn.begin_nested()
+    try:
+        conn.execute(text(f"SET LOCAL lock_timeout = {RESERVE_LOCK_TIMEOUT_MS}"))
+        execute(conn, "events_lock_for_reserving")
+        return int(fetch_scalar(conn, "events_reserve_ids", count=count))
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        return None
+    finally:
+        savepoint.rollback()  # releases the lock and the timeout; the sequence stays past the block
+
+
+def _write_events_by_day(conn: Connection, slices: Iterable[_CheckedSlice], rows: int) -> tuple[int, int]:
+    """Append checked slices of events (`rows` of them in all) in the caller's transaction, by
+    binary COPY straight into each day's partition (the server skips routing every row through
+    events), making the partitions a slice needs first. A thread takes the slices (checking
+    them, when they come from a generator that checks) and encodes their rows while the server
+    stores the ones before; an error there aborts the COPY. The parent is locked first, as a
+    COPY into events locks it; then the rows' event_ids are drawn in one block when the other
+    writers allow, numbered in the order the rows are written. Returns the rows written and the
+    partitions made."""
+    execute(conn, "events_lock_for_writing")
+    first_id = _reserve_event_ids(conn, rows) if rows else None
+    copy_columns = ([EVENT_ID_COLUMN] if first_id is not None else []) + EVENT_COPY_COLUMNS
+    columns = psql.SQL(", ").join(psql.Identifier(name) for name, _ in copy_columns)
     pieces: queue.Queue = queue.Queue(maxsize=4)
     stop = threading.Event()
     written = [0]
@@ -168,6 +198,7 @@ def _write_events_by_day(conn: Connection, slices: Iterable[_CheckedSlice]) -> t
         return False
 
     def encode() -> None:
+        next_id = first_id
         try:
             for number, checked in enumerate(slices):
                 if checked.new_days and not hand_over(("partitions", checked.new_days)):
@@ -176,8 +207,11 @@ def _write_events_by_day(conn: Connection, slices: Iterable[_CheckedSlice]) -> t
                 for day, start, end in runs:  # one COPY per day of each slice: (number, day) names it
                     for first in range(start, end, EVENT_COPY_CHUNK_ROWS):
                         chunk = table.slice(first, min(EVENT_COPY_CHUNK_ROWS, end - first))
-                        data = pgcopy.encode([(kind, chunk[name]) for name, kind in EVENT_COPY_COLUMNS],
-                                             header=first == start, trailer=first + EVENT_COPY_CHUNK_ROWS >= end)
+                        values = [(kind, chunk[name]) for name, kind in EVENT_COPY_COLUMNS]
+                        if next_id is not None:
+                            values.insert(0, ("bigint", pa.array(np.arange(next_id, next_id + chunk.num_rows))))
+                            next_id += chunk.num_rows
+                        data = pgcopy.encode(values, header=first == start, trailer=first + EVENT_COPY_CHUNK_ROWS >= end)
                         if not hand_over(((number, day), data)):
                             return
                 written[0] += table.num_rows
@@ -192,7 +226,6 @@ def _write_events_by_day(conn: Connection, slices: Iterable[_CheckedSlice]) -> t
         return piece
 
     encoder = threading.Thread(target=encode, name="import-encode", daemon=True)
-    execute(conn, "events_lock_for_writing")
     raw = conn.connection.driver_connection
     created = 0
     encoder.start()
@@ -358,7 +391,7 @@ def import_events(engine: Engine, path: str | Path, user, attribution_days: int 
                             rows=raw.num_rows, attributed=0,
                             imported_by=getattr(user, "email", str(user))) is None:
                 raise _ImportedMeanwhile
-            written, created = _write_events_by_day(conn, itertools.chain([first], slices))
+            written, created = _write_events_by_day(conn, itertools.chain([first], slices), raw.num_rows)
             if checks.attributed:
                 execute(conn, "event_import_attributed", content_sha256=file.sha256, attributed=checks.attributed)
     except _ImportedMeanwhile:  # rolled back: nothing of this import was written
@@ -393,8 +426,20 @@ def after_bulk_load(engine: Engine, times, analyze: bool = True) -> None:
 
 
 def _summarize_days(engine: Engine, first_day: date | None, last_day: date | None) -> None:
-    """Summarize the BRIN ranges of the day partitions from first_day to last_day."""
+    """Summarize the BRIN ranges of the day partitions from first_day to last_day: the earlier
+    half of the days and the later half at the same time, each on a connection of its own (each
+    partition's summary reads the rows written to it; two server processes share the work)."""
     if first_day is None:
         return
-    with engine.begin() as conn:
-        execute(conn, "events_brin_summarize", first_day=first_day, last_day=last_day)
+
+    def summarize(first: date, last: date) -> None:
+        with engine.begin() as conn:
+            execute(conn, "events_brin_summarize", first_day=first, last_day=last)
+
+    middle = first_day + timedelta(days=(last_day - first_day).days // 2)
+    if middle == last_day:
+        return summarize(first_day, last_day)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="brin-summary") as later:
+        later_half = later.submit(summarize, middle + timedelta(days=1), last_day)
+        summarize(first_day, middle)
+        later_half.result()

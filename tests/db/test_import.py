@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from core.access.auth import User
 from core.platform import rollup
-from core.platform.ingest import ImportRejected, import_events
+from core.platform.ingest import ImportRejected, import_events, write_events
 from tests.factories import events_frame, insert_events, seed_dimensions
 
 HEADER = "event_time,campaign_id,member_id,event_type,variant,revenue,reward_cost,device,region_code\n"
@@ -285,3 +285,46 @@ def test_a_file_refused_in_its_first_slice_writes_nothing_and_counts_the_later_p
     assert [p.split(":")[0] for p in rejected.value.problems] == [
         "line 2, column event_type", "line 5, column member_id", "line 6, column campaign_id"]
     assert snapshot(seeded) == before  # not even an event_id: the transaction never began
+
+
+def test_an_import_draws_its_event_ids_in_one_block_that_no_other_writer_enters(seeded):
+    """The block is drawn while the other writers are held off: it starts after every id drawn
+    before, the sequence moves past it at once (what the roller's window reads), and an id
+    drawn afterwards lies beyond it, even though the importing transaction has not committed."""
+    import core.platform.ingest as ingest
+    last = snapshot(seeded)["sequence"]
+    with seeded.connect() as conn, conn.begin():
+        ingest.execute(conn, "events_lock_for_writing")
+        first = ingest._reserve_event_ids(conn, 1000)
+        with seeded.connect() as other:
+            assert other.execute(text("SELECT last_value FROM events_event_id_seq")).scalar() == first + 999
+            other.rollback()
+            with other.begin():  # not kept out once the block is drawn (a lock left held would time out here)
+                other.execute(text("SET LOCAL lock_timeout = 5000"))
+                write_events(other, events_frame([(at(1), 1, 2, "open")]))  # day 1 has its partition
+            assert other.execute(text("SELECT max(event_id) FROM events")).scalar() == first + 1000
+    assert first == last + 1
+
+
+def test_an_import_beside_a_writer_that_holds_events_draws_ids_row_by_row_and_all_are_rolled_up(seeded, tmp_path):
+    """Another transaction is writing events and stays open: the import does not wait for it
+    past RESERVE_LOCK_TIMEOUT_MS; its rows draw their ids one by one as they are written. The
+    roller then folds both writers' rows, once each."""
+    import threading
+    # Day 1 only, whose partition is there: making one waits for every writer of events.
+    path = write(tmp_path, f"{at(1, '11:00:00')},1,1,open,,,,,\n{at(1, '12:00:00')},1,2,click,,,,,\n"
+                           f"{at(1, '13:00:00')},2,3,send,,,,,\n")
+    done: dict = {}
+    with seeded.connect() as writer:
+        transaction = writer.begin()
+        write_events(writer, events_frame([(at(1, "09:00:00"), 2, 4, "open")]))
+        importing = threading.Thread(target=lambda: done.update(result=import_events(seeded, path, ADMIN)))
+        importing.start()
+        importing.join(timeout=30)
+        assert not importing.is_alive() and done["result"].rows == 3  # committed while the writer is still open
+        transaction.commit()
+    rollup.refresh_all(seeded)
+    with seeded.connect() as conn:
+        events = conn.execute(text("SELECT count(*) FROM events")).scalar()
+        folded = conn.execute(text("SELECT coalesce(sum(sends + opens + clicks), 0) FROM rollup_campaign_day")).scalar()
+    assert events == 1 + 1 + 3 and folded == events

@@ -46,6 +46,8 @@ PARAMS: dict[str, dict] = {
     "event_import_attributed": {"content_sha256": "0" * 64, "attributed": 2},
     "events_brin_summarize": {"first_day": date(2026, 10, 1), "last_day": date(2026, 10, 3)},
     "events_last_assigned_id": {},
+    "events_lock_for_reserving": {},
+    "events_reserve_ids": {"count": 3},
     "events_wait_for_writers": {},
     "health_freshness": {},
     "health_row_counts": {},
