@@ -116,6 +116,13 @@ def _session_is_open(session_id: str) -> bool:
     return Runtime.exists() and Runtime.instance().is_active_session(session_id) is True
 
 
+def served() -> bool:
+    """True when the calling script runs in a session of this server (not in AppTest, not in a
+    thread of the server's own): work started for the reader in the background is for them."""
+    context = get_script_run_ctx(suppress_warning=True)
+    return context is not None and _session_is_open(context.session_id)
+
+
 def _refresh_while_idle() -> None:
     while True:
         time.sleep(REFRESH_WHILE_IDLE_SECONDS)

@@ -185,6 +185,7 @@ def results_section(user: User, outcome: tracker.TrackerResults, prefix: str) ->
                     "UTC day")
         over_time = ab_charts.over_time_chart(test_id, metric, method, cuped, difference)
         st.vega_lite_chart(spec=over_time, width="stretch", height=over_time["height"], key=f"{prefix}_over_time")
+    ab_charts.prefetch_other_methods(test_id, metric, method, cuped, difference)
 
     if can(user, "export"):
         csv_download(ab_charts.export_frame(*view), "Download test metrics (CSV)",

@@ -71,6 +71,33 @@ def test_another_view_of_the_same_test_reads_its_daily_snapshots_once(app_env, m
     assert len(captions) == 3                                               # each method's own interval
 
 
+def test_the_other_methods_views_are_built_in_the_background_so_a_switch_analyses_nothing(app_env, monkeypatch):
+    """Once the page has drawn a test, a server thread builds its views by the other methods, so
+    that a switch of method is a cached redraw (issue 15: a view not seen yet took 350-510 ms
+    to draw). AppTest has no server session: the test says the page is served."""
+    from core.experiments import results as tracker
+    from ui import ab_charts
+    monkeypatch.setattr(ab_charts, "served", lambda: True)
+    monkeypatch.setattr(ab_charts, "PREFETCH_AFTER_SECONDS", 0)
+    real, analysed = tracker.analyze_inputs, []
+
+    def counted(inputs, **options):
+        analysed.append(options["method"])
+        return real(inputs, **options)
+
+    monkeypatch.setattr(tracker, "analyze_inputs", counted)
+    clear_streamlit_caches()
+    app = open_page("analyst")
+    ab_charts._OTHER_METHODS.submit(lambda: None).result(timeout=120)  # after the builds queued before it
+    built = list(analysed)
+    assert set(built) == set(tracker.METHODS)  # the page's method, and the others in the background
+    for method in ("bayesian", "frequentist", "sequential"):
+        app.segmented_control(key="active_method").set_value(method).run()
+        assert not app.exception
+        assert app.segmented_control(key="active_method").value == method
+    assert analysed == built  # every switch drew what was built
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_page_renders_for_every_role(app_env, role):
     app = open_page(role)
