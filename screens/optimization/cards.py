@@ -15,7 +15,10 @@ from ui.html_table import written_markup
 from ui.kpi_cards import Card
 from ui.widgets import csv_download
 
-PAGE_SIZE = 8
+# Cards a page, best expected impact first. Each card draws its projection chart; with 8 a page
+# the screen opened at 0.99-1.09x the time of issue 15's reference page, with 6 at 0.91-0.92x
+# (bench/bench_browser.py --screens recommendations, side by side, 2026-11-30).
+PAGE_SIZE = 6
 
 
 def confidence_text(value) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from core.optimize import store
 from core.optimize.recommendations import KIND_LABELS
+from screens.optimization.cards import PAGE_SIZE
 from screens.optimization.history import projected_against_realised
 from screens.optimization.offers import reward_type_chart
 from tests.app.conftest import (all_kpi_cards, app_database, clear_streamlit_caches, database_url_of, formula_cells,
@@ -93,7 +94,7 @@ def test_cards_come_best_first_with_evidence_and_projection(trained_app):
     at = open_page("manager")
     cards = store.recommendations(trained_app)
     shown = card_titles(at)
-    assert shown == cards.title.tolist()[:len(shown)] and len(shown) == min(8, len(cards))
+    assert shown == cards.title.tolist()[:len(shown)] and len(shown) == min(PAGE_SIZE, len(cards))
     assert sum("ROI projection" in t for t in chart_titles(at)) >= len(shown)
     for card in cards.head(len(shown)).itertuples():  # each card's projection, as stored with the card
         p = (json.loads(card.details) if isinstance(card.details, str) else card.details)["projection"]

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from core.optimize import store
 from core.optimize.recommendations import KIND_LABELS
+from screens.optimization.cards import PAGE_SIZE
 from tests.app.conftest import database_url_of
 from tests.browser.conftest import BUSY_MACHINE_TIMEOUT_MS, screenshot, start_app, stop_process, wait_for_app
 from tests.db.test_optimize_training import copy_of_shared_trained, shared_trained
@@ -74,7 +75,7 @@ def test_open_filter_and_look(page, apps, chromium):
     wait_for_app(page)
     captions = page.locator('[data-testid="stCaptionContainer"]', has_text="· campaign").all_inner_texts()
     assert captions and all(c.startswith(label) for c in captions)
-    assert len(captions) == min(expected, 8)
+    assert len(captions) == min(expected, PAGE_SIZE)  # one page of cards
     screenshot(page, "optimization_filtered")
     page.get_by_role("tab", name="Send time").click()
     page.get_by_text("Best hours of").first.wait_for()
