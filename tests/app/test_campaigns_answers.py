@@ -288,9 +288,13 @@ def test_exports_say_their_units_and_hold_the_screens_numbers(app_env, downloads
         frame = pd.read_csv(io.BytesIO(content))
         for column in frame.columns:
             assert column in TEXT | COUNTS or column.endswith(UNIT_SUFFIXES), f"{name}: {column} has no unit"
-        # (a conversion rate can pass 1: conversions per click, attributed by the window)
-        for column in {"delivery_rate", "open_rate", "click_through_rate"} & set(frame.columns):
-            assert frame[column].dropna().between(0, 1).all(), f"{name}: {column} is not a fraction"
+        # Rates are fractions, not percents: below 1 at the median (a percent would be about 100
+        # times the fraction; the portfolio's are compared with the screen's below). One rate of a
+        # time bucket can pass 1: opens and clicks count in the bucket they happen in, deliveries
+        # and impressions in theirs (just after midnight, today's opens of yesterday's messages
+        # outnumber today's deliveries), as conversions per click can.
+        for column in {"delivery_rate", "open_rate", "click_through_rate", "conversion_rate"} & set(frame.columns):
+            assert frame[column].dropna().median() <= 1, f"{name}: {column} is not a fraction"
     portfolio = pd.read_csv(io.BytesIO(downloads[f"portfolio_{stem}.csv"]))
     exported = portfolio.dropna(subset=["channel"]).set_index("campaign")
     assert sorted(exported.index) == sorted(screen.index)
