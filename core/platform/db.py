@@ -124,6 +124,20 @@ def execute(conn: Connection, name: str, **params: Any):
     return conn.execute(query(_here(conn, name)), params)
 
 
+LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a lock not granted within lock_timeout
+
+
+def limit_lock_wait(conn: Connection, lock_timeout_ms: int) -> None:
+    """Wait at most lock_timeout_ms for any lock until the end of the current transaction (or
+    savepoint: rolling it back restores the limit before)."""
+    conn.execute(text(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}"))
+
+
+def lock_wait_ran_out(error: Exception) -> bool:
+    """Did this database error come from a lock not granted within lock_timeout?"""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == LOCK_NOT_AVAILABLE
+
+
 def _here(conn: Connection, name: str) -> str:
     """The statement to run for `name` on this database: on a distributed (Citus) one, the
     variant queries/citus/<name>.sql when there is one (core.platform.distribute)."""

@@ -35,13 +35,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql as psql
 from psycopg.copy import QueuedLibpqWriter
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from core.platform import config
 from core.platform import pgcopy
-from core.platform.db import execute, fetch_df, fetch_scalar
+from core.platform.db import execute, fetch_df, fetch_scalar, limit_lock_wait, lock_wait_ran_out
 from core.platform.event_checks import (CODED_COLUMNS, DAY_MICROS, EPOCH, EVENT_COLUMNS, OPTIONAL_IMPORT_COLUMNS, REQUIRED_IMPORT_COLUMNS,
                                         missing_columns, new_partition_days, validate_events)
 from core.platform.events import DAY_PARTITION, day_partition, partition_day
@@ -151,7 +151,6 @@ class _CheckedSlice:
 
 EVENT_ID_COLUMN = ("event_id", "bigint")
 RESERVE_LOCK_TIMEOUT_MS = 200  # how long a block of event_ids waits for the writers before it
-LOCK_NOT_AVAILABLE = "55P03"   # SQLSTATE of a lock_timeout
 
 
 def _reserve_event_ids(conn: Connection, count: int) -> int | None:
@@ -161,11 +160,11 @@ def _reserve_event_ids(conn: Connection, count: int) -> int | None:
     block spares the server a nextval per row, a tenth to a fifth of a COPY's time."""
     savepoint = conn.begin_nested()
     try:
-        conn.execute(text(f"SET LOCAL lock_timeout = {RESERVE_LOCK_TIMEOUT_MS}"))
+        limit_lock_wait(conn, RESERVE_LOCK_TIMEOUT_MS)
         execute(conn, "events_lock_for_reserving")
         return int(fetch_scalar(conn, "events_reserve_ids", count=count))
     except DBAPIError as error:
-        if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+        if not lock_wait_ran_out(error):
             raise
         return None
     finally:
@@ -381,8 +380,9 @@ def import_events(engine: Engine, path: str | Path, user, attribution_days: int 
         known_members = execute(conn, "member_ids").scalars().all()
         existing_days = {partition_day(name) for name in execute(conn, "event_partitions").scalars()
                          if DAY_PARTITION.fullmatch(name)}
-    if missing_columns(raw):
-        raise ImportRejected(missing_columns(raw), 1)
+    header_problems = missing_columns(raw)
+    if header_problems:
+        raise ImportRejected(header_problems, 1)
     checks = _FileChecks(engine, raw, known_campaigns, known_members, existing_days, attribution_days, now)
     slices = checks.slices()
     first = next(slices)  # a file refused in its first slice is refused before a transaction begins

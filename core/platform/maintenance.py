@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from core.platform import config
-from core.platform.db import execute, fetch_df, fetch_scalar
+from core.platform.db import execute, fetch_df, fetch_scalar, limit_lock_wait, lock_wait_ran_out
 from core.platform.events import partition_day
 from core.platform.jobs import JobOutput, exclusive_session
 
@@ -29,7 +29,6 @@ LIVE_ROLLUP_KEEP = timedelta(hours=2)  # live activity minutes: the screen reads
 LIVE_SECONDS_KEEP = timedelta(hours=27)
 DDL_LOCK_TIMEOUT_MS = 1000
 URGENT_DAYS_AHEAD = 2  # fewer partitions ahead than this and a deferred creation is a failure
-LOCK_NOT_AVAILABLE = "55P03"
 
 
 class MaintenanceDeferred(RuntimeError):
@@ -46,10 +45,10 @@ def _short_ddl(conn: Connection, name: str, lock_timeout_ms: int, **params):
     locks; returns (True, its value), or (False, None) when the locks were not to be had in time."""
     try:
         with conn.begin():
-            conn.execute(text(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}"))
+            limit_lock_wait(conn, lock_timeout_ms)
             return True, fetch_scalar(conn, name, **params)
     except OperationalError as error:
-        if getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+        if lock_wait_ran_out(error):
             return False, None
         raise
 

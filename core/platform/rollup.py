@@ -27,7 +27,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from core.platform.db import execute, fetch_scalar
+from core.platform.db import execute, fetch_scalar, limit_lock_wait
 from core.platform.distribute import fold_events
 
 ROLLUP_LOCK_KEY = 7_301_001
@@ -98,7 +98,7 @@ def refresh(engine: Engine, batch_events: int = DEFAULT_BATCH_EVENTS, lock_timeo
     """Fold the next batch of new events into the rollups; returns what was folded."""
     with engine.connect() as conn:
         with conn.begin():
-            conn.execute(text(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}"))
+            limit_lock_wait(conn, lock_timeout_ms)
             if not fetch_scalar(conn, "advisory_try_lock", lock_key=ROLLUP_LOCK_KEY):
                 return RollupResult(0, 0, 0, skipped=True)
             from_id = int(fetch_scalar(conn, "rollup_watermark_lock"))
