@@ -1,6 +1,6 @@
 """Campaign analytics, the time series of the detail tab: one metric per hour, day or week in the
 viewer's zone, holidays and people's notes drawn as dashed vertical markers (hover for the text,
-drawn by Vega-Lite as plain text), and the form that adds a note (analysts, managers, admins)."""
+drawn by Vega-Lite as plain text), and the dialog that adds a note (analysts, managers, admins)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -33,30 +33,49 @@ def save_note(user: User, campaign_ids) -> None:
         state.note_outcome = ("success", "Saved: the note is on the charts of that day.")
 
 
-def note_form(user: User, period: Period, campaign_ids) -> None:
-    """Add a note about a day (this campaign's, or every campaign's when none is chosen)."""
+@st.dialog("Add a note to the charts")
+def note_dialog(user: User, period: Period, campaign_ids) -> None:
+    """Add a note about a day (this campaign's, or every campaign's when none is chosen). A
+    dialog, not a form under the chart: the form's four elements (the date picker among them)
+    were redrawn at every change of campaign, grain or metric for a note written once in a while
+    (issue 15). A click in it reruns the dialog alone: a refused note says why here, and a saved
+    one closes it with a rerun of the page, whose chart then shows it."""
+    with st.form("add_note", clear_on_submit=True):
+        st.date_input("Day", value=period.last, min_value=period.first - timedelta(days=366),
+                      max_value=period.last + timedelta(days=366), format="YYYY-MM-DD", key="note_day")
+        st.text_area("Note", max_chars=MAX_NOTE_CHARS, key="note_text",
+                     placeholder="What happened that day, e.g. “Push provider outage 14:00–16:00”")
+        about = "this campaign" if campaign_ids else "every campaign"
+        st.form_submit_button(f"Save note about {about}", icon=":material/save:", on_click=save_note,
+                              args=(user, campaign_ids))
+    outcome = st.session_state.get("note_outcome")
+    if outcome and outcome[0] == "error":
+        st.session_state.pop("note_outcome")
+        st.error(escape_markdown(outcome[1]))  # the message may quote the note
+    elif outcome:
+        st.rerun()  # the page shows the outcome
+
+
+def note_button(user: User, period: Period, campaign_ids) -> None:
+    """The button that opens the note dialog, and the outcome of the last note (a rerun of the
+    whole page after saving, or of a test's page, where the form's callback ran without the
+    dialog)."""
     outcome = st.session_state.pop("note_outcome", None)
-    with st.expander("Add a note to the charts", icon=":material/edit_note:", expanded=outcome is not None):
-        with st.form("add_note", clear_on_submit=True):
-            st.date_input("Day", value=period.last, min_value=period.first - timedelta(days=366),
-                          max_value=period.last + timedelta(days=366), format="YYYY-MM-DD", key="note_day")
-            st.text_area("Note", max_chars=MAX_NOTE_CHARS, key="note_text",
-                         placeholder="What happened that day, e.g. “Push provider outage 14:00–16:00”")
-            about = "this campaign" if campaign_ids else "every campaign"
-            st.form_submit_button(f"Save note about {about}", icon=":material/save:", on_click=save_note,
-                                  args=(user, campaign_ids))
-        if outcome and outcome[0] == "error":
-            st.error(escape_markdown(outcome[1]))  # the message may quote the note
-        elif outcome:
-            st.success(outcome[1])
+    if outcome and outcome[0] == "error":
+        st.error(escape_markdown(outcome[1]))
+    elif outcome:
+        st.success(outcome[1])
+    if st.button("Add a note to the charts", icon=":material/edit_note:", key="open_note_dialog"):
+        note_dialog(user, period, campaign_ids)
 
 
 def over_time_section(user: User, period: Period, campaign_ids) -> None:
     st.subheader("Over time")
-    c1, c2 = st.columns([1, 1])
-    grain = c1.segmented_control("Grain", list(GRAINS), default="day", format_func=GRAINS.get, key="grain",
+    controls = st.container(horizontal=True)  # one block, not three (columns)
+    grain = controls.segmented_control("Grain", list(GRAINS), default="day", format_func=GRAINS.get, key="grain",
                                  bind="query-params") or "day"
-    metric = c2.selectbox("Metric", CHART_METRICS, format_func=lambda k: METRICS[k].label, key="series_metric")
+    metric = controls.selectbox("Metric", CHART_METRICS, format_func=lambda k: METRICS[k].label, key="series_metric",
+                                width=280)
     view = campaign_charts.series_view(period.first, period.last, period.tz, campaign_ids, grain, metric)
     if view is None:
         st.info("No activity in this period.")
@@ -77,4 +96,4 @@ def over_time_section(user: User, period: Period, campaign_ids) -> None:
                            "created_at": Column("Written", lambda at: date_time(at, "UTC"))},
                    css_class="notes")
     if can(user, "annotate"):
-        note_form(user, period, campaign_ids)
+        note_button(user, period, campaign_ids)

@@ -232,6 +232,7 @@ def test_a_note_added_on_the_detail_is_drawn_escaped(noted_db):
     with app_database(database_url_of(noted_db)):
         at = opened("analyst", tab=DETAIL, period="last_7_days")
         day = shown_period(at).last
+        at.button(key="open_note_dialog").click().run()               # the note is written in a dialog
         at.date_input(key="note_day").set_value(day)
         at.text_area(key="note_text").input(payload)
         next(b for b in at.button if b.label.startswith("Save note")).click().run()
@@ -248,6 +249,7 @@ def test_a_note_added_on_the_detail_is_drawn_escaped(noted_db):
         executive = opened("exec", tab=DETAIL, period="last_7_days")
         assert chart(executive, "series_chart")                                            # the detail, drawn
         assert not [b for b in executive.button if b.label.startswith("Save note")]         # read-only
+        assert not [b for b in executive.button if b.key == "open_note_dialog"]
 
 
 # --- why did this change ----------------------------------------------------------------------------

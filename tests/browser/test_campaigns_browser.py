@@ -187,6 +187,39 @@ def test_a_shared_link_opens_the_same_view_in_a_fresh_context(page, app_url, chr
         fresh.close()
 
 
+def test_a_note_is_written_in_a_dialog_and_drawn(page, app_url, demo_db):
+    """The note's form is a dialog (issue 15: its four elements were redrawn at every change of
+    campaign): an empty note is refused inside it and nothing is stored; a written one closes it,
+    and the page's rerun shows it in the notes under the chart and in the database. The note is
+    deleted again at the end: the demo database is shared by this module's tests."""
+    text_written = f"Browser test note {datetime.now():%H%M%S.%f}"
+    try:
+        write_a_note(page, app_url, demo_db, text_written)
+    finally:
+        with demo_db.begin() as conn:
+            conn.execute(text("DELETE FROM annotations WHERE body = :t"), {"t": text_written})
+
+
+def write_a_note(page, app_url: str, demo_db, text_written: str) -> None:
+    page.goto(app_url + "/?tab=Campaign+detail")
+    wait_for_app(page)
+    main = page.get_by_test_id("stMain")
+    assert main.get_by_text("Note", exact=True).count() == 0                 # no form under the chart
+    main.get_by_role("button", name="Add a note to the charts").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name="Save note about every campaign").click()  # nothing written
+    dialog.get_by_text("The note is empty").wait_for()                          # refused where it was written
+    dialog.get_by_label("Note").fill(text_written)
+    dialog.get_by_role("button", name="Save note about every campaign").click()
+    page.get_by_text("Saved: the note is on the charts of that day.").wait_for()
+    page.get_by_role("dialog").wait_for(state="detached")
+    wait_for_app(page)
+    main.locator("table.notes").get_by_text(text_written, exact=True).wait_for()
+    with demo_db.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM annotations WHERE body = :t"), {"t": text_written}).scalar()
+    assert stored == 1
+
+
 def test_every_screen_has_its_own_url_and_the_root_keeps_a_links_filters(page, app_url):
     """The root opens the reader's landing screen at its own URL, with every parameter of the
     link; /campaigns opens for a reader whose landing screen it is (it used to say "Page not
