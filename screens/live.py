@@ -25,7 +25,7 @@ from ui.format import BLUE, GREEN, GREY, RED, clock, count, duration, escape_mar
 from ui.html_table import cell_text, markup
 from ui.session import current_user
 from ui.vega import spec
-from ui.widgets import TIME_ZONES
+from ui.widgets import TIME_ZONES, vega_chart
 
 LAST_GOOD_KEY = "live_last_good_snapshot"
 # The rollups are folded every few seconds; numbers further behind than this mean the roller
@@ -276,7 +276,7 @@ def live_panel() -> None:
                 st.info(f"No sends since {clock(shown.window.start_at, tz)[:5]}, so no delivery rate.")
             else:
                 st.markdown("**Delivery rate** · delivered / sends; the black marker: yesterday")
-                st.vega_lite_chart(spec=visuals["gauge"], height=170, key="live_gauge")
+                vega_chart(spec=visuals["gauge"], height=170, key="live_gauge")
                 st.caption(f"Since {clock(shown.window.start_at, tz)[:5]} ({tz}), against the same minutes yesterday.")
         with rate_col:
             conversion_card(shown)
@@ -288,7 +288,7 @@ def live_panel() -> None:
         with map_col:
             st.markdown(f"**Where events happen · last {ACTIVE_MINUTES} min**")
             with st.container(key="live_map_frame"):  # its class names the map for the browser tests
-                st.vega_lite_chart(spec=visuals["map"], height=380, key="live_map")
+                vega_chart(spec=visuals["map"], height=380, key="live_map")
             st.caption("Circle size and shade: events per region. Outlines are coarse and drawn from data "
                        "shipped with the app (no map service).")
         with stream_col:

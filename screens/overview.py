@@ -23,7 +23,7 @@ from ui.session import current_user
 from ui.errors import database_guard
 from ui.why_chart import WATERFALL_HEIGHT
 from ui.kpi_cards import kpi_cards
-from ui.widgets import TIME_ZONES
+from ui.widgets import TIME_ZONES, vega_chart
 
 # The most important first: money and its return, then the volume; a row each on a desktop, two
 # cards a line on a phone (ui.kpi_cards, the app's one card layout).
@@ -61,7 +61,7 @@ def why_section() -> None:
                          key="overview_by")
     view = why_data.why_view(*compared, kpi, by)
     st.markdown(fmt.escape_markdown(view.summary))
-    st.vega_lite_chart(spec=view.spec, width="stretch", height=WATERFALL_HEIGHT, key="overview_waterfall")
+    vega_chart(spec=view.spec, width="stretch", height=WATERFALL_HEIGHT, key="overview_waterfall")
     st.caption(view.caption)
 
 

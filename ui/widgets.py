@@ -12,6 +12,7 @@ import streamlit as st
 from core.analytics.metrics import METRICS
 from core.analytics.periods import Period
 from core.analytics.presets import COMPARISONS, PRESETS, comparison_for, preset_period
+from ui import vega
 from ui.exports import checked_export
 
 TIME_ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
@@ -89,6 +90,13 @@ def comparison_kind() -> str:
 def current_comparison(period: Period) -> Period | None:
     """The period the sidebar compares `period` with (None: no comparison, or nothing that early)."""
     return comparison_for(period, comparison_kind(), chosen_preset())
+
+
+def vega_chart(spec: dict, where=None, **options) -> None:
+    """Every chart of the app: st.vega_lite_chart (in `where`, a column or container, or the
+    page) with the spec's rows as named datasets (ui.vega.named_datasets), so a rerun that only
+    changes the numbers updates the chart in place instead of building it again."""
+    (where or st).vega_lite_chart(spec=vega.named_datasets(spec), **options)
 
 
 def lazy_tabs(sections: dict[str, Callable[[], None]], key: str) -> None:

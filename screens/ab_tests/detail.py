@@ -19,7 +19,7 @@ from ui import ab_charts, ab_data
 from ui.format import count, date_time, details, decimal, escape_markdown, p_value, percent, probability
 from ui.errors import database_guard
 from ui.html_table import Column, html_table, text, written_markup
-from ui.widgets import csv_download
+from ui.widgets import csv_download, vega_chart
 
 STATUS_BADGE = {"draft": ":gray[draft]", "running": ":green[running]", "paused": ":orange[paused]",
                 "stopped": ":red[stopped]", "completed": ":blue[completed]"}
@@ -164,10 +164,10 @@ def results_section(user: User, outcome: tracker.TrackerResults, prefix: str) ->
     left, right = st.columns([3, 2])
     left.markdown(f"**Lift per metric, treatment vs control** · {tracker.METHODS[method]}")
     forest = ab_charts.forest_plot(*view)
-    left.vega_lite_chart(spec=forest, width="stretch", height=forest["height"], key=f"{prefix}_forest")
+    vega_chart(where=left, spec=forest, width="stretch", height=forest["height"], key=f"{prefix}_forest")
     right.markdown("**Sample size reached against needed** (members per arm)")
     sample = ab_charts.sample_chart(*view)
-    right.vega_lite_chart(spec=sample, width="stretch", height=sample["height"], key=f"{prefix}_sample")
+    vega_chart(where=right, spec=sample, width="stretch", height=sample["height"], key=f"{prefix}_sample")
     right.caption("★ primary metric (decides). Other metrics are for exploration; guardrails only "
                   "check that nothing got worse.")
     if len(outcome.guardrails):
@@ -184,7 +184,7 @@ def results_section(user: User, outcome: tracker.TrackerResults, prefix: str) ->
         st.markdown(f"**{OUTCOMES[metric].label}: estimate and its {ab_charts.INTERVALS[method]}** at the end of each "
                     "UTC day")
         over_time = ab_charts.over_time_chart(test_id, metric, method, cuped, difference)
-        st.vega_lite_chart(spec=over_time, width="stretch", height=over_time["height"], key=f"{prefix}_over_time")
+        vega_chart(spec=over_time, width="stretch", height=over_time["height"], key=f"{prefix}_over_time")
     ab_charts.prefetch_other_methods(test_id, metric, method, cuped, difference)
 
     if can(user, "export"):

@@ -15,7 +15,7 @@ from ui import format as fmt
 from ui.export_tables import file_stem
 from ui.why_chart import WATERFALL_HEIGHT
 from ui.kpi_cards import kpi_cards
-from ui.widgets import csv_download, lazy_tabs
+from ui.widgets import csv_download, lazy_tabs, vega_chart
 
 # The most important first: outcomes and money, then the funnel from sends to conversions. A row
 # each on a desktop, two cards a line on a phone (ui.kpi_cards).
@@ -49,7 +49,7 @@ def why_section(period: Period, comparison: Period | None, campaign_ids) -> None
     view = why_data.why_view(period.first, period.last, period.tz, campaign_ids, comparison.first, comparison.last,
                              kpi, by)
     st.markdown(fmt.escape_markdown(view.summary))
-    st.vega_lite_chart(spec=view.spec, width="stretch", height=WATERFALL_HEIGHT, key="why_waterfall")
+    vega_chart(spec=view.spec, width="stretch", height=WATERFALL_HEIGHT, key="why_waterfall")
     st.caption(view.caption)
 
 
@@ -70,7 +70,7 @@ def breakdown_section(user: User, period: Period, campaign_ids) -> None:
     for tab, (dimension, view) in zip(tabs, views.items()):
         if tab.open:
             with tab:
-                st.vega_lite_chart(spec=view.spec, width="stretch", height=campaign_charts.BREAKDOWN_HEIGHT,
+                vega_chart(spec=view.spec, width="stretch", height=campaign_charts.BREAKDOWN_HEIGHT,
                                    key=f"breakdown_chart_{dimension}")
                 st.html(view.table)
                 if can(user, "export"):

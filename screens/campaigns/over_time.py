@@ -15,7 +15,7 @@ from ui import campaign_charts, data
 from ui.export_tables import file_stem
 from ui.format import date_time, escape_markdown
 from ui.html_table import Column, html_table, text
-from ui.widgets import csv_download
+from ui.widgets import csv_download, vega_chart
 
 CHART_METRICS = campaign_charts.SERIES_METRICS
 
@@ -80,7 +80,7 @@ def over_time_section(user: User, period: Period, campaign_ids) -> None:
     if view is None:
         st.info("No activity in this period.")
     else:
-        st.vega_lite_chart(spec=view.spec, width="stretch", height=campaign_charts.SERIES_HEIGHT, key="series_chart")
+        vega_chart(spec=view.spec, width="stretch", height=campaign_charts.SERIES_HEIGHT, key="series_chart")
         if view.trend:
             st.caption(view.trend)
         if view.incomplete:

@@ -9,7 +9,7 @@ from core.access.auth import User, can
 from core.analytics.periods import Period
 from ui import campaign_charts
 from ui.export_tables import file_stem
-from ui.widgets import column_config, csv_download
+from ui.widgets import column_config, csv_download, vega_chart
 
 SORTS = {"revenue": "Revenue", "conversions": "Conversions", "roi": "ROI", "revenue_change": "Δ Revenue",
          "conversions_change": "Δ Conversions", "roi_change": "Δ ROI (points)", "sends": "Sends",
@@ -38,8 +38,8 @@ def portfolio_section(user: User, period: Period, comparison: Period | None) -> 
         st.info("No campaign sent anything in this period. Widen the period in the sidebar.")
         return
     left, right = st.columns([3, 2])
-    left.vega_lite_chart(spec=charts[0], width="stretch", height=campaign_charts.PORTFOLIO_HEIGHT, key="top_campaigns")
-    right.vega_lite_chart(spec=charts[1], width="stretch", height=campaign_charts.PORTFOLIO_HEIGHT, key="revenue_cost")
+    vega_chart(where=left, spec=charts[0], width="stretch", height=campaign_charts.PORTFOLIO_HEIGHT, key="top_campaigns")
+    vega_chart(where=right, spec=charts[1], width="stretch", height=campaign_charts.PORTFOLIO_HEIGHT, key="revenue_cost")
 
     left, right = st.columns(2)
     sort = left.selectbox("Sort by", list(SORTS), format_func=SORTS.get, key="portfolio_sort",

@@ -11,6 +11,7 @@ from ui import optimize_data as opt
 from ui import vega
 from ui.format import BLUE, GREEN, GREY, count, escape_markdown, percent, segment_label
 from ui.optimize_charts import chart_spec, reference_rule
+from ui.widgets import vega_chart
 
 
 def affinity_heatmap(by_segment: pd.DataFrame) -> dict:
@@ -94,7 +95,7 @@ def segment_heatmap(run: dict) -> bool:
     if by_segment.empty:
         st.info("No affinity scores in this run.")
         return False
-    st.vega_lite_chart(spec=affinity_heatmap(by_segment), width="stretch", key="opt_affinity_heatmap")
+    vega_chart(spec=affinity_heatmap(by_segment), width="stretch", key="opt_affinity_heatmap")
     check = as_dict(run["metrics"]).get("affinity", {}).get("held_out", {})
     if check:
         model = check["model"]
@@ -122,11 +123,11 @@ def member_charts(member_id: int, shown: pd.Series) -> None:
     with left:
         scores = opt.member_affinity(member_id)
         if not scores.empty:
-            st.vega_lite_chart(spec=member_affinity_chart(scores), width="stretch",
+            vega_chart(spec=member_affinity_chart(scores), width="stretch",
                                key="opt_member_affinity")
     with right:
         if pd.notna(shown.best_hour):
-            st.vega_lite_chart(spec=member_hours_chart(shown), width="stretch", key="opt_member_hours")
+            vega_chart(spec=member_hours_chart(shown), width="stretch", key="opt_member_hours")
 
 
 def affinity_section(user: User, run: dict) -> None:

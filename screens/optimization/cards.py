@@ -13,7 +13,7 @@ from ui import optimize_data as opt
 from ui.format import MISSING, count, escape_markdown, money, percent, probability, segment_label
 from ui.html_table import written_markup
 from ui.kpi_cards import Card
-from ui.widgets import csv_download
+from ui.widgets import csv_download, vega_chart
 
 # Cards a page, best expected impact first. Each card draws its projection chart; with 8 a page
 # the screen opened at 0.99-1.09x the time of issue 15's reference page, with 6 at 0.91-0.92x
@@ -146,7 +146,7 @@ def recommendation_card(user: User, row: dict) -> None:
         left, right = st.columns([3, 2])
         with left:
             if chart is not None:
-                st.vega_lite_chart(spec=chart, width="stretch", key=f"proj_{row['recommendation_id']}")
+                vega_chart(spec=chart, width="stretch", key=f"proj_{row['recommendation_id']}")
                 st.caption(roi_words)
         with right:
             with st.expander("Evidence (the numbers behind it)"):

@@ -7,6 +7,7 @@ from ui import optimize_data as opt
 from ui import vega
 from ui.format import BLUE, GREY, count, money, percent
 from ui.optimize_charts import ROW_LABELS, chart_spec, interval_layers, reference_rule
+from ui.widgets import vega_chart
 
 STATUSES = ["proposed", "applied", "dismissed", "expired"]
 
@@ -75,7 +76,7 @@ def history_section(tz: str) -> None:
     applied = frame[frame.status == "applied"]
     if not applied.empty:
         st.markdown("**Applied: projected against realised impact** (USD profit per week, 90 % intervals)")
-        st.vega_lite_chart(spec=projected_against_realised(applied), width="stretch", key="opt_history_chart")
+        vega_chart(spec=projected_against_realised(applied), width="stretch", key="opt_history_chart")
         st.caption(calibration_text(applied))
         waiting = applied[~applied.enough_data.fillna(False).astype(bool)]
         if not waiting.empty:

@@ -10,6 +10,7 @@ from ui import optimize_data as opt
 from ui import vega
 from ui.format import BLUE, GREY, RED, channel_label, count, escape_markdown, percent, segment_label
 from ui.optimize_charts import DOTTED, LINE_LEGEND, ROW_LABELS, chart_spec, interval_layers, reference_rule
+from ui.widgets import vega_chart
 
 OFFER_COLUMNS = {
     "offer": "Offer", "category": "Category", "reward_type": "Reward", "is_current": "Current",
@@ -126,7 +127,7 @@ def offers_section(run: dict, campaigns: pd.DataFrame) -> None:
     st.caption(f"Every candidate offer for **{escape_markdown(segment_label(campaign.segment))}** members over "
                f"**{escape_markdown(channel_label(campaign.channel))}**: predicted conversions per send and profit "
                "per send (revenue − reward cost − send cost) with 90 % intervals from a bootstrap over campaigns.")
-    st.vega_lite_chart(spec=best_offers_chart(scores), width="stretch", key="opt_best_offers")
+    vega_chart(spec=best_offers_chart(scores), width="stretch", key="opt_best_offers")
     st.caption("Expected profit per send with its 90 % interval; the campaign's current offer in red.")
     table = scores.assign(p_conversion=scores.p_conversion * 100, p_low=scores.p_low * 100, p_high=scores.p_high * 100,
                           prob_better=scores.prob_better * 100)
@@ -137,7 +138,7 @@ def offers_section(run: dict, campaigns: pd.DataFrame) -> None:
     left, right = st.columns(2)
     with left:
         if not effects.empty:
-            st.vega_lite_chart(spec=reward_type_chart(effects), width="stretch", key="opt_reward_type")
+            vega_chart(spec=reward_type_chart(effects), width="stretch", key="opt_reward_type")
     with right:
         if check:
             st.markdown("**Held-out check (campaigns the model never saw)**")
@@ -162,7 +163,7 @@ def uplift_section(campaign_id: int) -> None:
         if not share:
             continue
         with cols[i % len(cols)]:
-            st.vega_lite_chart(spec=qini_chart(str(row.variant), str(row.outcome), share, q), width="stretch",
+            vega_chart(spec=qini_chart(str(row.variant), str(row.outcome), share, q), width="stretch",
                                key=f"qini_{i}")
             st.caption(f"Qini coefficient {row.qini_coefficient:+.2f} (95 %: {row.qini_low:+.2f} to "
                        f"{row.qini_high:+.2f}; 0 = random targeting) on {count(row.held_out_members)} held-out members.")

@@ -10,6 +10,7 @@ from ui import optimize_data as opt
 from ui import vega
 from ui.format import BLUE, RED
 from ui.optimize_charts import ROW_LABELS, chart_spec, interval_layers, reference_rule
+from ui.widgets import vega_chart
 
 SEGMENT_COLUMNS = {
     "segment_key": "Key", "name": "Segment", "members": st.column_config.NumberColumn("Members", format="%d"),
@@ -96,7 +97,7 @@ def segment_roi(campaigns: pd.DataFrame) -> None:
     if roi.empty:
         st.info("This campaign has no audience yet.")
         return
-    st.vega_lite_chart(spec=segment_roi_chart(roi), width="stretch", key="opt_segment_roi")
+    vega_chart(spec=segment_roi_chart(roi), width="stretch", key="opt_segment_roi")
 
 
 def segments_section(run: dict, campaigns: pd.DataFrame) -> None:
@@ -115,6 +116,6 @@ def segments_section(run: dict, campaigns: pd.DataFrame) -> None:
                + (f" Segments are found from behaviour before {str(meta['features_before'])[:10]} and each segment's "
                   "ROI in a campaign is measured on the outcomes from then on, so no segment is judged on the "
                   "outcomes that defined it." if meta.get("features_before") else ""))
-    st.vega_lite_chart(spec=profiles_chart(table), width="stretch", key="opt_segment_profiles")
+    vega_chart(spec=profiles_chart(table), width="stretch", key="opt_segment_profiles")
     st.dataframe(table, hide_index=True, width="stretch", column_config=SEGMENT_COLUMNS)
     segment_roi(campaigns)

@@ -7,6 +7,7 @@ from screens.optimization.model_run import as_dict
 from ui import optimize_data as opt
 from ui.format import BLUE, GREY, count, percent, segment_label
 from ui.optimize_charts import LINE_LEGEND, chart_spec, legend_columns, reference_rule
+from ui.widgets import vega_chart
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
@@ -121,12 +122,12 @@ def send_time_section(run: dict) -> None:
     chosen = st.selectbox("Segment", segment_options, key="opt_time_segment",
                           format_func=lambda s: "All segments" if s is None else segment_label(s))
     part = distribution if chosen is None else distribution[distribution.segment == chosen]
-    st.vega_lite_chart(spec=best_hours_chart(part), width="stretch", key="opt_best_hours")
+    vega_chart(spec=best_hours_chart(part), width="stretch", key="opt_best_hours")
     rows = by_segment if chosen is None else by_segment[by_segment.segment == chosen]
     left, right = st.columns(2)
     with left:
-        st.vega_lite_chart(spec=open_by_hour_chart(rows), width="stretch", key="opt_open_by_hour")
+        vega_chart(spec=open_by_hour_chart(rows), width="stretch", key="opt_open_by_hour")
         st.caption("Hours at which a segment was never sent show the model's baseline: no data, so no peak.")
     with right:
-        st.vega_lite_chart(spec=weekday_chart(rows), width="stretch", key="opt_weekday")
+        vega_chart(spec=weekday_chart(rows), width="stretch", key="opt_weekday")
     held_out_check(as_dict(run["metrics"]).get("send_time", {}))

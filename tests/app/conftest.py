@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import os
 import re
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -287,3 +289,30 @@ def table_with(at: AppTest, *columns: str) -> pd.DataFrame:
     found = [d.value for d in at.dataframe if set(columns) <= set(d.value.columns)]
     assert len(found) == 1, f"expected one table with columns {columns}, found {len(found)}"
     return found[0]
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    """Every Vega-Lite chart on the page as the spec the app built: the rows that travel as
+    named datasets (ui.vega.named_datasets, Arrow beside the spec) put back in their layers as
+    `{"values": [...]}`, read from the Arrow the browser gets (gaps as None)."""
+    specs = []
+    for chart in at.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        rows = {}
+        for dataset in chart.proto.datasets:
+            frame = pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
+            rows[dataset.name] = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        specs.append(_inline(spec, rows))
+    return specs
+
+
+def _inline(node, rows: dict):
+    if isinstance(node, list):
+        return [_inline(item, rows) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _inline(value, rows) for key, value in node.items()}
+    data = node.get("data")
+    if isinstance(data, dict) and data.get("name") in rows:
+        out["data"] = {"values": rows[data["name"]], **{k: v for k, v in data.items() if k != "name"}}
+    return out

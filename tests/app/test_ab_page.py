@@ -3,7 +3,6 @@ the controls and executives do not, the method switch changes the analysis, a st
 screen writes the audit log, and alerts show on the tracker and the system screen."""
 from __future__ import annotations
 
-import json
 
 import pytest
 from sqlalchemy import text
@@ -14,7 +13,7 @@ from core.platform import rollup
 from core.access.auth import ROLES
 from core.access.auth import User
 from core.experiments import decisions, snapshots, tests_repo, verdicts
-from tests.app.conftest import (app_database, clear_streamlit_caches, count, database_url_of, html_tables, new_app,
+from tests.app.conftest import (chart_specs, app_database, clear_streamlit_caches, count, database_url_of, html_tables, new_app,
                                 open_tab, screen_path)
 from ui.format import escape_markdown
 
@@ -127,7 +126,7 @@ def test_page_renders_for_every_role(app_env, role):
 
 def charts(app: AppTest) -> dict[str, dict]:
     """The Vega-Lite specs on the page, by their description."""
-    specs = [json.loads(c.proto.spec) for c in app.get("vega_lite_chart")]
+    specs = chart_specs(app)
     return {spec.get("description"): spec for spec in specs}
 
 

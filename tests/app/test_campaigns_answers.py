@@ -7,7 +7,6 @@ screen's numbers."""
 from __future__ import annotations
 
 import io
-import json
 from datetime import date
 
 import pandas as pd
@@ -17,7 +16,7 @@ from sqlalchemy import text
 from core.analytics import decomposition
 from core.analytics.calendar import holidays
 from core.analytics.presets import COMPARISONS, PRESETS, comparison_for, preset_period, versus
-from tests.app.conftest import (app_database, count, database_url_of, html_tables, kpi_cards, new_app, open_tab,
+from tests.app.conftest import (chart_specs, app_database, count, database_url_of, html_tables, kpi_cards, new_app, open_tab,
                                 plain, screen_path, shown_period, table_with)
 from tests.factories import events_frame, insert_events, seed_dimensions
 from core.platform import rollup
@@ -66,7 +65,7 @@ DESCRIBED = {"top_campaigns": "Top campaigns by revenue", "revenue_cost": "Reven
 
 
 def chart(at, key: str) -> dict:
-    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    specs = chart_specs(at)
     found = [spec for spec in specs if spec["description"].startswith(DESCRIBED[key])]
     assert len(found) == 1, [spec["description"] for spec in specs]
     return found[0]

@@ -4,7 +4,6 @@ from the events table, the campaign picker, grain and time zone change what is s
 follow the role, and a database that is down gives a message, never a traceback."""
 from __future__ import annotations
 
-import json
 
 import pytest
 from sqlalchemy import text
@@ -14,7 +13,7 @@ from core.analytics.metrics import METRICS
 from core.analytics.periods import Period
 from core.analytics.presets import Change, comparison_for
 from screens.campaigns.detail import CARDS
-from tests.app.conftest import (UNREACHABLE_URL, app_database, count, delta_without_arrow, html_tables, kpi_cards,
+from tests.app.conftest import (chart_specs, UNREACHABLE_URL, app_database, count, delta_without_arrow, html_tables, kpi_cards,
                                 new_app, open_tab, screen_path, shown_metrics, shown_period, table_with)
 from ui import format as fmt
 from ui.format import metric_value
@@ -50,7 +49,7 @@ CHART_KINDS = {"Top campaigns by revenue": "top_campaigns", "Revenue against cos
 
 
 def specs(at) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
+    return chart_specs(at)
 
 
 def kind_of(spec: dict) -> str | None:

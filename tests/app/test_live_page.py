@@ -3,14 +3,13 @@ ago; masks personal data for everyone but admins; warns when data is stale; says
 (no traceback) when the database is unreachable; pausing stops the refresh."""
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from core.access.auth import ROLES
 from core.platform import rollup
-from tests.app.conftest import (UNREACHABLE_URL, app_database, count, database_url_of, html_tables, new_app,
+from tests.app.conftest import (chart_specs, UNREACHABLE_URL, app_database, count, database_url_of, html_tables, new_app,
                                 shown_metrics)
 from tests.factories import events_frame, insert_events, seed_dimensions
 
@@ -66,7 +65,7 @@ def test_live_numbers_and_personal_data(live_db, role):
     # the charts are Vega-Lite: the map's circles carry each region's events (members 1 and 3
     # live in New York: 3 + 2 events; members 2 and 4 in Los Angeles: 4 + 1), and the gauge
     # reads 3 deliveries of 4 sends
-    charts = {spec["description"]: spec for spec in map(json.loads, (c.proto.spec for c in at.get("vega_lite_chart")))}
+    charts = {spec["description"]: spec for spec in chart_specs(at)}
     where = next(spec for name, spec in charts.items() if name.startswith("Where events happen"))
     circles = next(layer for layer in where["layer"] if layer["mark"]["type"] == "circle")["data"]["values"]
     assert {c["region"]: c["events"] for c in circles} == {"New York": 5, "Los Angeles": 5}

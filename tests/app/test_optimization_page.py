@@ -15,7 +15,7 @@ from core.optimize.recommendations import KIND_LABELS
 from screens.optimization.cards import PAGE_SIZE
 from screens.optimization.history import projected_against_realised
 from screens.optimization.offers import reward_type_chart
-from tests.app.conftest import (all_kpi_cards, app_database, clear_streamlit_caches, database_url_of, formula_cells,
+from tests.app.conftest import (chart_specs as specs_on_page, all_kpi_cards, app_database, clear_streamlit_caches, database_url_of, formula_cells,
                                 html_tables, new_app, open_tab, plain, screen_path)
 from tests.db.test_optimize_training import shared_trained
 from ui.format import money
@@ -49,7 +49,7 @@ def card_titles(at) -> list[str]:
 def chart_specs(at) -> list[dict]:
     """The Vega-Lite specs on screen; every chart's data is inline in its layers, and no value
     there is missing (a missing value would read "null" or "NaN" on the chart)."""
-    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    specs = specs_on_page(at)
     for spec in specs:
         assert spec.get("description"), spec
         for layer in spec.get("layer", []):

@@ -5,7 +5,6 @@ as text (Markdown escaped, chart labels as they are: Vega draws no markup), and 
 from __future__ import annotations
 
 import io
-import json
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd
@@ -16,7 +15,7 @@ from core.analytics import campaigns as analytics
 from core.analytics import decomposition
 from core.analytics.presets import Change, comparison_for, preset_period, versus
 from core.platform import rollup
-from tests.app.conftest import (app_database, database_url_of, delta_without_arrow, kpi_cards, new_app, plain,
+from tests.app.conftest import (chart_specs, app_database, database_url_of, delta_without_arrow, kpi_cards, new_app, plain,
                                 screen_path, shown_period)
 from tests.factories import events_frame, insert_events, seed_dimensions
 from ui import format as fmt
@@ -40,7 +39,7 @@ def markdown_lines(at) -> list[str]:
 
 def waterfall_of(at) -> dict:
     """The waterfall's Vega-Lite spec (found by its description)."""
-    charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    charts = chart_specs(at)
     found = [c for c in charts if c["description"].startswith("Waterfall:")]
     assert len(found) == 1, [c["description"] for c in charts]
     return found[0]
