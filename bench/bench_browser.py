@@ -46,6 +46,11 @@ first model training 15 more, once (--reuse keeps the database):
     .venv/bin/python bench/bench_browser.py --runs 3 --screens overview      # a quick run
     .venv/bin/python bench/bench_browser.py --reuse                          # no reload
     .venv/bin/python bench/bench_browser.py --scale 1500                     # 1,500 live campaigns
+    .venv/bin/python bench/bench_browser.py --reuse --skip warm,cold,server --baseline 7e328ba
+                                         # every interaction beside the app of commit 7e328ba
+With --baseline, the app of that commit (a git worktree, on a copy of the database made for it)
+does each interaction in the same browser beside this code's, the order alternating run by run,
+before the reference's redraw: a change to the code is measured side by side, as the floors are.
 Writes bench/results/browser.json (browser_1500.json at --scale 1500) and the server-side
 profile beside it (browser_profile.txt), and prints the JSON. Uses DATABASE_URL (a server) as
 the admin connection, default postgresql://postgres@127.0.0.1:5432/postgres.
@@ -62,6 +67,7 @@ import pstats
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -69,7 +75,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from bench.common import admin_url, demo_database, say  # noqa: E402
+from bench.common import admin_url, demo_database, drop_database, say  # noqa: E402
 from core.access.auth import ROLE_LABELS, User  # noqa: E402
 from core.platform.db import make_engine  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, stop_process  # noqa: E402
@@ -561,9 +567,47 @@ def cold_screens(browser, app: Server, reference: Server, screens: list[str], ru
     return {"screens": times, "reference": ref_times}
 
 
-def interactions(browser, app: Server, reference: Server, names: list[str], runs: int) -> dict:
+class BaselineRuns:
+    """The same interaction in the baseline's app, in a tab of its own: a failed run is
+    recorded and the tab opened again, as for the app."""
+
+    def __init__(self, context, interaction: Interaction):
+        self.context, self.interaction = context, interaction
+        self.times: list[float] = []
+        self.errors: list[str] = []
+        self.page = None
+        self._open()
+
+    def _open(self) -> None:
+        self.page = self.context.new_page()
+        try:
+            self.interaction.setup(self.page)
+        except Exception as error:  # noqa: BLE001 — reported with the results
+            self.errors.append(f"setup: {type(error).__name__}: {' '.join(str(error).split())[:300]}")
+            self.page.close()
+            self.page = None
+
+    def run(self, run: int) -> None:
+        if self.page is None:
+            return
+        try:
+            self.times.append(action_timed(self.page, lambda p: self.interaction.act(p, run))[0])
+        except Exception as error:  # noqa: BLE001
+            self.errors.append(f"run {run}: {type(error).__name__}: {' '.join(str(error).split())[:300]}")
+            self.page.close()
+            self._open()
+
+    def close(self) -> None:
+        if self.page is not None:
+            self.page.close()
+
+
+def interactions(browser, app: Server, reference: Server, names: list[str], runs: int,
+                 baseline: Server | None = None) -> dict:
     """Each interaction `runs` times in one session of the app, each followed by the reference
-    page's chart redrawn after its select box changed (in its own tab of the same browser)."""
+    page's chart redrawn after its select box changed (in its own tab of the same browser).
+    With a baseline (the app of another commit, on a copy of the database), each run does the
+    interaction in both, the order alternating, before the reference's redraw."""
     context = new_context(browser)
     results: dict[str, dict] = {}
     ref_times: list[float] = []
@@ -576,6 +620,7 @@ def interactions(browser, app: Server, reference: Server, names: list[str], runs
             interaction = INTERACTION_CLASSES[name](app.base)
             page = context.new_page()
             times, dom_times, errors = [], [], []
+            before = BaselineRuns(context, INTERACTION_CLASSES[name](baseline.base)) if baseline else None
             first_reference = len(ref_times)
             try:
                 try:
@@ -587,6 +632,8 @@ def interactions(browser, app: Server, reference: Server, names: list[str], runs
                 else:
                     runs_left = runs
                 for run in range(runs_left):
+                    if before is not None and run % 2 == 0:
+                        before.run(run)
                     try:
                         painted, any_change = action_timed(page, lambda p: interaction.act(p, run))
                         times.append(painted)
@@ -601,6 +648,8 @@ def interactions(browser, app: Server, reference: Server, names: list[str], runs
                         except Exception as again:  # noqa: BLE001
                             errors.append(f"setup again: {type(again).__name__}: {' '.join(str(again).split())[:400]}")
                             break
+                    if before is not None and run % 2 == 1:
+                        before.run(run)
                     try:
                         painted, any_change = action_timed(ref_page, lambda p: reference_redraw(p, run))
                         ref_times.append(painted)
@@ -613,9 +662,12 @@ def interactions(browser, app: Server, reference: Server, names: list[str], runs
                         wait_idle(ref_page, need_run=False)
             finally:
                 page.close()
+                if before is not None:
+                    before.close()
             # the reference's redraws between this interaction's runs: as many runs, in the same minutes
             results[name] = {"times": times, "dom_times": dom_times, "errors": errors,
-                             "reference": ref_times[first_reference:]}
+                             "reference": ref_times[first_reference:],
+                             **({"baseline": before.times, "baseline_errors": before.errors} if before else {})}
             say(f"{name}: {summary(times)} (reference redraw so far {summary(ref_times)}); errors: {len(errors)}")
     finally:
         context.close()
@@ -813,6 +865,13 @@ def report(warm: dict | None, cold: dict | None, acts: dict | None, server: dict
                                          "times_ms": result["times"],
                                          "dom": {**dom, "ratio_p95": ratio(dom, reference_dom, "p95_ms")},
                                          "dom_times_ms": result["dom_times"], "errors": result["errors"]}
+            if "baseline" in result:
+                before = summary(result["baseline"])
+                out["interactions"][name]["baseline"] = {**before, "times_ms": result["baseline"],
+                                                         "errors": result["baseline_errors"],
+                                                         "ratio_p95": ratio(before, reference, "p95_ms")}
+                out["interactions"][name]["ratio_p50_to_baseline"] = ratio(app, before, "p50_ms")
+                out["interactions"][name]["ratio_p95_to_baseline"] = ratio(app, before, "p95_ms")
     if server:
         out["server_side"] = {name: {**r, "floor_met": bool(r["rerun"]["p95_ms"] < SERVER_P95_FLOOR_MS)}
                               for name, r in server.items()}
@@ -864,9 +923,48 @@ def markdown(result: dict) -> str:
                          f"{f' (every DOM change: / {dom})' if dom else ''}"
                          f"{f'; / {paired} against the reference runs between its own' if paired else ''} | ≤ 1.0 (p95) | "
                          f"{'yes' if entry['floor_met'] else 'no'} |")
+            if entry.get("baseline", {}).get("runs"):
+                lines.append(f"| … the same with the baseline ({result.get('baseline_revision')}), beside it | "
+                             f"{ms(entry['baseline'], seconds=False)} |  | / {entry['baseline']['ratio_p95']}; this code "
+                             f"against it {entry['ratio_p50_to_baseline']} / {entry['ratio_p95_to_baseline']} |  |  |")
     if warm.get("title_only"):
         lines.append(f"| Title-only Streamlit page, opened warm | {ms(warm['title_only'])} |  |  |  |  |")
     return "\n".join(lines)
+
+
+BASELINE_SUFFIX = "_baseline"
+
+
+def baseline_app(revision: str, url: str) -> tuple[Path, str]:
+    """A git worktree of `revision` and a copy of the benchmark's database for its app (applying
+    a card or creating a test in one app must not take it from the other's list). The copy is
+    made before anything connects to the database (a template must have no sessions)."""
+    from sqlalchemy.engine import make_url
+    tree = Path(tempfile.mkdtemp(prefix="bench-browser-baseline-"))
+    tree.rmdir()
+    subprocess.run(["git", "worktree", "add", "--detach", str(tree), revision], cwd=REPO_ROOT, check=True,
+                   capture_output=True)
+    name = make_url(url).database
+    engine = make_engine(admin_url(), pool_size=1)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}{BASELINE_SUFFIX}" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}{BASELINE_SUFFIX}" TEMPLATE "{name}"')
+    finally:
+        engine.dispose()
+    say(f"baseline: {revision} ({git_revision(tree)}) in {tree}, on {name}{BASELINE_SUFFIX}")
+    return tree, make_url(url).set(database=name + BASELINE_SUFFIX).render_as_string(hide_password=False)
+
+
+def remove_baseline(tree: Path, url: str) -> None:
+    from sqlalchemy.engine import make_url
+    drop_database(admin_url(), make_url(url).database + BASELINE_SUFFIX)
+    subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=REPO_ROOT, capture_output=True)
+
+
+def git_revision(tree: Path) -> str:
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=tree, capture_output=True,
+                          text=True).stdout.strip()
 
 
 def main() -> int:
@@ -888,6 +986,8 @@ def main() -> int:
     parser.add_argument("--worker", action="store_true", help="the whole worker (its first retrain included) "
                         "instead of the rollups alone")
     parser.add_argument("--simulator-rate", type=float, default=50, help="events/s of the live simulator (make run's)")
+    parser.add_argument("--baseline", help="a commit whose app does every interaction beside this code's, "
+                        "from a git worktree, on a copy of the database (a change is measured side by side)")
     parser.add_argument("--output", help="JSON path (default bench/results/browser.json, browser_1500.json at --scale)")
     args = parser.parse_args()
     screens = list(SCREENS) if args.screens == "all" else args.screens.split(",")
@@ -911,6 +1011,11 @@ def main() -> int:
         say(f"stopped {stop_benchmark_tests(url)} tests earlier runs created")
     facts = database_facts(url)
     say(f"database: {facts}")
+    baseline = baseline_tree = None
+    if args.baseline and "interactions" not in skip and names:
+        baseline_tree, baseline_url = baseline_app(args.baseline, url)
+        baseline = Server(baseline_tree / "app.py", "baseline", {**os.environ, "DATABASE_URL": baseline_url},
+                          cwd=baseline_tree)
     env = {**os.environ, "DATABASE_URL": url}
     background = Background(url, args.simulator_rate, args.worker) if not args.no_background else None
     app = Server(REPO_ROOT / "app.py", "app", env)
@@ -923,6 +1028,8 @@ def main() -> int:
         result = {
             "benchmark": "browser (issue 15)",
             "command": "python bench/bench_browser.py " + " ".join(sys.argv[1:]),
+            "revision": git_revision(REPO_ROOT),
+            **({"baseline_revision": git_revision(baseline_tree)} if baseline_tree else {}),
             "when": datetime.now(timezone.utc).isoformat(timespec="minutes"),
             "finished": finished,
             "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
@@ -960,7 +1067,10 @@ def main() -> int:
                                                  warmed_server=parts["cold"] is not None)
                     save(False)
                 if "interactions" not in skip and names:
-                    parts["acts"] = interactions(browser, app, reference, names, args.interaction_runs or args.runs)
+                    if baseline is not None:
+                        restart([baseline])
+                    parts["acts"] = interactions(browser, app, reference, names, args.interaction_runs or args.runs,
+                                                 baseline)
                     save(False)
             finally:
                 browser.close()
@@ -971,6 +1081,9 @@ def main() -> int:
         reference.stop()
         if background is not None:
             background.stop()
+        if baseline is not None:
+            baseline.stop()
+            remove_baseline(baseline_tree, url)
     if "server" not in skip:
         parts["server"] = server_side(url, screens, args.server_reruns or args.runs, profile_path)
     result = save(True)
