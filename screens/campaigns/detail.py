@@ -38,7 +38,6 @@ def kpi_section(period: Period, comparison: Period | None, campaign_ids) -> None
 
 
 def why_section(period: Period, comparison: Period | None, campaign_ids) -> None:
-    st.subheader("Why did this change")
     if comparison is None:
         st.info("Pick a comparison in the sidebar to see what changed and why.")
         return
@@ -54,7 +53,6 @@ def why_section(period: Period, comparison: Period | None, campaign_ids) -> None
 
 
 def breakdown_section(user: User, period: Period, campaign_ids) -> None:
-    st.subheader("Breakdown")
     st.caption(f"Local days {period.label()}, as the KPI cards: each tab's rows add up to their totals.")
     metric_b = st.selectbox("Breakdown metric", CHART_METRICS, index=CHART_METRICS.index("conversion_rate"),
                             format_func=lambda k: METRICS[k].label, key="breakdown_metric")
@@ -84,7 +82,8 @@ def detail_section(user: User, period: Period, comparison: Period | None, campai
     screen's own tabs: each is about ten elements the browser re-renders at every change of
     campaign, and drawing all three took a change 550–610 ms against 340 ms for one (issue 15;
     measured to the last DOM change of any kind, before bench/bench_browser.py timed the last
-    painted one). Bound to the URL (detail_view), so a link opens the same section."""
+    painted one). Bound to the URL (detail_view), so a link opens the same section. The sections
+    have no subheader of their own: their tab names them just above."""
     kpi_section(period, comparison, campaign_ids)
     lazy_tabs({"Over time": lambda: over_time_section(user, period, campaign_ids),
                "Why did this change": lambda: why_section(period, comparison, campaign_ids),

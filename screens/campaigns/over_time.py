@@ -70,7 +70,8 @@ def note_button(user: User, period: Period, campaign_ids) -> None:
 
 
 def over_time_section(user: User, period: Period, campaign_ids) -> None:
-    st.subheader("Over time")
+    # No subheader: the section's tab says "Over time" just above (one element fewer to redraw at
+    # every change of campaign, issue 15).
     controls = st.container(horizontal=True)  # one block, not three (columns)
     grain = controls.segmented_control("Grain", list(GRAINS), default="day", format_func=GRAINS.get, key="grain",
                                  bind="query-params") or "day"
@@ -81,10 +82,11 @@ def over_time_section(user: User, period: Period, campaign_ids) -> None:
         st.info("No activity in this period.")
     else:
         vega_chart(spec=view.spec, width="stretch", height=campaign_charts.SERIES_HEIGHT, key="series_chart")
-        if view.trend:
-            st.caption(view.trend)
+        notes = [view.trend] if view.trend else []
         if view.incomplete:
-            st.caption(f"The dotted end of the line is the current {grain}, not finished yet.")
+            notes.append(f"The dotted end of the line is the current {grain}, not finished yet.")
+        if notes:
+            st.caption("  \n".join(notes))  # one caption, two lines
         if can(user, "export"):
             csv_download(view.export, "Download series (CSV)",
                          file_stem(f"series_{grain}", period.first, period.last, period.tz), "dl_series")

@@ -109,10 +109,10 @@ def card_actions(user: User, row: dict) -> None:
     if not can(user, "apply_recommendation"):
         st.caption("Only marketing managers can apply or dismiss recommendations.")
         return
-    a, b = st.columns(2)
-    if a.button("Apply", key=f"apply_{row['recommendation_id']}", type="primary", icon=":material/check:"):
+    buttons = st.container(horizontal=True)  # one block, not three (two columns)
+    if buttons.button("Apply", key=f"apply_{row['recommendation_id']}", type="primary", icon=":material/check:"):
         apply_dialog(user, row)
-    if b.button("Dismiss", key=f"dismiss_{row['recommendation_id']}", icon=":material/close:"):
+    if buttons.button("Dismiss", key=f"dismiss_{row['recommendation_id']}", icon=":material/close:"):
         try:
             opt.dismiss_recommendation(user, int(row["recommendation_id"]), "dismissed on the screen")
         except RecommendationError as error:
