@@ -963,8 +963,12 @@ def remove_baseline(tree: Path, url: str) -> None:
 
 
 def git_revision(tree: Path) -> str:
-    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=tree, capture_output=True,
-                          text=True).stdout.strip()
+    """The tree's commit, with "+changes" when files differ from it."""
+    revision = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=tree, capture_output=True,
+                              text=True).stdout.strip()
+    changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=tree,
+                             capture_output=True, text=True).stdout.strip()
+    return revision + ("+changes" if changed else "")
 
 
 def main() -> int:
@@ -1011,9 +1015,10 @@ def main() -> int:
         say(f"stopped {stop_benchmark_tests(url)} tests earlier runs created")
     facts = database_facts(url)
     say(f"database: {facts}")
-    baseline = baseline_tree = None
+    baseline = baseline_tree = baseline_revision = None
     if args.baseline and "interactions" not in skip and names:
         baseline_tree, baseline_url = baseline_app(args.baseline, url)
+        baseline_revision = git_revision(baseline_tree)  # the worktree is gone by the last save
         baseline = Server(baseline_tree / "app.py", "baseline", {**os.environ, "DATABASE_URL": baseline_url},
                           cwd=baseline_tree)
     env = {**os.environ, "DATABASE_URL": url}
@@ -1029,7 +1034,7 @@ def main() -> int:
             "benchmark": "browser (issue 15)",
             "command": "python bench/bench_browser.py " + " ".join(sys.argv[1:]),
             "revision": git_revision(REPO_ROOT),
-            **({"baseline_revision": git_revision(baseline_tree)} if baseline_tree else {}),
+            **({"baseline_revision": baseline_revision} if baseline_revision else {}),
             "when": datetime.now(timezone.utc).isoformat(timespec="minutes"),
             "finished": finished,
             "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
