@@ -293,26 +293,27 @@ def table_with(at: AppTest, *columns: str) -> pd.DataFrame:
 
 def chart_specs(at: AppTest) -> list[dict]:
     """Every Vega-Lite chart on the page as the spec the app built: the rows that travel as
-    named datasets (ui.vega.named_datasets, Arrow beside the spec) put back in their layers as
-    `{"values": [...]}`, read from the Arrow the browser gets (gaps as None)."""
-    specs = []
-    for chart in at.get("vega_lite_chart"):
-        spec = json.loads(chart.proto.spec)
-        rows = {}
-        for dataset in chart.proto.datasets:
-            frame = pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
-            rows[dataset.name] = frame.astype(object).where(frame.notna(), None).to_dict("records")
-        specs.append(_inline(spec, rows))
-    return specs
+    named datasets (ui.vega.named_datasets, Arrow beside the spec) put back in their layers,
+    read from the Arrow the browser gets."""
+    return [inline_datasets(json.loads(chart.proto.spec),
+                            {dataset.name: pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
+                             for dataset in chart.proto.datasets})
+            for chart in at.get("vega_lite_chart")]
 
 
-def _inline(node, rows: dict):
-    if isinstance(node, list):
-        return [_inline(item, rows) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {key: _inline(value, rows) for key, value in node.items()}
-    data = node.get("data")
-    if isinstance(data, dict) and data.get("name") in rows:
-        out["data"] = {"values": rows[data["name"]], **{k: v for k, v in data.items() if k != "name"}}
-    return out
+def inline_datasets(spec: dict, frames: dict[str, pd.DataFrame]) -> dict:
+    """The spec (without its "datasets") with each layer's named data replaced by
+    `{"values": [...]}`, the named frame's rows as records (gaps as None)."""
+    rows = {name: frame.astype(object).where(frame.notna(), None).to_dict("records") for name, frame in frames.items()}
+
+    def back(node):
+        if isinstance(node, list):
+            return [back(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: back(value) for key, value in node.items()}
+        data = node.get("data")
+        if isinstance(data, dict) and data.get("name") in rows:
+            out["data"] = {"values": rows[data["name"]], **{k: v for k, v in data.items() if k != "name"}}
+        return out
+    return back({key: value for key, value in spec.items() if key != "datasets"})

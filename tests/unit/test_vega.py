@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from tests.app.conftest import inline_datasets
 from ui import vega
 from ui.campaign_charts import revenue_cost_chart
 
@@ -48,19 +49,7 @@ def without_rows(spec: dict) -> str:
 
 def inline_again(spec: dict) -> dict:
     """The datasets put back where they were named (what the browser's view reads)."""
-    rows = {name: frame.astype(object).where(frame.notna(), None).to_dict("records")
-            for name, frame in spec.get("datasets", {}).items()}
-
-    def back(node):
-        if isinstance(node, list):
-            return [back(item) for item in node]
-        if not isinstance(node, dict):
-            return node
-        out = {key: back(value) for key, value in node.items() if key != "datasets"}
-        if isinstance(node.get("data"), dict) and node["data"].get("name") in rows:
-            out["data"] = {"values": rows[node["data"]["name"]]}
-        return out
-    return back(spec)
+    return inline_datasets(spec, spec.get("datasets", {}))
 
 
 def test_two_campaigns_series_differ_in_their_rows_only():
